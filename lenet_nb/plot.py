@@ -1,0 +1,121 @@
+"""Plots for the chapters: image grids, predictions, training curves, confusion matrices."""
+
+import matplotlib.pyplot as plt
+import torch
+
+from lenet_nb.train import argmax_predict
+
+
+def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, colors=None):
+    """Show a grid of images (tensors [H, W] or [1, H, W]); returns the axes (flattened)."""
+    if len(imgs) > num_rows * num_cols:
+        raise ValueError(f"{len(imgs)} images do not fit a {num_rows}x{num_cols} grid")
+    _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale),
+                           squeeze=False)
+    axes = axes.flatten()
+    for i, ax in enumerate(axes):
+        ax.axis("off")
+        if i >= len(imgs):
+            continue
+        img = imgs[i]
+        img = img.detach().cpu() if torch.is_tensor(img) else torch.as_tensor(img)
+        ax.imshow((img.squeeze(0) if img.dim() == 3 else img).float().numpy(), cmap="gray")
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8, color=colors[i] if colors else "black")
+    return axes
+
+
+def predict_classes(net, X, predict=None):
+    """Predicted class ids of a batch, in eval mode without gradients."""
+    device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    with torch.inference_mode():
+        y_pred = (predict or argmax_predict)(net(X.to(device))).cpu()
+    net.train(was_training)
+    return y_pred
+
+
+def show_predictions(net, X, y, n=20, labels=None, predict=None, num_cols=10, scale=1.5):
+    """Grid of the first n images titled "label\\nPred: pred"; mistakes in red. Returns axes."""
+    X, y = X[:n], y[:n]
+    y_pred = predict_classes(net, X, predict)
+    name = (lambda i: labels[int(i)]) if labels is not None else (lambda i: str(int(i)))
+    titles = [f"{name(t)}\nPred: {name(p)}" for t, p in zip(y, y_pred)]
+    colors = ["black" if int(t) == int(p) else "red" for t, p in zip(y, y_pred)]
+    num_rows = -(-len(X) // num_cols)
+    return show_images(X, num_rows, num_cols, titles=titles, scale=scale, colors=colors)
+
+
+def plot_history(history, ax=None, label=None):
+    """Train loss, train accuracy and test accuracy per epoch on one axis; returns it."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3))
+    epochs = history.column("epoch")
+    prefix = f"{label}: " if label else ""
+    ax.plot(epochs, history.train_loss, "-", label=f"{prefix}train loss")
+    ax.plot(epochs, history.train_acc, "--", label=f"{prefix}train acc")
+    ax.plot(epochs, history.test_acc, "-.", label=f"{prefix}test acc")
+    ax.set_xlabel("epoch")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def confusion_matrix(net, data_iter, num_classes=10, predict=None):
+    """Counts [true class, predicted class] over a data iterator."""
+    cm = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    for X, y in data_iter:
+        y_pred = predict_classes(net, X, predict)
+        cm += torch.bincount(y.cpu() * num_classes + y_pred,
+                             minlength=num_classes ** 2).reshape(num_classes, num_classes)
+    return cm
+
+
+def plot_confusion_matrix(cm, labels=None, ax=None):
+    """Draw a confusion matrix with counts in the cells; returns the axis."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5))
+    k = cm.shape[0]
+    ax.imshow(torch.as_tensor(cm).numpy(), cmap="Blues")
+    ticks = labels if labels is not None else [str(i) for i in range(k)]
+    ax.set_xticks(range(k), ticks, rotation=90, fontsize=8)
+    ax.set_yticks(range(k), ticks, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    top = int(cm.max()) if cm.numel() else 0
+    for i in range(k):
+        for j in range(k):
+            v = int(cm[i, j])
+            ax.text(j, i, v, ha="center", va="center", fontsize=6,
+                    color="white" if v > top / 2 else "black")
+    return ax
+
+
+class Animator:
+    """Live training curves in a notebook: one figure, redrawn in place after every epoch."""
+
+    def __init__(self, num_epochs, keys=("train_loss", "train_acc", "test_acc")):
+        from IPython.display import display
+
+        self.keys, self.records = keys, []
+        self.fig, self.ax = plt.subplots(figsize=(4.5, 3))
+        self.ax.set_xlim(0.5, num_epochs + 0.5)
+        self.handle = display(self.fig, display_id=True)
+
+    def add(self, record):
+        """Add one epoch's record and redraw."""
+        self.records.append(record)
+        self.ax.cla()
+        epochs = [r["epoch"] for r in self.records]
+        for key, style in zip(self.keys, ("-", "--", "-.")):
+            self.ax.plot(epochs, [r[key] for r in self.records], style, label=key)
+        self.ax.set_xlabel("epoch")
+        self.ax.grid(True, alpha=0.3)
+        self.ax.legend(fontsize=8)
+        if self.handle is not None:  # None outside a notebook front end
+            self.handle.update(self.fig)
+
+    def close(self):
+        """Stop drawing: the inline backend would otherwise show the figure a second time."""
+        plt.close(self.fig)

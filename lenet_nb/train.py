@@ -1,0 +1,234 @@
+"""Training and evaluation: per-sample accuracy, seeded runs, atomic checkpoints, live feedback."""
+
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from lenet_nb.config import is_quick
+
+
+def seed_everything(seed):
+    """Seed Python, NumPy (if present) and torch so CPU runs repeat exactly."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed)
+    except ImportError:
+        pass
+
+
+def try_gpu():
+    """CUDA device when one is usable, otherwise the CPU."""
+    try:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+    except RuntimeError:  # a CUDA build on a machine without a driver
+        pass
+    return torch.device("cpu")
+
+
+def argmax_predict(y_hat):
+    """Class ids from scores: the largest output wins."""
+    return y_hat.argmax(dim=1)
+
+
+def accuracy(y_hat, y, predict=None):
+    """Number of correct predictions in a batch (a count, so batches of any size add up)."""
+    return int(((predict or argmax_predict)(y_hat) == y).sum())
+
+
+def evaluate_accuracy(net, data_iter, predict=None, device=None):
+    """Share of correctly classified samples, counted per sample, in eval mode."""
+    device = device or next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    correct = total = 0
+    with torch.inference_mode():
+        for X, y in data_iter:
+            X, y = X.to(device), y.to(device)
+            correct += accuracy(net(X), y, predict)
+            total += y.numel()
+    net.train(was_training)
+    if total == 0:
+        raise ValueError("evaluate_accuracy got an empty data iterator")
+    return correct / total
+
+
+class History(list):
+    """Per-epoch records (dicts) of a `fit` run, with column access."""
+
+    interrupted = False
+
+    def column(self, key):
+        """All epochs' values of one key."""
+        return [r[key] for r in self]
+
+    @property
+    def train_loss(self):
+        return self.column("train_loss")
+
+    @property
+    def train_acc(self):
+        return self.column("train_acc")
+
+    @property
+    def test_acc(self):
+        return self.column("test_acc")
+
+    @property
+    def best_test_acc(self):
+        return max(self.test_acc) if self else float("nan")
+
+    @property
+    def total_seconds(self):
+        return sum(self.column("seconds"))
+
+    def summary(self):
+        """One line: final loss and accuracies, speed."""
+        r = self[-1]
+        return (f"loss {r['train_loss']:.3f}, train acc {r['train_acc']:.3f}, "
+                f"test acc {r['test_acc']:.3f}, {r['images_per_s']:.0f} images/s")
+
+
+def save_checkpoint(net, path, **extra):
+    """Write the weights (and plain extra values) atomically: temp file, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        torch.save({"state_dict": net.state_dict(), "extra": extra}, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def load_checkpoint(net, path):
+    """Load weights saved by `save_checkpoint` safely (weights_only=True); return the extras."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}: train with fit(..., checkpoint="
+                                f"'{path}') first")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or "state_dict" not in state:
+        raise ValueError(f"{path} is not a checkpoint written by lenet_nb.train.save_checkpoint")
+    try:
+        net.load_state_dict(state["state_dict"])
+    except RuntimeError as e:
+        raise ValueError(f"checkpoint {path} does not fit this network ({type(net).__name__}): "
+                         f"{e}") from e
+    return state["extra"]
+
+
+def _in_notebook():
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _auto(flag):
+    # progress bars and live plots only where a person watches: a kernel, not quick mode
+    return (_in_notebook() and not is_quick()) if flag is None else bool(flag)
+
+
+def _train_epoch(net, train_iter, loss, optimizer, scheduler_step, predict, device, bar):
+    """One pass over train_iter; returns (loss sum, correct, samples)."""
+    net.train()
+    loss_sum, correct, n = torch.zeros((), device=device), 0, 0
+    for X, y in train_iter:
+        X, y = X.to(device), y.to(device)
+        y_hat = net(X)
+        batch_loss = loss(y_hat, y)
+        optimizer.zero_grad(set_to_none=True)
+        batch_loss.backward()
+        optimizer.step()
+        if scheduler_step is not None:
+            scheduler_step()
+        with torch.no_grad():
+            loss_sum += batch_loss.detach() * y.numel()  # the loss is a batch mean: weight by size
+            correct += accuracy(y_hat, y, predict)
+        n += y.numel()
+        if bar is not None:
+            bar.update(1)
+    return float(loss_sum), correct, n
+
+
+def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, scheduler=None,
+        loss=None, predict=None, device=None, checkpoint=None, progress=None, live=None,
+        init=None, scheduler_per_batch=False, seed=None):
+    """Train `net`, evaluate after every epoch and return a History of per-epoch records.
+
+    `optimizer` defaults to SGD(lr); `scheduler` steps once per epoch, or once per batch with
+    `scheduler_per_batch=True` (one-cycle). `loss` must return a batch mean (default
+    cross-entropy); `predict` maps outputs to class ids (default argmax). `checkpoint=path`
+    keeps the best weights by test accuracy. `seed` reseeds torch and the batch order first.
+    """
+    if optimizer is None and lr is None:
+        raise ValueError("fit needs either lr (for plain SGD) or an optimizer")
+    if num_epochs < 1:
+        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    if seed is not None:
+        seed_everything(seed)
+        if hasattr(train_iter, "generator"):
+            train_iter.generator.manual_seed(seed)
+    if init is not None:
+        init(net)
+    device = torch.device(device) if device is not None else try_gpu()
+    net.to(device)
+    for data_iter in (train_iter, test_iter):
+        if hasattr(data_iter, "to"):
+            data_iter.to(device)  # in-memory batches: moved once, not per batch
+    loss = loss or nn.CrossEntropyLoss()
+    optimizer = optimizer or torch.optim.SGD(net.parameters(), lr=lr)
+    step = scheduler.step if (scheduler is not None and scheduler_per_batch) else None
+    show_bar, show_live = _auto(progress), _auto(live)
+    animator = None
+    if show_live:
+        from lenet_nb.plot import Animator
+
+        animator = Animator(num_epochs)
+    history, best = History(), -1.0
+    try:
+        for epoch in range(1, num_epochs + 1):
+            bar = None
+            if show_bar:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=len(train_iter), desc=f"epoch {epoch}/{num_epochs}",
+                           leave=False)
+            start = time.perf_counter()
+            loss_sum, correct, n = _train_epoch(net, train_iter, loss, optimizer, step,
+                                                predict, device, bar)
+            train_seconds = time.perf_counter() - start
+            if bar is not None:
+                bar.close()
+            if scheduler is not None and not scheduler_per_batch:
+                scheduler.step()
+            test_acc = evaluate_accuracy(net, test_iter, predict, device)
+            record = {"epoch": epoch, "train_loss": loss_sum / n, "train_acc": correct / n,
+                      "test_acc": test_acc, "seconds": time.perf_counter() - start,
+                      "images_per_s": n / train_seconds}
+            history.append(record)
+            if checkpoint is not None and test_acc > best:
+                best = test_acc
+                save_checkpoint(net, checkpoint, epoch=epoch, test_acc=test_acc)
+            if animator is not None:
+                animator.add(record)
+    except KeyboardInterrupt:
+        # keep what was learned so far: the caller gets the finished epochs back
+        history.interrupted = True
+        print(f"training interrupted after {len(history)} finished epoch(s); "
+              f"the history so far is returned", file=sys.stderr)
+    finally:
+        if animator is not None:
+            animator.close()
+    return history

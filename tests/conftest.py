@@ -1,0 +1,71 @@
+"""Shared fixtures: tiny synthetic IDX data sets, so loader tests never need the real files."""
+
+import gzip
+import hashlib
+
+import matplotlib
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from lenet_nb import data  # noqa: E402
+
+
+def idx_bytes(t):
+    """Encode a uint8 tensor as an IDX file (the format of the official files)."""
+    header = bytes([0, 0, 0x08, t.dim()]) + b"".join(d.to_bytes(4, "big") for d in t.shape)
+    return header + t.contiguous().numpy().tobytes()
+
+
+@pytest.fixture
+def tiny_sets():
+    """Raw IDX bytes of a tiny fake data set: 50 train and 20 test images of 28x28."""
+    g = torch.Generator().manual_seed(0)
+    files = {}
+    for prefix, n in (("train", 50), ("t10k", 20)):
+        X = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
+        y = (torch.arange(n) % 10).to(torch.uint8)
+        files[f"{prefix}-images-idx3-ubyte"] = idx_bytes(X)
+        files[f"{prefix}-labels-idx1-ubyte"] = idx_bytes(y)
+    return files
+
+
+@pytest.fixture
+def fake_official(tiny_sets, monkeypatch):
+    """Make the tiny files the 'official' FashionMNIST and MNIST by patching the hash table."""
+    sums = {f: hashlib.sha256(b).hexdigest() for f, b in tiny_sets.items()}
+    monkeypatch.setitem(data.SHA256, "FashionMNIST", dict(sums))
+    monkeypatch.setitem(data.SHA256, "MNIST", dict(sums))
+    data._verified.clear()
+    return tiny_sets
+
+
+@pytest.fixture
+def tiny_root(tmp_path, fake_official):
+    """A data root holding the tiny files in torchvision's layout, for both data sets."""
+    for name in ("FashionMNIST", "MNIST"):
+        raw = tmp_path / name / "raw"
+        raw.mkdir(parents=True)
+        for f, b in fake_official.items():
+            (raw / f).write_bytes(b)
+    return tmp_path
+
+
+@pytest.fixture
+def debian_dir(tmp_path, fake_official):
+    """A fake Debian package folder with the tiny files gzipped."""
+    d = tmp_path / "debian"
+    d.mkdir()
+    for f, b in fake_official.items():
+        (d / f"{f}.gz").write_bytes(gzip.compress(b))
+    return d
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every matplotlib figure a test opened."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

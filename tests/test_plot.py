@@ -1,0 +1,80 @@
+"""Plots: grids, prediction titles and colours, curves, confusion matrices."""
+
+import torch
+from torch import nn
+
+from lenet_nb import plot
+from lenet_nb.data import TensorBatches
+from lenet_nb.train import History
+
+
+class Constant(nn.Module):
+    """Always predicts class `c`."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, X):
+        return nn.functional.one_hot(torch.full((X.shape[0],), self.c), 10).float()
+
+
+def test_show_images_returns_one_axis_per_cell():
+    axes = plot.show_images(torch.rand(5, 28, 28), 2, 3, titles=list("abcde"))
+    assert len(axes) == 6
+    assert [ax.get_title() for ax in axes[:5]] == list("abcde")
+    assert len(axes[5].images) == 0  # the empty cell stays empty
+
+
+def test_show_images_accepts_channel_first_and_rejects_overflow():
+    axes = plot.show_images(torch.rand(2, 1, 28, 28), 1, 2)
+    assert axes[0].images[0].get_array().shape == (28, 28)
+    try:
+        plot.show_images(torch.rand(7, 28, 28), 2, 3)
+    except ValueError as e:
+        assert "2x3" in str(e)
+    else:
+        raise AssertionError("7 images in a 2x3 grid must be refused")
+
+
+def test_show_predictions_titles_and_red_mistakes():
+    X, y = torch.rand(4, 1, 28, 28), torch.tensor([3, 1, 3, 0])
+    axes = plot.show_predictions(Constant(3), X, y, n=4, num_cols=2,
+                                 labels=[f"c{i}" for i in range(10)])
+    assert [ax.get_title() for ax in axes] == ["c3\nPred: c3", "c1\nPred: c3",
+                                               "c3\nPred: c3", "c0\nPred: c3"]
+    red = [ax.title.get_color() == "red" for ax in axes]
+    assert red == [False, True, False, True]
+
+
+def test_confusion_matrix_equals_a_plain_count():
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(23, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (23,), generator=g)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    cm = plot.confusion_matrix(net, TensorBatches(X, y, 5))
+    pred = net(X).argmax(1)
+    ref = torch.zeros(10, 10, dtype=torch.long)
+    for t, p in zip(y.tolist(), pred.tolist()):
+        ref[t, p] += 1
+    assert torch.equal(cm, ref) and int(cm.sum()) == 23
+
+
+def test_plot_confusion_matrix_and_history_return_axes():
+    cm = torch.eye(3, dtype=torch.long) * 4
+    ax = plot.plot_confusion_matrix(cm, labels=["a", "b", "c"])
+    assert len(ax.texts) == 9 and ax.get_xlabel() == "predicted"
+    h = History([{"epoch": e, "train_loss": 1 / e, "train_acc": 0.5, "test_acc": 0.4,
+                  "seconds": 1.0, "images_per_s": 1.0} for e in (1, 2, 3)])
+    ax = plot.plot_history(h, label="run")
+    assert len(ax.lines) == 3 and ax.lines[0].get_label() == "run: train loss"
+    assert list(ax.lines[0].get_ydata()) == [1.0, 0.5, 1 / 3]
+
+
+def test_animator_redraws_every_record(capsys):
+    a = plot.Animator(3)
+    for e in (1, 2):
+        a.add({"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.5, "test_acc": 0.6})
+    assert len(a.ax.lines) == 3 and list(a.ax.lines[0].get_xdata()) == [1, 2]
+    a.close()

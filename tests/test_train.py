@@ -1,0 +1,184 @@
+"""Training: per-sample accounting, seeded determinism, checkpoints, schedulers, interruption."""
+
+import pytest
+import torch
+from torch import nn
+
+from lenet_nb import models, train
+from lenet_nb.data import TensorBatches
+
+
+class Fixed(nn.Module):
+    """A 'network' whose predictions are given: scores are one-hot of preds[sample id]."""
+
+    def __init__(self, preds):
+        super().__init__()
+        self.preds = preds
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def forward(self, X):
+        return nn.functional.one_hot(self.preds[X.flatten().long()], 10).float()
+
+
+def _toy(n=40, seed=0):
+    """A tiny learnable problem: the class is which quadrant of a 28x28 image is bright."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 4, (n,), generator=g)
+    X = torch.rand(n, 1, 28, 28, generator=g) * 0.1
+    for i, c in enumerate(y.tolist()):
+        r, q = divmod(c, 2)
+        X[i, 0, r * 14:(r + 1) * 14, q * 14:(q + 1) * 14] += 0.9
+    return X, y
+
+
+def test_accuracy_is_counted_per_sample_not_per_batch():
+    y = torch.arange(10) % 10
+    preds = y.clone()
+    preds[9] = 0  # only the last sample, alone in the last batch, is wrong
+    X = torch.arange(10).float().reshape(10, 1, 1, 1)
+    it = TensorBatches(X, y, batch_size=3)
+    assert train.evaluate_accuracy(Fixed(preds), it) == 0.9
+    per_batch = [float((preds[i:i + 3] == y[i:i + 3]).float().mean()) for i in range(0, 10, 3)]
+    assert sum(per_batch) / len(per_batch) == 0.75  # the seeds' way would report 0.75
+
+
+def test_accuracy_counts_with_a_custom_predict():
+    y_hat = torch.tensor([[0.1, 5.0], [3.0, 0.2], [0.0, 0.5]])
+    y = torch.tensor([0, 1, 0])
+    assert train.accuracy(y_hat, y) == 0
+    assert train.accuracy(y_hat, y, predict=lambda s: s.argmin(dim=1)) == 3
+
+
+def test_evaluate_accuracy_restores_training_mode():
+    net = models.LeNet()
+    net.train()
+    X, y = _toy(8)
+    train.evaluate_accuracy(net, [(X, y)])
+    assert net.training
+    with pytest.raises(ValueError, match="empty"):
+        train.evaluate_accuracy(net, [])
+
+
+def test_train_loss_is_the_sample_weighted_mean():
+    X, y = _toy(10)
+    torch.manual_seed(0)
+    net = models.LeNet(activation="relu")
+    with torch.no_grad():  # lr 0: the weights never move
+        expected = float(nn.functional.cross_entropy(net(X), y))
+    h = train.fit(net, TensorBatches(X, y, 4, shuffle=True), TensorBatches(X, y, 4), 1,
+                  lr=0.0, device="cpu")
+    assert h.train_loss[0] == pytest.approx(expected, rel=1e-6)
+    assert set(h[0]) == {"epoch", "train_loss", "train_acc", "test_acc", "seconds",
+                         "images_per_s"}
+
+
+def _run(seed):
+    X, y = _toy(40)
+    torch.manual_seed(seed)
+    net = models.LeNet(activation="relu", pooling="max")
+    it = TensorBatches(X, y, 8, shuffle=True, seed=123)
+    return train.fit(net, it, TensorBatches(X, y, 16), 3, lr=0.05, seed=seed, device="cpu"), net
+
+
+def test_seeded_runs_are_identical_on_cpu():
+    (h1, n1), (h2, n2) = _run(7), _run(7)
+    for a, b in zip(h1, h2):
+        assert (a["train_loss"], a["train_acc"], a["test_acc"]) == (
+            b["train_loss"], b["train_acc"], b["test_acc"])
+    assert all(torch.equal(p, q) for p, q in zip(n1.parameters(), n2.parameters()))
+    h3, _ = _run(8)
+    assert h3.train_loss != h1.train_loss
+
+
+def test_fit_learns_a_simple_task():
+    X, y = _toy(64)
+    torch.manual_seed(0)
+    net = models.LeNet(activation="relu", pooling="max")
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    h = train.fit(net, TensorBatches(X, y, 16, shuffle=True), TensorBatches(X, y, 16), 8,
+                  optimizer=opt, device="cpu")
+    assert h.test_acc[-1] == 1.0 and h.train_loss[-1] < h.train_loss[0]
+
+
+def test_best_checkpoint_is_kept_atomically_and_reloads_safely(tmp_path, monkeypatch):
+    X, y = _toy(32)
+    torch.manual_seed(0)
+    net = models.LeNet(activation="relu")
+    path = tmp_path / "ckpt" / "best.pt"
+    saved = []
+    real_save = train.save_checkpoint
+    monkeypatch.setattr(train, "save_checkpoint",
+                        lambda n, p, **kw: saved.append(kw) or real_save(n, p, **kw))
+    h = train.fit(net, TensorBatches(X, y, 8, shuffle=True), TensorBatches(X, y, 8), 4,
+                  lr=0.1, checkpoint=path, device="cpu")
+    best = max(range(4), key=lambda i: (h.test_acc[i], -i))
+    accs = [kw["test_acc"] for kw in saved]
+    assert accs == sorted(set(accs)) and accs[-1] == h.best_test_acc  # saved only on improvement
+    assert [p.name for p in path.parent.iterdir()] == ["best.pt"]  # no temp file left behind
+    fresh = models.LeNet(activation="relu")
+    extra = train.load_checkpoint(fresh, path)
+    assert extra == {"epoch": best + 1, "test_acc": h.best_test_acc}
+    assert train.evaluate_accuracy(fresh, [(X, y)]) == h.best_test_acc
+
+
+def test_checkpoint_errors_are_clear(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        train.load_checkpoint(models.LeNet(), tmp_path / "none.pt")
+    path = train.save_checkpoint(models.LeNet(), tmp_path / "a.pt")
+    with pytest.raises(ValueError, match="does not fit"):
+        train.load_checkpoint(models.get_model("seed001"), path)
+    torch.save({"x": 1}, tmp_path / "b.pt")
+    with pytest.raises(ValueError, match="not a checkpoint"):
+        train.load_checkpoint(models.LeNet(), tmp_path / "b.pt")
+
+
+def test_schedulers_step_per_epoch_or_per_batch():
+    X, y = _toy(16)
+    net = models.LeNet()
+    opt = torch.optim.SGD(net.parameters(), lr=1.0)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    train.fit(net, TensorBatches(X, y, 8), TensorBatches(X, y, 8), 3, optimizer=opt,
+              scheduler=sched, device="cpu")
+    assert opt.param_groups[0]["lr"] == 0.125
+    opt = torch.optim.SGD(net.parameters(), lr=1.0)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    train.fit(net, TensorBatches(X, y, 8), TensorBatches(X, y, 8), 3, optimizer=opt,
+              scheduler=sched, scheduler_per_batch=True, device="cpu")
+    assert opt.param_groups[0]["lr"] == 0.5 ** 6  # 2 batches x 3 epochs
+
+
+def test_interrupted_training_returns_the_finished_epochs(capsys):
+    X, y = _toy(16)
+    calls = []
+
+    def loss(y_hat, y):
+        calls.append(1)
+        if len(calls) > 2:  # the first batch of epoch 2
+            raise KeyboardInterrupt
+        return nn.functional.cross_entropy(y_hat, y)
+
+    h = train.fit(models.LeNet(), TensorBatches(X, y, 8), TensorBatches(X, y, 8), 5, lr=0.1,
+                  loss=loss, device="cpu")
+    assert h.interrupted and len(h) == 1
+    assert "interrupted after 1" in capsys.readouterr().err
+
+
+def test_bad_arguments():
+    X, y = _toy(8)
+    with pytest.raises(ValueError, match="lr"):
+        train.fit(models.LeNet(), [(X, y)], [(X, y)], 1)
+    with pytest.raises(ValueError, match="num_epochs"):
+        train.fit(models.LeNet(), [(X, y)], [(X, y)], 0, lr=0.1)
+
+
+def test_history_columns():
+    h = train.History([{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.4,
+                        "seconds": 2.0, "images_per_s": 10.0},
+                       {"epoch": 2, "train_loss": 0.5, "train_acc": 0.7, "test_acc": 0.6,
+                        "seconds": 3.0, "images_per_s": 12.0}])
+    assert h.test_acc == [0.4, 0.6] and h.best_test_acc == 0.6 and h.total_seconds == 5.0
+    assert "test acc 0.600" in h.summary()
+
+
+def test_try_gpu_returns_a_device():
+    assert train.try_gpu().type in {"cpu", "cuda"}
