@@ -44,19 +44,21 @@ class LeNet(ShapeChecked):
     """LeNet as d2l writes it; the defaults give its 61,706-parameter sigmoid/avg-pool network."""
 
     def __init__(self, activation="sigmoid", pooling="avg", padding=2, in_size=28,
-                 num_classes=10):
+                 num_classes=10, kernel_size=5):
         act = _choose("activation", activation, ACTIVATIONS)
         pool = _choose("pooling", pooling, POOLINGS)
-        side = conv_out(in_size, 5, padding) // 2  # C1 then 2x2 pooling
-        side = conv_out(side, 5) // 2  # C3 then 2x2 pooling
+        k = kernel_size
+        side = conv_out(in_size, k, padding) // 2  # C1 then 2x2 pooling
+        side = conv_out(side, k) // 2  # C3 then 2x2 pooling
         if side < 1:
             raise ValueError(f"input side {in_size} with padding {padding} is too small for "
-                             f"two 5x5 convolutions and two 2x2 poolings; use at least 28 "
-                             f"with padding 2 or 32 without")
+                             f"two {k}x{k} convolutions and two 2x2 poolings; use a larger "
+                             f"input, more padding or a smaller kernel (28 with padding 2 or "
+                             f"32 without fit 5x5 kernels)")
         super().__init__(
-            nn.Conv2d(1, 6, kernel_size=5, padding=padding), act(),
+            nn.Conv2d(1, 6, kernel_size=k, padding=padding), act(),
             pool(kernel_size=2, stride=2),
-            nn.Conv2d(6, 16, kernel_size=5), act(),
+            nn.Conv2d(6, 16, kernel_size=k), act(),
             pool(kernel_size=2, stride=2),
             nn.Flatten(),
             nn.Linear(16 * side * side, 120), act(),

@@ -68,6 +68,14 @@ def test_paper_sized_input_without_padding():
     assert net(torch.rand(2, 1, 32, 32)).shape == (2, 10)
 
 
+def test_kernel_size_sets_both_convolutions():
+    net = models.LeNet(kernel_size=3)
+    convs = [m for m in net if isinstance(m, nn.Conv2d)]
+    assert [c.kernel_size for c in convs] == [(3, 3), (3, 3)]
+    # 28 -pad2,k3-> 30 -pool-> 15 -k3-> 13 -pool-> 6: 16*6*6 inputs to the first linear layer
+    assert net[7].in_features == 16 * 6 * 6 and net(torch.rand(1, 1, 28, 28)).shape == (1, 10)
+
+
 def test_unknown_names_list_the_valid_ones():
     with pytest.raises(ValueError, match=r"\['relu', 'sigmoid', 'tanh'\]"):
         models.LeNet(activation="gelu")
