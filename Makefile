@@ -21,8 +21,12 @@ data: $(STAMP)
 	$(BIN)/python -m lenet_nb.data fetch || \
 	  { sh tools/system_deps.sh data; $(BIN)/python -m lenet_nb.data fetch; }
 
+# root (containers, CI machines) needs --allow-root; everyone else gets Jupyter's default
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: data
-	$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(PORT) --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(PORT) $(ALLOW_ROOT) \
+	  --ServerApp.root_dir=notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check lenet_nb tests notebooks benchmarks conftest.py
