@@ -1,0 +1,77 @@
+"""Looking inside a trained LeNet: confident mistakes, C1 filters, feature maps after C1 and C3."""
+
+import torch
+from torch import nn
+
+from lenet_nb.plot import show_images
+
+
+def predict_proba(net, X, batch_size=1000):
+    """Softmax probabilities of `net` for images X [N,1,H,W], computed in batches."""
+    net.eval()
+    with torch.inference_mode():
+        return torch.cat([torch.softmax(net(X[i:i + batch_size]), dim=1)
+                          for i in range(0, len(X), batch_size)])
+
+
+def most_confident_mistakes(net, X, y, k=10):
+    """Return (indices, predictions, confidences) of the k wrong predictions made most surely."""
+    conf, y_hat = predict_proba(net, X).max(dim=1)
+    wrong = (y_hat != y).nonzero().flatten()
+    order = conf[wrong].argsort(descending=True, stable=True)[:k]
+    idx = wrong[order]
+    return idx, y_hat[idx], conf[idx]
+
+
+def plot_mistakes(X, y, idx, y_hat, conf, labels=None, num_cols=5, scale=2.0):
+    """Show wrong predictions titled "label / Pred: pred (confidence)"; returns axes."""
+    name = (lambda c: labels[c]) if labels is not None else str
+    titles = [f"{name(int(y[i]))}\nPred: {name(int(p))} ({c:.2f})"
+              for i, p, c in zip(idx.tolist(), y_hat.tolist(), conf.tolist())]
+    num_rows = max(1, -(-len(idx) // num_cols))
+    return show_images(X[idx].squeeze(1), num_rows, num_cols, titles=titles, scale=scale,
+                       colors=["red"] * len(idx))
+
+
+def conv_layers(net):
+    """The Conv2d layers of `net` in order (C1, C3, ...)."""
+    return [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+
+
+def feature_maps(net, x):
+    """Activations of one image x [1,H,W] after C1 and after C3 (each conv's activation).
+
+    Hooks the module that follows each of the first two convolutions in a Sequential net,
+    so the maps are what the next layer sees: after the non-linearity, before pooling.
+    """
+    children = list(net.children())
+    convs = [i for i, m in enumerate(children) if isinstance(m, nn.Conv2d)][:2]
+    if len(convs) < 2:
+        raise ValueError("feature_maps expects a Sequential LeNet with at least two Conv2d layers")
+    maps, hooks = {}, []
+    for name, i in zip(("C1", "C3"), convs):
+        layer = children[i + 1] if i + 1 < len(children) else children[i]
+        hooks.append(layer.register_forward_hook(
+            lambda _m, _inp, out, name=name: maps.__setitem__(name, out[0].detach().clone())))
+    net.eval()
+    try:
+        with torch.inference_mode():
+            net(x.unsqueeze(0))
+    finally:
+        for h in hooks:
+            h.remove()
+    return maps
+
+
+def plot_filters(net, scale=1.2):
+    """Show the C1 kernels (6 of 5x5 for LeNet) as images; returns axes."""
+    w = conv_layers(net)[0].weight.detach()[:, 0]
+    return show_images(w, 1, len(w), titles=[f"C1 #{i}" for i in range(len(w))], scale=scale)
+
+
+def plot_feature_maps(maps, name, num_cols=8, scale=1.0):
+    """Show every channel of one feature-map tensor [C,H,W]; returns axes."""
+    m = maps[name]
+    num_rows = -(-len(m) // num_cols)
+    return show_images(m, num_rows, num_cols, titles=[f"{name}:{i}" for i in range(len(m))],
+                       scale=scale)

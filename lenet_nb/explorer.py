@@ -1,0 +1,255 @@
+"""The activation x pooling explorer: train small LeNets on a subset, cache, compare, plot."""
+
+import html
+import io
+import time
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import torch
+
+from lenet_nb.config import reduce_in_tests
+from lenet_nb.data import load_data_fashion_mnist, load_data_mnist
+from lenet_nb.models import LeNet, init_xavier
+from lenet_nb.train import History, fit
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+POOLINGS = ("avg", "max")
+FULL_SUBSET = (10000, 2000)  # (train, test) images: a few seconds per epoch on 2 cores
+QUICK_SUBSET = (1000, 250)  # quick mode (tests, CI, browser test): well under a second
+LR_CHOICES = (0.01, 0.03, 0.1, 0.3, 0.9)
+
+
+@dataclass
+class Run:
+    """One training of the explorer: its settings, per-epoch history and wall-clock."""
+
+    activation: str
+    pooling: str
+    num_epochs: int
+    lr: float
+    history: object
+    seconds: float
+
+    @property
+    def label(self):
+        """Short legend text, e.g. 'relu+max, 3 ep, lr 0.1'."""
+        return f"{self.activation}+{self.pooling}, {self.num_epochs} ep, lr {self.lr:g}"
+
+    def row(self):
+        """The results-table row of this run."""
+        return {"activation": self.activation, "pooling": self.pooling,
+                "epochs": self.num_epochs, "lr": self.lr,
+                "train_loss": self.history.train_loss[-1],
+                "train_acc": self.history.train_acc[-1],
+                "test_acc": self.history.test_acc[-1], "seconds": self.seconds}
+
+
+def run_key(activation, pooling, num_epochs, lr):
+    """Validate settings and return the cache key (activation, pooling, epochs, lr)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    if int(num_epochs) != num_epochs or num_epochs < 1:
+        raise ValueError(f"num_epochs must be a whole number >= 1, got {num_epochs!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    return activation, pooling, int(num_epochs), float(f"{float(lr):.6g}")
+
+
+class Explorer:
+    """Trains LeNet(activation, pooling) with SGD on a fixed subset; same settings -> cached."""
+
+    def __init__(self, dataset="FashionMNIST", subset=None, batch_size=128, seed=0):
+        if dataset not in ("FashionMNIST", "MNIST"):
+            raise ValueError(f"dataset must be 'FashionMNIST' or 'MNIST', got {dataset!r}")
+        self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
+        self.subset = subset if subset is not None else reduce_in_tests(FULL_SUBSET, QUICK_SUBSET)
+        self.runs = {}  # key -> Run, in the order they were trained
+        self._data = None
+
+    def data(self):
+        """(train_iter, test_iter), loaded on first use so building an Explorer costs nothing."""
+        if self._data is None:
+            load = load_data_fashion_mnist if self.dataset == "FashionMNIST" else load_data_mnist
+            self._data = load(self.batch_size, subset=self.subset, seed=self.seed)
+        return self._data
+
+    def train(self, activation, pooling, num_epochs, lr, on_epoch=None):
+        """Return (run, cached): a cached run at once, else train one and store it.
+
+        `on_epoch(epoch, num_epochs)` is called after every epoch (for a progress bar).
+        """
+        key = run_key(activation, pooling, num_epochs, lr)
+        if key in self.runs:
+            return self.runs[key], True
+        train_iter, test_iter = self.data()
+        torch.manual_seed(self.seed)  # same settings -> same initial weights and numbers
+        net = LeNet(activation=activation, pooling=pooling)
+        init_xavier(net)
+        optimizer = torch.optim.SGD(net.parameters(), lr=key[3])
+        start = time.perf_counter()
+        history = History()
+        for epoch in range(1, key[2] + 1):
+            # one epoch per fit call (same optimizer, batch order continues) so the widget's
+            # progress bar can move between epochs; equal to fit(num_epochs) for plain SGD
+            record = fit(net, train_iter, test_iter, 1, optimizer=optimizer, progress=False,
+                         live=False)[0]
+            history.append({**record, "epoch": epoch})
+            if on_epoch is not None:
+                on_epoch(epoch, key[2])
+        run = Run(*key, history=history, seconds=time.perf_counter() - start)
+        self.runs[key] = run
+        return run, False
+
+    def grid(self, num_epochs, lr):
+        """Train (or fetch) every activation x pooling combination with the same budget."""
+        return [self.train(a, p, num_epochs, lr)[0] for a in ACTIVATIONS for p in POOLINGS]
+
+    def rows(self):
+        """Results-table rows, in training order."""
+        return [run.row() for run in self.runs.values()]
+
+
+def table_html(runs, current=None):
+    """HTML results table; the row of `current` (a Run) gets the class lenet-explorer-current."""
+    head = "".join(f"<th>{h}</th>" for h in
+                   ("activation", "pooling", "epochs", "lr", "train loss", "train acc",
+                    "test acc", "seconds"))
+    body = []
+    for run in runs:
+        r = run.row()
+        cls = "lenet-explorer-row" + (" lenet-explorer-current" if run is current else "")
+        cells = [r["activation"], r["pooling"], r["epochs"], f"{r['lr']:g}",
+                 f"{r['train_loss']:.3f}", f"{r['train_acc']:.3f}", f"{r['test_acc']:.3f}",
+                 f"{r['seconds']:.1f}"]
+        tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+        body.append(f'<tr class="{cls}" data-key="{html.escape(run.label)}">{tds}</tr>')
+    return (f'<table class="lenet-explorer-results" data-runs="{len(runs)}">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def plot_runs(runs, current=None, axes=None):
+    """Train loss and test accuracy per epoch, one curve per run (current one thicker)."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for run in runs:
+        epochs = range(1, run.num_epochs + 1)
+        width = 3 if run is current else 1.2
+        axes[0].plot(epochs, run.history.train_loss, marker="o", lw=width, label=run.label)
+        axes[1].plot(epochs, run.history.test_acc, marker="o", lw=width, label=run.label)
+    axes[0].set(xlabel="epoch", ylabel="train loss", title=f"{len(runs)} runs")
+    axes[1].set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1))
+    if runs:
+        axes[1].legend(fontsize=7, loc="lower right")
+    return axes
+
+
+def plot_grid(runs, axes=None):
+    """3x2 panels (activation x pooling): test accuracy and train loss per epoch of each run."""
+    if axes is None:
+        _, axes = plt.subplots(len(ACTIVATIONS), len(POOLINGS), figsize=(8, 7.5),
+                               sharex=True, sharey=True, squeeze=False)
+    for run in runs:
+        ax = axes[ACTIVATIONS.index(run.activation)][POOLINGS.index(run.pooling)]
+        epochs = range(1, run.num_epochs + 1)
+        ax.plot(epochs, run.history.test_acc, marker="o", label="test acc")
+        ax.plot(epochs, run.history.train_acc, ls="--", label="train acc")
+        ax.set_title(f"{run.activation} + {run.pooling}: {run.history.test_acc[-1]:.3f}")
+        ax.set_ylim(0, 1)
+    axes[0][0].legend(fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    return axes
+
+
+def grid_table(runs):
+    """Markdown table of final test accuracy: activations as rows, poolings as columns."""
+    acc = {(r.activation, r.pooling): r.history.test_acc[-1] for r in runs}
+    lines = ["| activation | " + " | ".join(f"{p} pool" for p in POOLINGS) + " |",
+             "|---|" + "---|" * len(POOLINGS)]
+    for a in ACTIVATIONS:
+        cells = [f"{acc[(a, p)]:.3f}" if (a, p) in acc else "–" for p in POOLINGS]
+        lines.append(f"| {a} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def figure_png(draw):
+    """Draw on a fresh figure with `draw(axes)`, return PNG bytes and close the figure."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    draw(axes)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=72)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+class ExplorerWidget:
+    """Thin ipywidgets front end over an Explorer; callbacks change widget state only."""
+
+    def __init__(self, explorer, num_epochs=None, lr=0.9, activation="sigmoid", pooling="avg"):
+        import ipywidgets as w  # imported here so the logic above works without a front end
+
+        self.explorer = explorer
+        num_epochs = num_epochs if num_epochs is not None else reduce_in_tests(3, 1)
+        wide = {"description_width": "initial"}
+        self.activation = w.Dropdown(options=ACTIVATIONS, value=activation,
+                                     description="activation", style=wide)
+        self.pooling = w.Dropdown(options=POOLINGS, value=pooling, description="pooling",
+                                  style=wide)
+        self.epochs = w.IntSlider(value=num_epochs, min=1, max=10, description="epochs",
+                                  continuous_update=False, style=wide)
+        self.lr = w.SelectionSlider(options=LR_CHOICES, value=lr, description="lr",
+                                    continuous_update=False, style=wide)
+        self.button = w.Button(description="Train", button_style="primary", icon="play")
+        self.progress = w.IntProgress(value=0, min=0, max=num_epochs, description="progress")
+        self.status = w.Label(value="Pick settings and press Train.")
+        self.plot = w.Image(format="png")
+        self.table = w.HTML()
+        for widget, name in ((self.activation, "activation"), (self.pooling, "pooling"),
+                             (self.epochs, "epochs"), (self.lr, "lr"), (self.button, "train"),
+                             (self.progress, "progress"), (self.status, "status"),
+                             (self.plot, "plot"), (self.table, "table")):
+            widget.add_class(f"lenet-explorer-{name}")
+        self.button.on_click(self.on_train)
+        self.ui = w.VBox([w.HBox([self.activation, self.pooling]),
+                          w.HBox([self.epochs, self.lr]),
+                          w.HBox([self.button, self.progress]), self.status, self.plot,
+                          self.table])
+        self.ui.add_class("lenet-explorer")
+        self.refresh()
+
+    def settings(self):
+        """The current (activation, pooling, num_epochs, lr) chosen in the controls."""
+        return self.activation.value, self.pooling.value, self.epochs.value, self.lr.value
+
+    def _on_epoch(self, epoch, num_epochs):
+        self.progress.max, self.progress.value = num_epochs, epoch
+
+    def on_train(self, _button=None):
+        """Train button: train or fetch the run, then redraw the plot and the table."""
+        activation, pooling, num_epochs, lr = self.settings()
+        self.button.disabled = True
+        self.progress.max, self.progress.value = num_epochs, 0
+        self.status.value = f"Training {activation}+{pooling}, {num_epochs} ep, lr {lr:g} ..."
+        try:
+            run, cached = self.explorer.train(activation, pooling, num_epochs, lr,
+                                              on_epoch=self._on_epoch)
+        except Exception as exc:  # show the problem in the widget instead of losing it in a log
+            self.status.value = f"Error: {exc}"
+            return
+        finally:
+            self.button.disabled = False
+        self.progress.value = num_epochs
+        how = "cached, shown at once" if cached else f"trained in {run.seconds:.1f} s"
+        self.status.value = (f"{run.label}: test acc {run.history.test_acc[-1]:.3f} ({how}); "
+                             f"{len(self.explorer.runs)} runs")
+        self.refresh(run)
+
+    def refresh(self, current=None):
+        """Redraw the curves of every run and the results table."""
+        runs = list(self.explorer.runs.values())
+        self.plot.value = figure_png(lambda axes: plot_runs(runs, current, axes))
+        self.table.value = table_html(runs, current)

@@ -1,0 +1,270 @@
+"""The questions: a short self-check per chapter (ch1-ch4) and the final quiz (ch5)."""
+
+from lenet_nb.quiz import choice_question as choice
+from lenet_nb.quiz import numeric_question as number
+from lenet_nb.quiz_final import FINAL
+
+CH1 = [
+    number(
+        "ch1-neighbour",
+        "A 28×28 image is flattened row by row into a 784-vector. The pixel directly below "
+        "pixel i ends up at position i + ?",
+        28,
+        "Each row holds 28 pixels, so vertical neighbours end up 28 positions apart: "
+        "a fully-connected layer sees no trace of their closeness.",
+        "How many pixels does one row of the image hold?",
+    ),
+    number(
+        "ch1-dense-memory",
+        "A 1000×1000 RGB photo feeds a fully-connected layer of 256 units. How many GB "
+        "(10⁹ bytes) do its weights take in float32? (two decimals)",
+        3.07,
+        "3,000,000 inputs × 256 units = 768 million weights, × 4 bytes ≈ 3.07 GB, "
+        "for a single layer.",
+        "Inputs = 1000 × 1000 × 3; each input meets each of the 256 units; a float32 is 4 bytes.",
+        tolerance=0.01,
+    ),
+    choice(
+        "ch1-conv-size",
+        "A 5×5 convolution with 6 output channels has 156 parameters on a 28×28 grey image. "
+        "How many does it have on a 1000×1000 grey image?",
+        [
+            (
+                "About 200,000 (scaled by the image area)",
+                "The kernels are shared across "
+                "positions; only the size of the output grows with the image, not the weights.",
+            ),
+            (
+                "156, the same",
+                "The same 6 kernels of 5×5 (plus 6 biases) slide over "
+                "every position, whatever the image size.",
+            ),
+            ("6 × 1000 × 1000", "That is the number of output values, not of weights."),
+        ],
+        answer=1,
+    ),
+    choice(
+        "ch1-permutation",
+        "Every image (train and test) gets the same fixed random shuffle of its 784 pixels. "
+        "Which network's test accuracy barely changes?",
+        [
+            (
+                "LeNet",
+                "LeNet relies on neighbouring pixels belonging together; the shuffle "
+                "destroys that, so its accuracy drops.",
+            ),
+            (
+                "Both drop to chance",
+                "The labels still follow from the pixels: the MLP, "
+                "which never used pixel order, learns as before.",
+            ),
+            (
+                "The MLP",
+                "To a fully-connected layer a fixed permutation is only a "
+                "relabelling of its inputs; it can learn the permuted weights just as well.",
+            ),
+        ],
+        answer=2,
+    ),
+]
+
+CH2 = [
+    choice(
+        "ch2-shape-s2",
+        "The d2l LeNet (5×5 convolutions, padding 2 on the first, 2×2 average pooling with "
+        "stride 2) gets a 1×1×28×28 input. What is the shape after the first pooling layer?",
+        [
+            ("[1, 6, 28, 28]", "That is the shape after the convolution; pooling still halves it."),
+            (
+                "[1, 6, 12, 12]",
+                "Without padding the convolution would give 24×24 and pooling "
+                "12×12, but this net pads its first convolution by 2.",
+            ),
+            (
+                "[1, 6, 14, 14]",
+                "The padded convolution keeps 28×28 with 6 channels, "
+                "the pooling halves height and width.",
+            ),
+            ("[1, 16, 14, 14]", "The first convolution has 6 output channels; 16 come later."),
+        ],
+        answer=2,
+    ),
+    number(
+        "ch2-formula",
+        "Output side = ⌊(n + 2p − k)/s⌋ + 1. A 3×3 max pool with stride 2 and no padding "
+        "meets a 28×28 map. What is the output side?",
+        13,
+        "⌊(28 − 3)/2⌋ + 1 = 12 + 1 = 13: the floor drops the last column that would not fit.",
+        "Compute (28 + 0 − 3)/2, round down, then add 1.",
+    ),
+    number(
+        "ch2-params-total",
+        "How many trainable parameters does the d2l LeNet have (weights and biases)?",
+        61706,
+        "156 + 2,416 for the convolutions and 48,120 + 10,164 + 850 for the three linear "
+        "layers: 61,706.",
+        "Count weights and biases of each layer: Conv(1→6, 5×5), Conv(6→16, 5×5), "
+        "Linear 400→120, 120→84, 84→10.",
+    ),
+    choice(
+        "ch2-flatten-seed001",
+        "Without padding and with 2×2 max pooling, what does a 28×28 image become just before "
+        "the first linear layer?",
+        [
+            (
+                "16 × 5 × 5 = 400 values",
+                "That needs padding 2 on the first convolution "
+                "(the d2l net); without it the maps are one step smaller.",
+            ),
+            (
+                "16 × 4 × 4 = 256 values",
+                "28 → 24 (conv) → 12 (pool) → 8 (conv) → 4 (pool), with 16 channels.",
+            ),
+            (
+                "16 × 7 × 7 = 784 values",
+                "Each 5×5 convolution without padding removes 4 "
+                "pixels and each pooling halves: 28 → 24 → 12 → 8 → 4.",
+            ),
+        ],
+        answer=1,
+    ),
+]
+
+CH3 = [
+    number(
+        "ch3-last-batch",
+        "Fashion-MNIST has 60,000 training images. With batch_size = 256, how many images "
+        "are in the last batch?",
+        96,
+        "60,000 = 234 × 256 + 96: the last batch is small, so averaging per-batch "
+        "accuracies gives its images more weight than the others.",
+        "Divide 60,000 by 256 and look at the remainder.",
+    ),
+    choice(
+        "ch3-logits",
+        "What should the network feed into nn.CrossEntropyLoss?",
+        [
+            (
+                "Probabilities from a Softmax layer",
+                "Then softmax is applied twice: the loss "
+                "still runs but its gradients are flattened and training slows.",
+            ),
+            (
+                "One-hot encoded outputs",
+                "The targets are class indices; the outputs are one "
+                "score per class, not one-hot vectors.",
+            ),
+            (
+                "Raw scores (logits) from the last linear layer",
+                "CrossEntropyLoss applies log-softmax itself.",
+            ),
+        ],
+        answer=2,
+    ),
+    choice(
+        "ch3-sigmoid-lr",
+        "Why does the sigmoid LeNet need a learning rate as large as 0.9 with SGD?",
+        [
+            (
+                "The sigmoid's slope is at most 0.25, so gradients shrink at every layer",
+                "Each sigmoid multiplies the backward signal by 0.25 or less; a big "
+                "step size makes up for the small gradients.",
+            ),
+            (
+                "Because Xavier initialisation makes the weights too large",
+                "Xavier keeps the "
+                "signal's variance steady; the small gradients come from the sigmoid.",
+            ),
+            (
+                "A large learning rate is always faster",
+                "With ReLU the same rate can make training blow up: "
+                "the right rate depends on the gradients the activations let through.",
+            ),
+        ],
+        answer=0,
+    ),
+    choice(
+        "ch3-weights-only",
+        "Why load checkpoints with torch.load(path, weights_only=True)?",
+        [
+            ("It loads faster", "Speed is not the point; safety is."),
+            (
+                "A full pickle can run arbitrary code when loaded",
+                "With weights_only, torch.load "
+                "accepts only tensors and plain containers, so a crafted file cannot run code.",
+            ),
+            (
+                "Otherwise the optimizer state is lost",
+                "weights_only loads any state dict "
+                "made of tensors and numbers, optimizer state included.",
+            ),
+        ],
+        answer=1,
+    ),
+]
+
+CH4 = [
+    number(
+        "ch4-trainable",
+        "How many trainable parameters does the paper's LeNet-5 have?",
+        60000,
+        "156 + 12 + 1,516 + 32 + 48,120 + 10,164 = 60,000; the 840 RBF weights are fixed.",
+        "Add C1, S2, C3, S4, C5 and F6; the RBF output layer is not trained.",
+    ),
+    number(
+        "ch4-s2",
+        "How many trainable parameters does S2 have?",
+        12,
+        "Each of its 6 maps has one coefficient and one bias: 6 × 2 = 12.",
+        "S2 sums each 2×2 block and scales it: how many numbers per map does that need?",
+    ),
+    choice(
+        "ch4-c3-full",
+        "In Table I of the paper, how many of C3's 16 maps take input from all six S2 maps?",
+        [
+            (
+                "All 16",
+                "That would be an ordinary 6→16 convolution; the paper leaves "
+                "connections out on purpose.",
+            ),
+            ("Six", "Six maps see three contiguous S2 maps each; only one sees all six."),
+            (
+                "One (the last)",
+                "Maps 0–5 see 3 maps, 6–14 see 4, and only map 15 "
+                "sees all 6: 60 connections instead of 96.",
+            ),
+            ("None", "The last C3 map is connected to all six S2 maps."),
+        ],
+        answer=2,
+    ),
+    choice(
+        "ch4-rbf",
+        "How does the paper's RBF output layer pick the predicted digit?",
+        [
+            (
+                "The unit with the largest output",
+                "Argmax would pick the farthest bitmap: the outputs are distances, not scores.",
+            ),
+            (
+                "The unit with the smallest output",
+                "Each output is a squared distance "
+                "between F6 and a fixed 7×12 bitmap of a digit; nearest wins (argmin).",
+            ),
+            (
+                "A softmax over the 84 F6 units",
+                "There are 84 F6 units but 10 classes; the "
+                "paper compares F6 with 10 bitmaps instead.",
+            ),
+        ],
+        answer=1,
+    ),
+]
+
+BANKS = {"ch1": CH1, "ch2": CH2, "ch3": CH3, "ch4": CH4, "ch5": FINAL}
+TITLES = {
+    "ch1": "Self-check: why convolutions",
+    "ch2": "Self-check: shapes",
+    "ch3": "Self-check: training",
+    "ch4": "Self-check: the paper's LeNet-5",
+    "ch5": "Final quiz",
+}

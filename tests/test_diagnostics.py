@@ -1,0 +1,77 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from lenet_nb import diagnostics as dg  # noqa: E402
+from lenet_nb.models import LeNet  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+class Table(nn.Module):
+    """Returns fixed logits per image: image i holds its index in pixel [0, 0, 0]."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = logits
+
+    def forward(self, X):
+        return self.logits[X[:, 0, 0, 0].long()]
+
+
+def test_predict_proba_is_softmax_in_batches():
+    torch.manual_seed(0)
+    net, X = LeNet(), torch.rand(7, 1, 28, 28)
+    p = dg.predict_proba(net, X, batch_size=3)
+    with torch.no_grad():
+        ref = torch.softmax(net(X), dim=1)
+    assert torch.allclose(p, ref, atol=1e-6) and torch.allclose(p.sum(1), torch.ones(7))
+
+
+def test_most_confident_mistakes_sorted_by_confidence():
+    logits = torch.tensor([[5.0, 0, 0], [0, 1.0, 0], [0, 0, 9.0], [3.0, 0, 0], [0, 4.0, 0]])
+    X = torch.arange(5.0).reshape(5, 1, 1, 1)
+    y = torch.tensor([1, 1, 0, 0, 2])  # wrong: 0 (pred 0), 2 (pred 2), 4 (pred 1); 1, 3 right
+    idx, y_hat, conf = dg.most_confident_mistakes(Table(logits), X, y, k=2)
+    assert idx.tolist() == [2, 0] and y_hat.tolist() == [2, 0]
+    ref = torch.softmax(logits, dim=1)
+    assert conf.tolist() == pytest.approx([ref[2, 2].item(), ref[0, 0].item()])
+    idx, _, _ = dg.most_confident_mistakes(Table(logits), X, y, k=10)
+    assert idx.tolist() == [2, 0, 4]
+
+
+def test_feature_maps_are_the_activations_after_c1_and_c3():
+    torch.manual_seed(0)
+    net, x = LeNet("relu", "max"), torch.rand(1, 28, 28)
+    maps = dg.feature_maps(net, x)
+    with torch.no_grad():
+        assert torch.equal(maps["C1"], net[:2](x.unsqueeze(0))[0])
+        assert torch.equal(maps["C3"], net[:5](x.unsqueeze(0))[0])
+    assert maps["C1"].shape == (6, 28, 28) and maps["C3"].shape == (16, 10, 10)
+    assert not net._forward_hooks and not any(m._forward_hooks for m in net.modules())
+
+
+def test_feature_maps_need_two_convolutions():
+    with pytest.raises(ValueError, match="two Conv2d"):
+        dg.feature_maps(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), torch.rand(1, 28, 28))
+
+
+def test_plots_return_one_axis_per_image():
+    torch.manual_seed(0)
+    net = LeNet()
+    assert len(dg.plot_filters(net)) == 6
+    maps = dg.feature_maps(net, torch.rand(1, 28, 28))
+    assert len(dg.plot_feature_maps(maps, "C3", num_cols=8)) == 16
+    X, y = torch.rand(3, 1, 28, 28), torch.tensor([0, 1, 2])
+    axes = dg.plot_mistakes(X, y, torch.tensor([2, 0]), torch.tensor([1, 1]),
+                            torch.tensor([0.9, 0.8]), labels=list("abc"), num_cols=5)
+    assert axes[0].get_title() == "c\nPred: b (0.90)" and len(axes) == 5

@@ -1,0 +1,121 @@
+"""Chapter 4's recipe: distortions, model builders, seeded runs, result tables."""
+
+import pytest
+import torch
+
+from lenet_nb.data import TensorBatches
+from lenet_nb.lenet5 import LeNet5, MAPLoss
+from lenet_nb.lenet5_train import (
+    LRS,
+    PAPER_ROWS,
+    Crop,
+    Distorted,
+    Run,
+    build,
+    deviations_markdown,
+    random_affine,
+    results_table,
+    spread,
+    train_lenet5,
+)
+from lenet_nb.train import History
+
+
+def digit_batch():
+    X = torch.zeros(4, 1, 32, 32)
+    X[:, :, 8:24, 14:18] = 1.0  # a vertical bar, like a "1"
+    return X
+
+
+def test_random_affine_with_zero_strength_is_the_identity():
+    X = digit_batch()
+    out = random_affine(X, torch.Generator().manual_seed(0), scale=0, squeeze=0, shear=0,
+                        shift=0)
+    torch.testing.assert_close(out, X, atol=1e-5, rtol=0)
+
+
+def test_random_affine_is_seeded_and_differs_per_image():
+    X = digit_batch()
+    a = random_affine(X, torch.Generator().manual_seed(0))
+    b = random_affine(X, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b)
+    assert a.shape == X.shape
+    assert not torch.allclose(a[0], a[1])  # each image draws its own map
+    assert a.min() >= 0 and a.max() <= 1  # bilinear resampling stays in the pixel range
+
+
+def test_random_affine_shift_moves_the_ink():
+    X = digit_batch()
+    g = torch.Generator().manual_seed(1)
+    out = random_affine(X, g, scale=0, squeeze=0, shear=0, shift=3.0)
+    cols = torch.arange(32.0)
+    centre = (out[:, 0].sum(1) * cols).sum(1) / out[:, 0].sum((1, 2))
+    assert (centre - 15.5).abs().max() <= 3.0 + 1e-4
+    assert (centre - 15.5).abs().max() > 0.1
+
+
+def test_distorted_wraps_batches_and_keeps_labels():
+    base = TensorBatches(digit_batch(), torch.arange(4), batch_size=2)
+    wrapped = Distorted(base, seed=0)
+    assert len(wrapped) == 2
+    batches = list(wrapped)
+    assert [y.tolist() for _, y in batches] == [[0, 1], [2, 3]]
+    assert not torch.equal(batches[0][0], digit_batch()[:2])
+
+
+def test_build_gives_the_three_models():
+    net, loss, predict = build("lenet5", 0)
+    assert isinstance(net, LeNet5) and isinstance(loss, MAPLoss) and predict is net.predict
+    net, loss, _ = build("lenet5-softmax", 0)
+    assert net.head == "softmax" and isinstance(loss, torch.nn.CrossEntropyLoss)
+    net, _, predict = build("d2l", 0)
+    assert predict is None and net(torch.rand(2, 1, 32, 32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="'lenet5', 'lenet5-softmax' or 'd2l'"):
+        build("lenet7", 0)
+    assert set(LRS) == {"lenet5", "lenet5-softmax", "d2l"}
+
+
+def test_build_is_seeded():
+    a, _, _ = build("lenet5", 3)
+    b, _, _ = build("lenet5", 3)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_crop_removes_the_padding():
+    assert Crop(2)(torch.rand(1, 1, 32, 32)).shape == (1, 1, 28, 28)
+
+
+def test_spread_is_mean_and_half_range():
+    mean, half = spread([0.010, 0.020, 0.012])
+    assert mean == pytest.approx(0.014)
+    assert half == pytest.approx(0.005)
+
+
+def fake_run(name, seed, acc):
+    history = History([{"epoch": 1, "train_loss": 0.1, "train_acc": 0.9, "test_acc": acc,
+                        "seconds": 60.0, "images_per_s": 1000.0}])
+    return Run(name, seed, 1, history, 120.0, None)
+
+
+def test_results_table_puts_paper_rows_first_and_groups_seeds():
+    runs = [fake_run("lenet5", 0, 0.991), fake_run("lenet5", 1, 0.989), fake_run("d2l", 0, 0.98)]
+    lines = results_table(runs).splitlines()
+    assert len(lines) == 1 + len(PAPER_ROWS) + 2
+    assert "LeNet-5 (paper)" in lines[5] and "0.95 %" in lines[5]
+    assert "1.00 ± 0.10 %" in lines[-2] and lines[-2].split()[-3:] == ["2", "1", "2.0"]
+    assert "2.00 ± 0.00 %" in lines[-1]
+
+
+def test_deviations_table_states_j_and_the_learning_rate():
+    text = deviations_markdown()
+    assert "j = 1" in text and f"peak rate {LRS['lenet5']}" in text
+    assert all(line.count("|") == 5 for line in text.splitlines())
+
+
+def test_train_lenet5_runs_and_repeats_exactly(tiny_root, monkeypatch):
+    monkeypatch.setenv("LENET_NB_DATA", str(tiny_root))
+    a = train_lenet5("lenet5", seed=0, num_epochs=2, batch_size=16, distort=True)
+    b = train_lenet5("lenet5", seed=0, num_epochs=2, batch_size=16, distort=True)
+    assert len(a.history) == 2 and a.name == "lenet5 + distortions"
+    assert a.history.train_loss == b.history.train_loss
+    assert 0 <= a.test_error <= 1

@@ -1,0 +1,359 @@
+"""Answer-key tests: every answer that can be computed is computed from lenet_nb and compared."""
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from lenet_nb import fc_limits, lenet5, pitfalls
+from lenet_nb.data import TensorBatches, load_split
+from lenet_nb.models import conv_out, count_parameters, get_model
+from lenet_nb.quiz import grade
+from lenet_nb.quiz_bank import BANKS
+from lenet_nb.shapes import param_rows, params_by_kind, shape_table
+from lenet_nb.train import evaluate_accuracy
+
+QUESTIONS = {q.key: q for bank in BANKS.values() for q in bank}
+
+
+def assert_number(key, computed):
+    """The key of numeric question `key` accepts the computed value."""
+    q = QUESTIONS[key]
+    assert q.is_numeric
+    assert grade(q, computed).correct, f"{key}: key {q.answer} but lenet_nb computes {computed}"
+
+
+def assert_choice(key, computed_text):
+    """The right choice of question `key` starts with the computed text, and no other one does."""
+    q = QUESTIONS[key]
+    starts = [i for i, c in enumerate(q.choices) if c.startswith(computed_text)]
+    assert starts == [q.answer], f"{key}: {computed_text!r} should be choice {q.answer} only"
+
+
+def d2l_rows():
+    return shape_table(get_model("d2l"), torch.zeros(1, 1, 28, 28))
+
+
+def first_linear(net):
+    return next(m for m in net.modules() if isinstance(m, nn.Linear))
+
+
+def sigmoid_slope_max():
+    x = torch.linspace(-6, 6, 1201, requires_grad=True)
+    torch.sigmoid(x).sum().backward()
+    return x.grad.max().item()
+
+
+# --- chapter self-checks --------------------------------------------------------------------
+
+
+def check_ch1_neighbour():
+    assert_number("ch1-neighbour", fc_limits.neighbour_distances(3, 5)["below"][1])
+
+
+def check_ch1_dense_memory():
+    r = fc_limits.dense_vs_conv(1000, 3, 256, "float32")
+    assert r["dense_weights"] == 768_000_000
+    assert_number("ch1-dense-memory", round(r["dense_bytes"] / 1e9, 2))
+
+
+def check_ch1_conv_size():
+    small = fc_limits.dense_vs_conv(28, 1, 6)["conv_params"]
+    assert small == fc_limits.dense_vs_conv(1000, 1, 6)["conv_params"]
+    assert small == count_parameters(nn.Conv2d(1, 6, 5)) == 156
+    assert str(small) in QUESTIONS["ch1-conv-size"].prompt
+    assert_choice("ch1-conv-size", f"{small}, the same")
+
+
+def check_ch1_permutation():
+    # The explanation's claim: an MLP on permuted pixels is the same MLP with permuted weights.
+    torch.manual_seed(0)
+    net, X = get_model("mlp"), torch.rand(5, 1, 28, 28)
+    perm = fc_limits.pixel_permutation(784, seed=1)
+    permuted = get_model("mlp")
+    permuted.load_state_dict(net.state_dict())
+    with torch.no_grad():
+        permuted[1].weight.copy_(net[1].weight[:, perm])  # input j now holds pixel perm[j]
+    expected = net(X)
+    torch.testing.assert_close(permuted(fc_limits.permute_pixels(X, perm)), expected)
+    assert_choice("ch1-permutation", "The MLP")
+
+
+def check_ch2_shape_s2():
+    kind, shape = d2l_rows()[2]
+    assert kind == "AvgPool2d"
+    assert_choice("ch2-shape-s2", str(list(shape)))
+
+
+def check_ch2_formula():
+    side = nn.MaxPool2d(3, stride=2)(torch.zeros(1, 1, 28, 28)).shape[-1]
+    assert side == conv_out(28, 3, 0, 2)
+    assert_number("ch2-formula", side)
+
+
+def check_ch2_params_total():
+    assert_number("ch2-params-total", count_parameters(get_model("d2l")))
+
+
+def check_ch2_flatten_seed001():
+    kind, shape = shape_table(get_model("seed001"), torch.zeros(1, 1, 28, 28))[6]
+    assert kind == "Flatten"
+    assert_choice("ch2-flatten-seed001", f"16 × 4 × 4 = {shape[1]}")
+
+
+def check_ch3_last_batch():
+    X, y = load_split("FashionMNIST", train=True)
+    *_, (X_last, _) = TensorBatches(X, y, batch_size=256)
+    assert len(y) == 60_000
+    assert_number("ch3-last-batch", len(X_last))
+
+
+def check_ch3_logits():
+    torch.manual_seed(0)
+    logits, y = torch.randn(8, 10), torch.randint(0, 10, (8,))
+    plain = nn.functional.cross_entropy(logits, y)
+    torch.testing.assert_close(plain, nn.functional.nll_loss(logits.log_softmax(1), y))
+    out = pitfalls.softmax_before_loss(logits, y)
+    assert out["softmax"][1] < out["plain"][1]  # the extra softmax flattens the gradients
+    assert_choice("ch3-logits", "Raw scores (logits)")
+
+
+def check_ch3_sigmoid_lr():
+    assert sigmoid_slope_max() == pytest.approx(0.25)
+    assert_choice("ch3-sigmoid-lr", "The sigmoid's slope is at most 0.25")
+
+
+def check_ch3_weights_only(tmp_path):
+    path = tmp_path / "untrusted.pt"
+    pitfalls.write_untrusted_checkpoint(path)
+    assert pitfalls.try_load(path, weights_only=True)[0] is False
+    assert pitfalls.try_load(path, weights_only=False) == (True, None)
+    assert_choice("ch3-weights-only", "A full pickle can run arbitrary code")
+
+
+def check_ch4_trainable():
+    net = lenet5.LeNet5()
+    assert count_parameters(net, trainable_only=False) == 60_000  # the RBF bitmaps are a buffer
+    assert_number("ch4-trainable", count_parameters(net))
+
+
+def check_ch4_s2():
+    assert_number("ch4-s2", count_parameters(lenet5.LeNet5().S2))
+
+
+def check_ch4_c3_full():
+    table = lenet5.c3_connections()
+    assert int(table.sum()) == 60
+    assert table.all(dim=0).nonzero().flatten().tolist() == [15]
+    assert_choice("ch4-c3-full", "One (the last)")
+
+
+def check_ch4_rbf():
+    y_hat = torch.tensor([[5.0, 0.5, 9.0], [1.0, 3.0, 0.2]])
+    assert lenet5.rbf_predict(y_hat).tolist() == [1, 2]
+    assert lenet5.LeNet5().predict is lenet5.rbf_predict
+    assert_choice("ch4-rbf", "The unit with the smallest output")
+
+
+# --- the final quiz ---------------------------------------------------------------------------
+
+
+def check_boyu_lenet_wrong():
+    by_kind = params_by_kind(param_rows(get_model("d2l"), (1, 1, 28, 28)))
+    total = sum(by_kind.values())
+    assert by_kind["Linear"] > by_kind["Conv2d"]
+    why = QUESTIONS["boyu-lenet-wrong"].explanations[QUESTIONS["boyu-lenet-wrong"].answer]
+    for fact in (
+        f"{by_kind['Linear']:,}",
+        f"{total:,}",
+        f"{100 * by_kind['Linear'] / total:.1f} %",
+        f"{by_kind['Conv2d']:,}",
+    ):
+        assert fact in why
+    assert_choice("boyu-lenet-wrong", "Most of its parameters sit in the convolutional block")
+
+
+def check_fc_share():
+    by_kind = params_by_kind(param_rows(get_model("d2l"), (1, 1, 28, 28)))
+    assert_number("fc-share", 100 * by_kind["Linear"] / sum(by_kind.values()))
+
+
+def check_first_linear():
+    assert_number("first-linear", count_parameters(first_linear(get_model("d2l"))))
+
+
+def check_seed001_linear():
+    assert_number("seed001-linear", count_parameters(first_linear(get_model("seed001"))))
+
+
+def check_boyu_cnn_wrong():
+    assert nn.AvgPool2d(2, stride=2)(torch.zeros(1, 1, 28, 28)).shape[-2:] == (14, 14)
+    assert [d2l_rows()[i][1][1:] for i in (0, 3)] == [(6, 28, 28), (16, 10, 10)]
+    assert_choice("boyu-cnn-wrong", "Fully-connected layers have more parameters")
+
+
+def check_conv_rgb_params():
+    r = fc_limits.dense_vs_conv(1000, 3, 256)
+    assert r["conv_params"] == count_parameters(nn.Conv2d(3, 256, 5))
+    assert r["dense_weights"] == 768_000_000
+    assert_number("conv-rgb-params", r["conv_params"])
+
+
+def check_translation():
+    torch.manual_seed(0)
+    assert fc_limits.shift_commutes(torch.rand(2, 1, 28, 28), 0, 3)
+    assert_choice("translation", "It shifts 3 pixels to the right")
+
+
+def check_shape_c3():
+    rows = d2l_rows()
+    assert rows[2][1] == (1, 6, 14, 14)
+    assert rows[3][0] == "Conv2d"
+    assert_choice("shape-c3", str(list(rows[3][1])))
+
+
+def check_same_padding():
+    keeps = [p for p in range(6) if conv_out(28, 5, p) == 28]
+    assert nn.Conv2d(1, 1, 5, padding=keeps[0])(torch.zeros(1, 1, 28, 28)).shape[-1] == 28
+    assert len(keeps) == 1
+    assert_number("same-padding", keeps[0])
+
+
+def check_pool_params():
+    assert count_parameters(nn.MaxPool2d(2)) == 0
+    assert count_parameters(lenet5.LeNet5().S2) == 2 * 6  # the paper's S2: coefficient + bias
+    assert_choice("pool-params", "None")
+
+
+def check_sigmoid_slope():
+    assert_number("sigmoid-slope", sigmoid_slope_max())
+
+
+def check_eval_in_loop():
+    X, y = load_split("FashionMNIST", train=True)
+    assert_number("eval-in-loop", len(TensorBatches(X, y, batch_size=256)))
+
+
+def check_zero_grad():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    before = net.weight.detach().clone()
+    net(torch.ones(2, 3)).sum().backward()
+    optimizer.step()
+    stepped = net.weight.detach().clone()
+    optimizer.zero_grad()
+    assert not torch.equal(before, stepped)
+    assert torch.equal(net.weight, stepped) and net.weight.grad is None
+    assert_choice("zero-grad", "It resets only the gradients")
+
+
+def check_accuracy_average():
+    X, y = load_split("FashionMNIST", train=False)
+    sizes = [len(yb) for _, yb in TensorBatches(X, y, batch_size=64)]
+    assert (len(sizes), sizes[-1], len(sizes) * 64) == (157, 16, 10_048)
+    correct = [n // 2 for n in sizes]
+    assert pitfalls.accuracy_per_sample(correct, sizes) == sum(correct) / 10_000
+    assert pitfalls.accuracy_full_batches(correct, sizes, 64) < sum(correct) / 10_000
+    assert_choice("accuracy-average", f"The number of test images, {len(y):,}")
+
+
+def check_test_shuffle():
+    torch.manual_seed(0)
+    net, X, y = get_model("mlp", hidden=8), torch.rand(300, 1, 28, 28), torch.randint(0, 10, (300,))
+    ordered = evaluate_accuracy(net, TensorBatches(X, y, 64))
+    assert evaluate_accuracy(net, TensorBatches(X, y, 64, shuffle=True, seed=3)) == ordered
+    assert_choice("test-shuffle", "No, only the order")
+
+
+def check_paper_params():
+    assert sum(lenet5.PAPER_PARAMS.values()) == 60_000
+    assert_number("paper-params", count_parameters(lenet5.LeNet5()))
+
+
+def check_masked_c3():
+    net = lenet5.LeNet5()
+    full = count_parameters(net) - count_parameters(net.C3) + count_parameters(nn.Conv2d(6, 16, 5))
+    assert count_parameters(net.C3) == 1516
+    assert_number("masked-c3", full)
+
+
+def check_c3_why():
+    # The reasons are the paper's words; what the code can confirm: C3 is not fully connected.
+    assert int(lenet5.c3_connections().sum()) == 60 < 6 * 16
+    assert_choice("c3-why", "To keep the connections few and break symmetry")
+
+
+def check_f6_84():
+    net = lenet5.LeNet5()
+    assert net.F6.out_features == lenet5.rbf_bitmaps().shape[1] == 7 * 12
+    assert all(len(row) == 7 for b in lenet5.DIGIT_BITMAPS for row in b) and all(
+        len(b) == 12 for b in lenet5.DIGIT_BITMAPS
+    )
+    assert_choice("f6-84", "84 = 7 × 12")
+
+
+def check_squash_one():
+    assert_number("squash-one", lenet5.Squash()(torch.tensor(1.0)).item())
+
+
+CHECKS = {
+    name.removeprefix("check_").replace("_", "-"): fn
+    for name, fn in list(globals().items())
+    if name.startswith("check_")
+}
+
+
+@pytest.mark.parametrize("key", sorted(QUESTIONS))
+def test_answer_key_agrees_with_lenet_nb(key, request):
+    """Every question has a check computing its answer (a new question needs one too)."""
+    assert key in CHECKS, f"question {key!r} has no answer-key check in {__file__}"
+    fn = CHECKS[key]
+    kwargs = (
+        {"tmp_path": request.getfixturevalue("tmp_path")}
+        if "tmp_path" in (fn.__code__.co_varnames[: fn.__code__.co_argcount])
+        else {}
+    )
+    fn(**kwargs)
+
+
+def test_every_check_belongs_to_a_question():
+    assert sorted(CHECKS) == sorted(QUESTIONS)
+
+
+# --- the banks' shape -------------------------------------------------------------------------
+
+
+def test_chapter_self_checks_have_two_to_four_questions():
+    for chapter in ("ch1", "ch2", "ch3", "ch4"):
+        assert 2 <= len(BANKS[chapter]) <= 4, chapter
+
+
+def test_final_quiz_covers_the_chapters_with_at_least_15_questions():
+    final = BANKS["ch5"]
+    assert len(final) >= 15
+    assert {q.topic for q in final} == {"parameters", "convolutions", "shapes", "training", "paper"}
+    boyu = [q for q in final if q.key.startswith("boyu-")]
+    assert [len(q.choices) for q in boyu] == [4, 4]
+
+
+def test_keys_are_unique_across_banks():
+    keys = [q.key for bank in BANKS.values() for q in bank]
+    assert len(keys) == len(set(keys)) == len(QUESTIONS)
+
+
+def test_right_answers_are_not_always_in_the_same_place():
+    positions = [q.answer for q in QUESTIONS.values() if not q.is_numeric]
+    assert len(set(positions)) >= 3
+    assert max(positions.count(i) for i in set(positions)) <= len(positions) // 2
+
+
+def test_the_quiz_notebook_shows_every_topic_once():
+    source = (Path(__file__).resolve().parents[1] / "notebooks" / "05_quizzes.py").read_text()
+    shown = re.findall(r'quiz\.section\("(\w+)"\)', source)
+    final = BANKS["ch5"]
+    assert shown == list(dict.fromkeys(q.topic for q in final))
+    # the introduction states the number of questions in words: keep it true
+    assert len(final) == 20 and "Twenty questions" in source
