@@ -2,11 +2,13 @@
 
 (a) torchvision FashionMNIST + ToTensor + DataLoader(num_workers=4), a plain loop, as the seeds
     train; (b) lenet_nb.data's in-memory batches + lenet_nb.train.fit. Same network, same init,
-    SGD lr 0.9, batch 256, one epoch each, measured in this process. Prints images/s and b/a.
-Run: `make bench` or `.venv/bin/python benchmarks/train_throughput.py [--epochs N]`.
+    SGD lr 0.9, batch 256, one epoch each, measured in this process. Prints images/s and b/a
+    for each repeat (alternating a and b, a new seed each time) and the median ratio.
+Run: `make bench` or `.venv/bin/python benchmarks/train_throughput.py [--epochs N] [--repeats R]`.
 """
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -48,22 +50,32 @@ def fast_path(net, batch_size, lr, num_epochs):
 
 
 def main():
-    """Measure both paths and print the ratio."""
+    """Measure both paths (alternating, one seed per repeat) and print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="alternating (a, b) measurements; a shared machine is noisy")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{args.epochs} epoch(s), batch 256, SGD lr 0.9, d2l LeNet (Xavier init)")
-    results = {}
     runs = (("a seeds' DataLoader loop", seeds_loop), ("b lenet_nb fast path", fast_path))
-    for label, run in runs:
-        torch.manual_seed(0)
-        net = models.init_xavier(models.LeNet())
-        results[label] = run(net, 256, 0.9, args.epochs)
-        speed, acc = results[label]
-        print(f"{label:26s} {speed:8.0f} images/s   test acc {acc:.4f}")
-    (a, acc_a), (b, acc_b) = results.values()
-    print(f"ratio b/a: {b / a:.2f}x   test acc difference b-a: {acc_b - acc_a:+.4f}")
+    ratios, accs = [], {label: [] for label, _ in runs}
+    for seed in range(args.repeats):
+        speeds = []
+        for label, run in runs:
+            torch.manual_seed(seed)  # same initial weights for (a) and (b)
+            net = models.init_xavier(models.LeNet())
+            speed, acc = run(net, 256, 0.9, args.epochs)
+            speeds.append(speed)
+            accs[label].append(acc)
+            print(f"seed {seed}  {label:26s} {speed:8.0f} images/s   test acc {acc:.4f}")
+        ratios.append(speeds[1] / speeds[0])
+        print(f"seed {seed}  ratio b/a: {ratios[-1]:.2f}x")
+    print(f"median ratio b/a over {args.repeats} repeat(s): {statistics.median(ratios):.2f}x "
+          f"(min {min(ratios):.2f}x, max {max(ratios):.2f}x)")
+    for label, values in accs.items():
+        print(f"test acc {label:26s} mean {statistics.mean(values):.4f} "
+              f"(min {min(values):.4f}, max {max(values):.4f})")
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ class Explorer:
 
 
 def table_html(runs, current=None):
-    """HTML results table; the row of `current` (a Run) gets the class lenet-explorer-current."""
+    """HTML results table; the row of `current` (a Run) is marked (class and bold highlight)."""
     head = "".join(f"<th>{h}</th>" for h in
                    ("activation", "pooling", "epochs", "lr", "train loss", "train acc",
                     "test acc", "seconds"))
@@ -125,7 +125,9 @@ def table_html(runs, current=None):
                  f"{r['train_loss']:.3f}", f"{r['train_acc']:.3f}", f"{r['test_acc']:.3f}",
                  f"{r['seconds']:.1f}"]
         tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-        body.append(f'<tr class="{cls}" data-key="{html.escape(run.label)}">{tds}</tr>')
+        # inline style: the widget shows plain HTML, with no stylesheet of ours to rely on
+        style = ' style="font-weight:bold;background:#fff3bf"' if run is current else ""
+        body.append(f'<tr class="{cls}"{style} data-key="{html.escape(run.label)}">{tds}</tr>')
     return (f'<table class="lenet-explorer-results" data-runs="{len(runs)}">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 

@@ -80,7 +80,7 @@ class MyLeNet5(ShapeChecked):
             nn.AvgPool2d(kernel_size=2, stride=2),
             nn.Conv2d(16, 120, kernel_size=5),  # C5: 5x5 maps -> 1x1, no activation (as seeded)
             nn.Flatten(),
-            nn.Linear(120, 84), act(),
+            nn.Linear(120, 84),  # F6: no activation either; the seed's forward has none
             nn.Linear(84, num_classes))
 
 

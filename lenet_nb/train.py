@@ -35,6 +35,13 @@ def try_gpu():
     return torch.device("cpu")
 
 
+def use_channels_last(net):
+    """Store the 4-D (convolution) weights channels-last; same maths, faster CPU kernels."""
+    # oneDNN's channels-last convolutions train LeNet-sized nets 1.3-2x faster on this CPU
+    # (benchmarks/); Module.to keeps the Parameter objects, so existing optimizers still work
+    return net.to(memory_format=torch.channels_last)
+
+
 def argmax_predict(y_hat):
     """Class ids from scores: the largest output wins."""
     return y_hat.argmax(dim=1)
@@ -164,13 +171,14 @@ def _train_epoch(net, train_iter, loss, optimizer, scheduler_step, predict, devi
 
 def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, scheduler=None,
         loss=None, predict=None, device=None, checkpoint=None, progress=None, live=None,
-        init=None, scheduler_per_batch=False, seed=None):
+        init=None, scheduler_per_batch=False, seed=None, channels_last=True):
     """Train `net`, evaluate after every epoch and return a History of per-epoch records.
 
     `optimizer` defaults to SGD(lr); `scheduler` steps once per epoch, or once per batch with
     `scheduler_per_batch=True` (one-cycle). `loss` must return a batch mean (default
     cross-entropy); `predict` maps outputs to class ids (default argmax). `checkpoint=path`
     keeps the best weights by test accuracy. `seed` reseeds torch and the batch order first.
+    `channels_last` stores convolution weights channels-last on the CPU (see use_channels_last).
     """
     if optimizer is None and lr is None:
         raise ValueError("fit needs either lr (for plain SGD) or an optimizer")
@@ -184,6 +192,8 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
         init(net)
     device = torch.device(device) if device is not None else try_gpu()
     net.to(device)
+    if channels_last and device.type == "cpu":
+        use_channels_last(net)
     for data_iter in (train_iter, test_iter):
         if hasattr(data_iter, "to"):
             data_iter.to(device)  # in-memory batches: moved once, not per batch

@@ -1,7 +1,9 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -196,9 +198,12 @@ print(modern_mnist.history.summary())
 from lenet_nb.plot import plot_history
 
 runs = [d2l, seed000, seed001, seed002, modern_fashion, modern_mnist]
-fig, axes = plt.subplots(2, 3, figsize=(10, 5), sharey=True)
+fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), sharey=True, layout="constrained")
 for run, ax in zip(runs, axes.flat):
-    plot_history(run.history, ax=ax).set_title(f"{run.recipe.name} ({run.recipe.dataset})")
+    # recipe names are long: two short title lines keep neighbouring panels apart
+    ax = plot_history(run.history, ax=ax)
+    ax.set_title(f"{run.recipe.name} ({run.recipe.dataset})\n{len(run.history)} epochs",
+                 fontsize=9)
 
 # %% [markdown]
 # ## 6. Results
@@ -210,8 +215,8 @@ display(Markdown(results_table(runs)))
 
 # %% [markdown]
 # "ours" is the test accuracy after the last epoch, or of the best epoch for seed 002, which
-# keeps its best checkpoint. Wall-clock is the training time on this 2-core CPU (shared with
-# another job during the stored run), including one test-set evaluation per epoch.
+# keeps its best checkpoint. Wall-clock is the training time on this 2-core CPU, including one
+# test-set evaluation per epoch.
 #
 # Fashion-MNIST with class names, predicted by the modern network:
 

@@ -88,6 +88,7 @@ def test_rows_and_table_list_runs_in_training_order(trained):
     assert f'data-runs="{len(runs)}"' in html
     assert html.count('class="lenet-explorer-row"') == len(runs) - 1
     assert html.count("lenet-explorer-row lenet-explorer-current") == 1
+    assert html.count("font-weight:bold") == 1  # only the current row stands out
     assert f"{rows[0]['test_acc']:.3f}" in html
 
 

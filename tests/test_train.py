@@ -90,6 +90,24 @@ def test_seeded_runs_are_identical_on_cpu():
     assert h3.train_loss != h1.train_loss
 
 
+def test_channels_last_trains_like_the_default_layout():
+    X, y = _toy(32)
+    nets = []
+    for channels_last in (False, True):
+        torch.manual_seed(3)
+        net = models.LeNet(activation="relu", pooling="max")
+        opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)  # made before fit
+        train.fit(net, TensorBatches(X, y, 8, shuffle=True), TensorBatches(X, y, 8), 2,
+                  optimizer=opt, device="cpu", channels_last=channels_last)
+        nets.append(net)
+    plain, fast = nets
+    conv = fast[3].weight  # C3: with 6 input channels the two layouts differ
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    assert plain[3].weight.is_contiguous()
+    for p, q in zip(plain.parameters(), fast.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)  # same maths, other summation order
+
+
 def test_fit_learns_a_simple_task():
     X, y = _toy(64)
     torch.manual_seed(0)
