@@ -37,3 +37,10 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_data_and_checkpoints_are_git_ignored():
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     assert {"data/", ".venv/", "*.pt"} <= set(ignored)
+
+
+def test_readme_chapter_table_lists_every_notebook():
+    readme = (ROOT / "README.md").read_text()
+    listed = set(re.findall(r"^\| `(\d\d_\w+)` \|", readme, re.M))
+    on_disk = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert on_disk and listed == on_disk
