@@ -183,7 +183,7 @@ print(fc_limits.format_permutation_table(results))
 # (it has 61,706 against the MLP's 203,530): it was the assumption, built into its
 # layers, that nearby pixels belong together. Destroy the neighbourhoods and the assumption
 # turns from a help into a hindrance: its 5×5 windows now gather unrelated pixels, and pooling
-# averages them away.
+# keeps the strongest of four unrelated values.
 #
 # ## Recap
 #

@@ -6,7 +6,9 @@ import torch
 from lenet_nb.data import TensorBatches
 from lenet_nb.lenet5 import LeNet5, MAPLoss
 from lenet_nb.lenet5_train import (
+    DISTORT_EPOCHS,
     LRS,
+    NUM_EPOCHS,
     PAPER_ROWS,
     Crop,
     Distorted,
@@ -106,9 +108,10 @@ def test_results_table_puts_paper_rows_first_and_groups_seeds():
     assert "2.00 ± 0.00 %" in lines[-1]
 
 
-def test_deviations_table_states_j_and_the_learning_rate():
+def test_deviations_table_states_j_the_learning_rate_and_the_budget():
     text = deviations_markdown()
     assert "j = 1" in text and f"peak rate {LRS['lenet5']}" in text
+    assert f"{NUM_EPOCHS} epochs ({DISTORT_EPOCHS} with distortions)" in text
     assert all(line.count("|") == 5 for line in text.splitlines())
 
 
