@@ -25,8 +25,9 @@
 # check whether it reaches the paper's MNIST test error of **0.95 %**.
 #
 # Public "faithful" reproductions usually end at 1.4–1.6 % error. We will see that the
-# architecture is not to blame: with a modern optimiser and schedule it gets there in the
-# paper's 20 passes over the data, in a few minutes on a laptop-class CPU.
+# architecture is not to blame: with a modern optimiser and schedule it lands within a few test
+# digits of the paper's number in the paper's 20 passes over the data, in minutes on a
+# laptop-class CPU, and past the paper's 0.8 % once the training images are distorted.
 #
 # **Quick mode.** Under `pytest` the notebook runs in quick mode: every training uses one epoch
 # on 2,000 images, so the error rates printed there mean nothing. The outputs stored in this
@@ -346,7 +347,18 @@ print(results_table(runs + distorted + softmax_runs + d2l_runs))
 
 # %% [markdown]
 # The spread is half the range between the best and the worst seed. The minutes are the mean
-# wall-clock of one run on the shared 2-core CPU.
+# wall-clock of one run on a 2-core CPU.
+#
+# **Did we reach the paper's numbers?** With distorted training images, yes: 0.75 % against the
+# paper's 0.8 %. Without them, not on average in the stored run: 0.99 ± 0.12 % over seeds 0, 1
+# and 2 (1.12, 0.99 and 0.87 %) against the paper's 0.95 %. The gap is four test digits in
+# 10,000, smaller than the spread between seeds, and the paper reports a single run. To choose
+# settings without tuning them against the test set, we compared budgets on a validation split
+# (10,000 images held out of the shuffled training set, training on the other 50,000; two
+# seeds each): batch 64 or 128, 10 or 20 epochs, weight decay 0.0005 all ended between 0.96
+# and 1.15 % validation error; batch 32 (2.9 % after 10 epochs, one seed) and a peak rate of
+# 0.02 (1.3 %, and divergence for the other seed) were worse. So we kept the settings above. The softmax head does no better
+# than the RBF output here; the d2l LeNet, with the same budget, makes about 30 % more errors.
 #
 # ## 10. Looking at the mistakes
 #
@@ -392,8 +404,9 @@ _ = show_codes(net, X_show, y_show, scale=1.4)
 #   C3 or a summary tool that misses oddly named parameters gets this count wrong;
 # - a vectorised C3 (one convolution with scattered kernels) that equals the per-map reference
 #   and is several times faster to train;
-# - the MAP loss of eq. (9) with j = 1, and SGD with momentum and a one-cycle schedule reaching
-#   the paper's error rate in its 20 passes, without the paper's second-order optimiser;
+# - the MAP loss of eq. (9) with j = 1, and SGD with momentum and a one-cycle schedule that,
+#   without the paper's second-order optimiser, ends within the seed-to-seed spread of the
+#   paper's 0.95 % (0.99 ± 0.12 %) in its 20 passes, and below its 0.8 % with distortions;
 # - distorted training images, the softmax head and the d2l LeNet as points of comparison, and
 #   the F6 "drawings" behind the network's mistakes.
 
