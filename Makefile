@@ -29,7 +29,7 @@ lab: data
 	  --ServerApp.root_dir=notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check lenet_nb tests notebooks benchmarks conftest.py
+	$(BIN)/ruff check lenet_nb tests notebooks benchmarks tools conftest.py
 
 # Notebooks paired with their .py and free of oversized outputs.
 nbcheck: $(STAMP)

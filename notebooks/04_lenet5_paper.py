@@ -354,13 +354,12 @@ print(results_table(runs + distorted + softmax_runs + d2l_runs))
 # and 2 (1.12, 0.99 and 0.87 %) against the paper's 0.95 %. The gap is four test digits in
 # 10,000, smaller than the spread between seeds, and the paper reports a single run. To choose
 # settings without tuning them against the test set, we compared budgets on a validation split
-# (10,000 images held out of the shuffled training set, training on the other 50,000; two
-# seeds each): batch 64 or 128, 10 or 20 epochs, weight decay 0.0005, a peak rate of 0.005 all
-# ended between 0.96 and 1.18 % validation error; batch 32 (2.9 % after 10 epochs, one seed)
-# and a peak rate of 0.02 (1.3 %, and divergence for the other seed) were worse. So we kept the
-# settings above.
-# The softmax head does no better than the RBF output here; the d2l LeNet, with the same
-# budget, makes about 30 % more errors.
+# (`tools/lenet5_validation.py`: 10,000 images held out of the shuffled training set, training
+# on the other 50,000; two seeds each): batch 64 or 128, 10 or 20 epochs, weight decay 0.0005,
+# a peak rate of 0.005 all ended between 0.96 and 1.18 % validation error; batch 32 (2.9 % after
+# 10 epochs, one seed) and a peak rate of 0.02 (1.3 %, and divergence for the other seed) were
+# worse. So we kept the settings above. The softmax head does no better than the RBF output
+# here; the d2l LeNet, with the same budget, makes about 30 % more errors.
 #
 # ## 10. Looking at the mistakes
 #

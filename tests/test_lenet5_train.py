@@ -15,6 +15,7 @@ from lenet_nb.lenet5_train import (
     Run,
     build,
     deviations_markdown,
+    make_optimizer,
     random_affine,
     results_table,
     spread,
@@ -122,3 +123,16 @@ def test_train_lenet5_runs_and_repeats_exactly(tiny_root, monkeypatch):
     assert len(a.history) == 2 and a.name == "lenet5 + distortions"
     assert a.history.train_loss == b.history.train_loss
     assert 0 <= a.test_error <= 1
+
+
+def test_make_optimizer_passes_weight_decay_and_builds_one_cycle():
+    net, _, _ = build("lenet5", 0)
+    optimizer, scheduler = make_optimizer("lenet5", net, 0.01, 2, 5, weight_decay=5e-4)
+    group = optimizer.param_groups[0]
+    assert group["weight_decay"] == 5e-4 and group["nesterov"]
+    assert group["momentum"] == 0.95  # one-cycle cycles momentum: 0.95 at the start, 0.85 at peak
+    assert isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
+    assert scheduler.total_steps == 10
+    d2l_net, _, _ = build("d2l", 0)
+    d2l_opt, none = make_optimizer("d2l", d2l_net, 0.9, 2, 5)
+    assert none is None and d2l_opt.param_groups[0]["weight_decay"] == 0.0
