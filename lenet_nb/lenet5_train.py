@@ -178,7 +178,8 @@ def deviations():
          f"{NUM_EPOCHS} epochs ({DISTORT_EPOCHS} with distortions)",
          "the paper's number of passes; one smooth schedule instead of hand-set steps"),
         ("loss", "MAP criterion, eq. (9), with j 'a positive constant'", f"the same, j = {j:g}",
-         "j is not given; at 1, a wrong class stops mattering once its penalty is a few units"),
+         "j is not given; chosen on held-out training images (j = 1, 5, 10): a wrong class "
+         "keeps being pushed away until its penalty is well above j"),
         ("input", "digit in a 32x32 field, background -0.1, ink 1.175",
          "the same (pad=2, scale_input)", "-"),
         ("initialisation", "uniform in +-2.4/F_i, F_i the unit's fan-in",
