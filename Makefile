@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8888
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup data lab test lint nbcheck bench sync clean
+.PHONY: setup data lab student test lint nbcheck bench sync clean
 
 setup: $(STAMP)
 
@@ -24,9 +24,14 @@ data: $(STAMP)
 # root (containers, CI machines) needs --allow-root; everyone else gets Jupyter's default
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# Opens the repo root: notebooks/ (instructor edition) and student/ (after `make student`).
 lab: data
 	$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(PORT) $(ALLOW_ROOT) \
-	  --ServerApp.root_dir=notebooks
+	  --ServerApp.root_dir=.
+
+# The student edition: solution regions stubbed, exercise outputs cleared (generated, git-ignored).
+student: $(STAMP)
+	$(BIN)/python -m lenet_nb.student notebooks student
 
 lint: $(STAMP)
 	$(BIN)/ruff check lenet_nb tests notebooks benchmarks tools conftest.py
@@ -50,4 +55,4 @@ sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.ipynb
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache student
