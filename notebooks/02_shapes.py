@@ -315,7 +315,8 @@ for name, i in picks.items():
 # more. The other 2 pixels on each side are the zeros the padding of C1 added, the same border
 # the paper got by feeding 32×32 images. Borders cut a receptive field short elsewhere too: a C1
 # unit in the top-left corner of its map has a 5×5 window, but only 3×3 of it lies on the image.
-# Dark pixels reach the unit:
+# `anatomy.plot_receptive_fields` draws the masks, one panel per unit, on the 28×28 input
+# (`lenet_nb/anatomy.py`); dark pixels reach the unit:
 
 # %%
 corner = anatomy.empirical_receptive_field(net, 0, unit=(0, 0, 0, 0))
@@ -412,7 +413,8 @@ print(f"what a dense convolution multiplies: {table.numel()} × 25 × 100 = "
 # kind. The table shows the shape after each LeNet layer (paper names: C1, S2, C3, S4, then the
 # dense layers C5, F6 and the output) and the parameter count. Some combinations shrink a feature
 # map to nothing before the end of the convolutional block; the widget then says where and why.
-# Try a kernel of 11, or an input of 11 pixels.
+# Try a kernel of 11, or an input of 11 pixels. The widget runs the same formula and parameter
+# count as the sections above (`lenet_nb/widgets.py`, `shape_report` in `lenet_nb/shapes.py`).
 
 # %%
 shape_widget()
@@ -424,7 +426,8 @@ shape_widget()
 # resolution drops (each value sees a larger part of the image, so it can respond to larger
 # patterns) while the number of channels grows (more kinds of pattern are told apart). Bars show
 # the area H × W of the input and of each convolution and pooling output, the line the number
-# of channels (the sigmoids change neither):
+# of channels (the sigmoids change neither). `shapes.plot_shape_trend` draws it from the shape
+# table (`lenet_nb/shapes.py`):
 
 # %%
 X = torch.rand(size=(1, 1, 28, 28))
@@ -454,7 +457,8 @@ ax = shapes.plot_shape_trend([("input", tuple(X.shape))] + shapes.shape_table(ne
 # - too large a kernel or too small an input collapses a feature map to nothing, which the
 #   formula predicts before PyTorch fails.
 #
-# Chapter 3 trains this network. First, check yourself:
+# Chapter 3 trains this network. First, check yourself: `self_check` shows this chapter's
+# questions and grades your answers (`lenet_nb/quiz.py`, questions in `lenet_nb/quiz_bank.py`):
 
 # %%
 from lenet_nb.quiz import self_check
