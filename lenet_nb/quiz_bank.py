@@ -107,23 +107,23 @@ CH2 = [
         "Linear 400→120, 120→84, 84→10.",
     ),
     choice(
-        "ch2-flatten-seed001",
-        "Without padding and with 2×2 max pooling, what does a 28×28 image become just before "
-        "the first linear layer?",
+        "ch2-macs-share",
+        "For one 28×28 image, which part of the d2l LeNet does most of the multiply-adds?",
         [
             (
-                "16 × 5 × 5 = 400 values",
-                "That needs padding 2 on the first convolution "
-                "(the d2l net); without it the maps are one step smaller.",
+                "The three linear layers",
+                "They hold 95.8 % of the parameters, but each weight is used once per image: "
+                "58,920 of the 416,520 multiply-adds.",
             ),
             (
-                "16 × 4 × 4 = 256 values",
-                "28 → 24 (conv) → 12 (pool) → 8 (conv) → 4 (pool), with 16 channels.",
+                "The two convolutions",
+                "Each kernel weight is reused at every position of its output map: 357,600 of "
+                "the 416,520 multiply-adds (85.9 %) with 4.2 % of the parameters.",
             ),
             (
-                "16 × 7 × 7 = 784 values",
-                "Each 5×5 convolution without padding removes 4 "
-                "pixels and each pooling halves: 28 → 24 → 12 → 8 → 4.",
+                "The pooling and sigmoid layers",
+                "They have no weights: pooling averages 2×2 windows and the sigmoid works "
+                "element by element, so they do no weight-times-input products at all.",
             ),
         ],
         answer=1,

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from lenet_nb import fc_limits, lenet5, pitfalls
+from lenet_nb import anatomy, fc_limits, lenet5, pitfalls
 from lenet_nb.data import TensorBatches, load_split
 from lenet_nb.models import conv_out, count_parameters, get_model
 from lenet_nb.quiz import grade
@@ -97,10 +97,13 @@ def check_ch2_params_total():
     assert_number("ch2-params-total", count_parameters(get_model("d2l")))
 
 
-def check_ch2_flatten_seed001():
-    kind, shape = shape_table(get_model("seed001"), torch.zeros(1, 1, 28, 28))[6]
-    assert kind == "Flatten"
-    assert_choice("ch2-flatten-seed001", f"16 × 4 × 4 = {shape[1]}")
+def check_ch2_macs_share():
+    rows = anatomy.macs_per_layer(get_model("d2l"), torch.zeros(1, 1, 28, 28))
+    macs = {kind: sum(m for k, _, m, _ in rows if k == kind) for kind in ("Conv2d", "Linear")}
+    assert (macs["Conv2d"], macs["Linear"]) == (357_600, 58_920)
+    assert all(hand == tool for *_, hand, tool in rows)  # the formula and FlopCounterMode agree
+    assert_choice("ch2-macs-share", "The two convolutions" if macs["Conv2d"] > macs["Linear"]
+                  else "The three linear layers")
 
 
 def check_ch3_last_batch():
