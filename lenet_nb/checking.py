@@ -61,7 +61,8 @@ def unanswered(value):
 def require_answer(value, name):
     """Raise NotYet when `value` is still the stub's `...` (or None)."""
     if unanswered(value):
-        raise NotYet(f"`{name}` is still `{value!r}`: {STUB_HINT}")
+        shown = "..." if value is Ellipsis else repr(value)
+        raise NotYet(f"`{name}` is still `{shown}`: {STUB_HINT}")
     return value
 
 

@@ -96,6 +96,6 @@ def test_require_answer_and_unanswered():
     try:
         require_answer(..., "n")
     except NotYet as problem:
-        assert "`n` is still `Ellipsis`" in str(problem)
+        assert "`n` is still `...`" in str(problem)
     else:
         raise AssertionError("a stub must raise NotYet")

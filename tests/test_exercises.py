@@ -32,7 +32,7 @@ def test_ch2_c1_s2_shape_passes_on_the_answer_and_a_list_or_size():
 
 
 @pytest.mark.parametrize("answer, part", [
-    (..., "still `Ellipsis`"),
+    (..., "still `...`"),
     ("1x6x14x14", "tuple of whole numbers"),
     ((1, 6, 24, 24), "without padding"),
     ((1, 6, 12, 12), "without padding"),
@@ -79,7 +79,7 @@ def stub_builder():
 
 @pytest.mark.parametrize("answer, parts", [
     (stub_builder, ["returned None"]),
-    (..., ["still `Ellipsis`"]),
+    (..., ["still `...`"]),
     (unpadded(flat=400), ["Linear #1", "in_features=400", "16·4·4 = 256"]),
     (unpadded(padding=2, flat=400), ["layer 0 (Conv2d) has padding=2", "no padding"]),
     (unpadded(pool=nn.AvgPool2d), ["layer 2 is AvgPool2d", "nn.MaxPool2d"]),
