@@ -107,6 +107,19 @@ def get_model(name, **kw):
     return _choose("model", name, MODELS)(**kw)
 
 
+def leaf_layers(net):
+    """Return (name, module) for every module of net that has no children, in registration order."""
+    return [(name, m) for name, m in net.named_modules() if not list(m.children())]
+
+
+def describe_model(net):
+    """One line naming a network's class, its layers in order and its input shape if known."""
+    layers = ", ".join(type(m).__name__ for name, m in leaf_layers(net) if name)
+    text = type(net).__name__ + (f"({layers})" if layers else "")
+    in_shape = getattr(net, "in_shape", None)
+    return text + (f" for inputs {list(in_shape)}" if in_shape is not None else "")
+
+
 def init_xavier(net):
     """Xavier-uniform weights for every Linear and Conv2d (the d2l recipe); returns net."""
     for m in net.modules():
