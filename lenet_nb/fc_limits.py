@@ -61,15 +61,20 @@ def growth_table(sides, channels=1, hidden=6, kernel_size=5):
     return "\n".join(lines)
 
 
-def flat_index(row, col, width=28):
+def flat_index(row, col, width=28, height=None):
     """Return the position of pixel (row, col) once a width-wide image is flattened row by row."""
-    if not 0 <= col < width or row < 0:
-        raise ValueError(f"need 0 <= col < {width} and row >= 0, got ({row}, {col})")
+    height = width if height is None else height  # square images unless told otherwise
+    if not (0 <= col < width and 0 <= row < height):
+        raise ValueError(f"need 0 <= col < {width} and 0 <= row < {height}, got ({row}, {col}): "
+                         f"the pixel must lie inside the {height}×{width} image")
     return row * width + col
 
 
 def neighbour_distances(row, col, width=28):
     """Return {'right': (index, distance), 'below': ...}: a pixel's neighbours once flattened."""
+    if not (0 <= col < width - 1 and 0 <= row < width - 1):
+        raise ValueError(f"need 0 <= col < {width - 1} and 0 <= row < {width - 1}, got "
+                         f"({row}, {col}): the pixel needs a neighbour to its right and below")
     i = flat_index(row, col, width)
     return {"right": (flat_index(row, col + 1, width), flat_index(row, col + 1, width) - i),
             "below": (flat_index(row + 1, col, width), flat_index(row + 1, col, width) - i)}
