@@ -68,7 +68,11 @@ def raw_dir(name, root=None):
 
 def get_fashion_mnist_labels(labels):
     """Turn Fashion-MNIST label ids into class names."""
-    return [text_labels[int(i)] for i in labels]
+    ids = [int(i) for i in labels]
+    bad = [i for i in ids if not 0 <= i < len(text_labels)]
+    if bad:  # a negative id would silently index from the end
+        raise ValueError(f"Fashion-MNIST label ids are 0..9, got {bad[:5]}")
+    return [text_labels[i] for i in ids]
 
 
 def _check_name(name):
@@ -257,7 +261,8 @@ class TensorBatches:
 def default_num_workers(requested=None):
     """DataLoader workers: as requested (default 4, as the seeds use) but never above the cores."""
     cores = os.cpu_count() or 1
-    return max(0, min(4 if requested is None else int(requested), cores))
+    requested = 4 if requested is None else whole_number("num_workers", requested, low=0)
+    return min(requested, cores)
 
 
 def _subset_indices(n, k, seed):

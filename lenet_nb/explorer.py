@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import torch
 
-from lenet_nb.checks import positive_number
+from lenet_nb.checks import positive_number, whole_number
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import load_data_fashion_mnist, load_data_mnist
 from lenet_nb.models import LeNet, init_xavier
@@ -64,7 +64,8 @@ class Explorer:
     def __init__(self, dataset="FashionMNIST", subset=None, batch_size=128, seed=0):
         if dataset not in ("FashionMNIST", "MNIST"):
             raise ValueError(f"dataset must be 'FashionMNIST' or 'MNIST', got {dataset!r}")
-        self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
+        self.dataset, self.seed = dataset, seed
+        self.batch_size = whole_number("batch_size", batch_size)
         self.subset = subset if subset is not None else reduce_in_tests(FULL_SUBSET, QUICK_SUBSET)
         self.runs = {}  # key -> Run, in the order they were trained
         self._data = None

@@ -4,6 +4,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from lenet_nb.checks import positive_number
+
 # Table I of the paper: the S2 maps (0-5) each C3 map (0-15) reads.
 C3_TABLE = (
     (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
@@ -154,9 +156,7 @@ class MAPLoss(nn.Module):
 
     def __init__(self, j=MAP_J):
         super().__init__()
-        if j <= 0:
-            raise ValueError(f"MAPLoss: j must be a positive constant, got {j}")
-        self.j = float(j)
+        self.j = positive_number("MAPLoss: j", j)
 
     def forward(self, y_hat, y):
         y_D = y_hat.gather(1, y.view(-1, 1)).squeeze(1)

@@ -9,6 +9,7 @@ from lenet_nb.train import argmax_predict
 
 def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, colors=None):
     """Show a grid of images (tensors [H, W] or [1, H, W]); returns the axes (flattened)."""
+    num_rows, num_cols = whole_number("num_rows", num_rows), whole_number("num_cols", num_cols)
     if len(imgs) > num_rows * num_cols:
         raise ValueError(f"{len(imgs)} images do not fit a {num_rows}x{num_cols} grid")
     _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale),
@@ -40,6 +41,7 @@ def predict_classes(net, X, predict=None):
 
 def show_predictions(net, X, y, n=20, labels=None, predict=None, num_cols=10, scale=1.5):
     """Grid of the first n images titled "label\\nPred: pred"; mistakes in red. Returns axes."""
+    n, num_cols = whole_number("n", n), whole_number("num_cols", num_cols)
     X, y = X[:n], y[:n]
     y_pred = predict_classes(net, X, predict)
     name = (lambda i: labels[int(i)]) if labels is not None else (lambda i: str(int(i)))
