@@ -141,8 +141,9 @@ def _train_epoch(net, train_iter, loss, optimizer, scheduler_step, predict, devi
         X, y = X.to(device), y.to(device)
         y_hat = net(X)
         batch_loss = loss(y_hat, y)
-        if not bool(torch.isfinite(batch_loss).all()):  # before the step spreads it to the weights
-            raise NonFiniteLoss(batch, float(batch_loss.detach().flatten()[0]))
+        finite = torch.isfinite(batch_loss)
+        if not bool(finite.all()):  # checked before the step spreads it to the weights
+            raise NonFiniteLoss(batch, float(batch_loss.detach()[~finite].flatten()[0]))
         optimizer.zero_grad(set_to_none=True)
         batch_loss.backward()
         optimizer.step()

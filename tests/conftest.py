@@ -14,7 +14,7 @@ from hypothesis import settings
 matplotlib.use("Agg")
 
 # Property tests: few examples, no per-example deadline (2 shared cores), same examples every run
-PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
 from lenet_nb import data  # noqa: E402
 
