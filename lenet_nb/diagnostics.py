@@ -3,11 +3,13 @@
 import torch
 from torch import nn
 
+from lenet_nb.checks import whole_number
 from lenet_nb.plot import show_images
 
 
 def predict_proba(net, X, batch_size=1000):
     """Softmax probabilities of `net` for images X [N,1,H,W], computed in batches."""
+    batch_size = whole_number("batch_size", batch_size)
     net.eval()
     with torch.inference_mode():
         return torch.cat([torch.softmax(net(X[i:i + batch_size]), dim=1)
@@ -16,6 +18,7 @@ def predict_proba(net, X, batch_size=1000):
 
 def most_confident_mistakes(net, X, y, k=10):
     """Return (indices, predictions, confidences) of the k wrong predictions made most surely."""
+    k = whole_number("k", k, low=0)  # a negative k would slice from the end
     conf, y_hat = predict_proba(net, X).max(dim=1)
     wrong = (y_hat != y).nonzero().flatten()
     order = conf[wrong].argsort(descending=True, stable=True)[:k]

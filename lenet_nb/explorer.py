@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import torch
 
+from lenet_nb.checks import positive_number, whole_number
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import load_data_fashion_mnist, load_data_mnist
 from lenet_nb.models import LeNet, init_xavier
@@ -53,9 +54,8 @@ def run_key(activation, pooling, num_epochs, lr):
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     if int(num_epochs) != num_epochs or num_epochs < 1:
         raise ValueError(f"num_epochs must be a whole number >= 1, got {num_epochs!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    return activation, pooling, int(num_epochs), float(f"{float(lr):.6g}")
+    lr = positive_number("lr", lr)  # inf or NaN would train, and cache, a NaN run
+    return activation, pooling, int(num_epochs), float(f"{lr:.6g}")
 
 
 class Explorer:
@@ -64,7 +64,8 @@ class Explorer:
     def __init__(self, dataset="FashionMNIST", subset=None, batch_size=128, seed=0):
         if dataset not in ("FashionMNIST", "MNIST"):
             raise ValueError(f"dataset must be 'FashionMNIST' or 'MNIST', got {dataset!r}")
-        self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
+        self.dataset, self.seed = dataset, seed
+        self.batch_size = whole_number("batch_size", batch_size)
         self.subset = subset if subset is not None else reduce_in_tests(FULL_SUBSET, QUICK_SUBSET)
         self.runs = {}  # key -> Run, in the order they were trained
         self._data = None
@@ -94,9 +95,12 @@ class Explorer:
         for epoch in range(1, key[2] + 1):
             # one epoch per fit call (same optimizer, batch order continues) so the widget's
             # progress bar can move between epochs; equal to fit(num_epochs) for plain SGD
-            record = fit(net, train_iter, test_iter, 1, optimizer=optimizer, progress=False,
-                         live=False)[0]
-            history.append({**record, "epoch": epoch})
+            one = fit(net, train_iter, test_iter, 1, optimizer=optimizer, progress=False,
+                      live=False)
+            if one.diverged or not one:  # nothing cached: the same settings would fail again
+                raise ValueError(f"{activation}+{pooling} at lr {key[3]:g} diverged in epoch "
+                                 f"{epoch} (the loss became NaN or infinite): pick a smaller lr")
+            history.append({**one[0], "epoch": epoch})
             if on_epoch is not None:
                 on_epoch(epoch, key[2])
         run = Run(*key, history=history, seconds=time.perf_counter() - start)

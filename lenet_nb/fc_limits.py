@@ -3,6 +3,7 @@
 import torch
 import torch.nn.functional as F
 
+from lenet_nb.checks import whole_number
 from lenet_nb.data import TensorBatches
 from lenet_nb.models import get_model
 from lenet_nb.train import fit
@@ -61,15 +62,22 @@ def growth_table(sides, channels=1, hidden=6, kernel_size=5):
     return "\n".join(lines)
 
 
-def flat_index(row, col, width=28):
+def flat_index(row, col, width=28, height=None):
     """Return the position of pixel (row, col) once a width-wide image is flattened row by row."""
-    if not 0 <= col < width or row < 0:
-        raise ValueError(f"need 0 <= col < {width} and row >= 0, got ({row}, {col})")
+    height = width if height is None else height  # square images unless told otherwise
+    for name, value in (("row", row), ("col", col)):
+        whole_number(name, value, low=0)
+    if not (0 <= col < width and 0 <= row < height):
+        raise ValueError(f"need 0 <= col < {width} and 0 <= row < {height}, got ({row}, {col}): "
+                         f"the pixel must lie inside the {height}×{width} image")
     return row * width + col
 
 
 def neighbour_distances(row, col, width=28):
     """Return {'right': (index, distance), 'below': ...}: a pixel's neighbours once flattened."""
+    if not (0 <= col < width - 1 and 0 <= row < width - 1):
+        raise ValueError(f"need 0 <= col < {width - 1} and 0 <= row < {width - 1}, got "
+                         f"({row}, {col}): the pixel needs a neighbour to its right and below")
     i = flat_index(row, col, width)
     return {"right": (flat_index(row, col + 1, width), flat_index(row, col + 1, width) - i),
             "below": (flat_index(row + 1, col, width), flat_index(row + 1, col, width) - i)}
@@ -77,6 +85,7 @@ def neighbour_distances(row, col, width=28):
 
 def pixel_permutation(num_pixels=784, seed=0):
     """Return one fixed random permutation of pixel positions (same seed, same permutation)."""
+    num_pixels = whole_number("num_pixels", num_pixels)
     gen = torch.Generator().manual_seed(seed)
     return torch.randperm(num_pixels, generator=gen)
 
@@ -92,6 +101,9 @@ def permute_pixels(X, perm):
 
 def shift_image(X, dy, dx):
     """Move the content of X ([..., H, W]) down by dy and right by dx pixels, filling with zeros."""
+    for name, value in (("dy", dy), ("dx", dx)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} must be a whole number of pixels, got {value!r}")
     out = torch.zeros_like(X)
     h, w = X.shape[-2:]
     if abs(dy) >= h or abs(dx) >= w:

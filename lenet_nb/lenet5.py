@@ -4,6 +4,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from lenet_nb.checks import positive_number
+
 # Table I of the paper: the S2 maps (0-5) each C3 map (0-15) reads.
 C3_TABLE = (
     (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
@@ -42,6 +44,7 @@ PAPER_PARAMS = {"C1": 156, "S2": 12, "C3": 1516, "S4": 32, "C5": 48120, "F6": 10
 # held-out validation split (tools/lenet5_validation.py, chapter 4)
 MAP_J = 5.0
 BACKGROUND, INK = -0.1, 1.175  # paper's input levels: mean input about 0, variance about 1
+INPUT_SLACK = 1e-3  # check_input's tolerance around [0, 1]
 
 
 def rbf_bitmaps():
@@ -153,9 +156,7 @@ class MAPLoss(nn.Module):
 
     def __init__(self, j=MAP_J):
         super().__init__()
-        if j <= 0:
-            raise ValueError(f"MAPLoss: j must be a positive constant, got {j}")
-        self.j = float(j)
+        self.j = positive_number("MAPLoss: j", j)
 
     def forward(self, y_hat, y):
         y_D = y_hat.gather(1, y.view(-1, 1)).squeeze(1)
@@ -196,7 +197,7 @@ class LeNet5(nn.Module):
 
 
 def check_input(X):
-    """Raise a clear ValueError unless X is a float batch [N, 1, 32, 32]."""
+    """Raise a clear ValueError unless X is a float batch [N, 1, 32, 32] with pixels in [0, 1]."""
     if not torch.is_tensor(X) or X.dim() != 4 or tuple(X.shape[1:]) != (1, 32, 32):
         shape = tuple(X.shape) if torch.is_tensor(X) else type(X).__name__
         raise ValueError(
@@ -204,6 +205,17 @@ def check_input(X):
             "pad MNIST's 28x28 digits by 2 (load_data_mnist(..., pad=2)) and keep the batch "
             "dimension (X.unsqueeze(0) for a single image)"
         )
+    if not X.is_floating_point():
+        raise ValueError(f"LeNet-5 expects float pixels in [0, 1], got dtype {X.dtype}; convert "
+                         f"0-255 images with X.float() / 255 (load_data_mnist gives floats)")
+    if X.numel():
+        lo, hi = (float(v) for v in torch.aminmax(X.detach()))
+        # not (...) also refuses NaN; the slack admits rounding of resampled images
+        if not (lo >= -INPUT_SLACK and hi <= 1 + INPUT_SLACK):
+            raise ValueError(
+                f"LeNet-5 expects pixels in [0, 1] (background 0, ink 1), got values from "
+                f"{lo:.4g} to {hi:.4g}; divide 0-255 images by 255 and leave out any "
+                f"Normalize(mean, std): scale_input maps [0, 1] to the paper's levels")
 
 
 def fan_in(module):

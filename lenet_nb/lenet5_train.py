@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.nn import functional as F
 
+from lenet_nb.checks import positive_number
 from lenet_nb.data import load_data_mnist
 from lenet_nb.lenet5 import MAP_J, LeNet5, MAPLoss
 from lenet_nb.models import get_model, init_xavier
@@ -117,6 +118,10 @@ def make_optimizer(model, net, lr, num_epochs, steps_per_epoch, weight_decay=0.0
 def train_lenet5(model="lenet5", seed=0, num_epochs=NUM_EPOCHS, batch_size=128, lr=None,
                  distort=False, subset=None):
     """Train one model on MNIST padded to 32x32 and return a Run (history, seconds, net)."""
+    if model not in LRS:  # checked before the data are loaded
+        raise ValueError(f"model must be one of {sorted(LRS)}, got {model!r}")
+    if lr is not None:
+        positive_number("lr", lr)
     train_iter, test_iter = load_data_mnist(batch_size, pad=2, subset=subset, seed=seed)
     if distort:
         train_iter = Distorted(train_iter, seed=seed)
@@ -133,6 +138,8 @@ def train_lenet5(model="lenet5", seed=0, num_epochs=NUM_EPOCHS, batch_size=128, 
 
 def spread(errors):
     """(mean, half the max-min range) of a list of error rates."""
+    if not errors:
+        raise ValueError("spread needs at least one error rate")
     return sum(errors) / len(errors), (max(errors) - min(errors)) / 2
 
 

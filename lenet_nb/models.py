@@ -4,6 +4,8 @@ from collections import OrderedDict
 
 from torch import nn
 
+from lenet_nb.checks import whole_number
+
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 POOLINGS = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
 
@@ -16,6 +18,9 @@ def _choose(kind, name, table):
 
 def conv_out(n, kernel_size, padding=0, stride=1):
     """Output side of a conv/pool layer: floor((n + 2p - k) / s) + 1."""
+    for name, value, low in (("n", n, 1), ("kernel_size", kernel_size, 1),
+                             ("padding", padding, 0), ("stride", stride, 1)):
+        whole_number(name, value, low)
     return (n + 2 * padding - kernel_size) // stride + 1
 
 
@@ -47,6 +52,10 @@ class LeNet(ShapeChecked):
                  num_classes=10, kernel_size=5):
         act = _choose("activation", activation, ACTIVATIONS)
         pool = _choose("pooling", pooling, POOLINGS)
+        for name, value, low in (("padding", padding, 0), ("in_size", in_size, 1),
+                                 ("num_classes", num_classes, 1),
+                                 ("kernel_size", kernel_size, 1)):
+            whole_number(name, value, low)
         k = kernel_size
         side = conv_out(in_size, k, padding) // 2  # C1 then 2x2 pooling
         side = conv_out(side, k) // 2  # C3 then 2x2 pooling
@@ -73,6 +82,7 @@ class MyLeNet5(ShapeChecked):
 
     def __init__(self, activation="sigmoid", num_classes=10):
         act = _choose("activation", activation, ACTIVATIONS)
+        whole_number("num_classes", num_classes)
         super().__init__(
             nn.Conv2d(1, 6, kernel_size=5, padding=2), act(),
             nn.AvgPool2d(kernel_size=2, stride=2),
@@ -88,6 +98,9 @@ class MLP(ShapeChecked):
     """A one-hidden-layer perceptron on the flattened 28x28 image."""
 
     def __init__(self, hidden=256, num_classes=10, in_size=28):
+        for name, value in (("hidden", hidden), ("num_classes", num_classes),
+                            ("in_size", in_size)):
+            whole_number(name, value)
         super().__init__(nn.Flatten(), nn.Linear(in_size * in_size, hidden), nn.ReLU(),
                          nn.Linear(hidden, num_classes))
         self.in_shape = (1, in_size, in_size)
@@ -105,6 +118,19 @@ MODELS = {
 def get_model(name, **kw):
     """Build a model by name: d2l, seed001 (no padding, max pool), mylenet5 (seed 002), mlp."""
     return _choose("model", name, MODELS)(**kw)
+
+
+def leaf_layers(net):
+    """Return (name, module) for every module of net that has no children, in registration order."""
+    return [(name, m) for name, m in net.named_modules() if not list(m.children())]
+
+
+def describe_model(net):
+    """One line naming a network's class, its layers in order and its input shape if known."""
+    layers = ", ".join(type(m).__name__ for name, m in leaf_layers(net) if name)
+    text = type(net).__name__ + (f"({layers})" if layers else "")
+    in_shape = getattr(net, "in_shape", None)
+    return text + (f" for inputs {list(in_shape)}" if in_shape is not None else "")
 
 
 def init_xavier(net):

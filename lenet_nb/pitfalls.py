@@ -9,6 +9,7 @@ import warnings
 import torch
 from torch import nn
 
+from lenet_nb.checks import whole_number
 from lenet_nb.train import accuracy, evaluate_accuracy
 
 # --- 1. averaging accuracy over batches -------------------------------------------------
@@ -85,6 +86,7 @@ def train_epoch_seed003(net, train_iter, test_iter, lr, eval_inside_loop, max_ba
 
 def eval_in_loop_cost(net, train_iter, test_iter, lr, num_batches=5):
     """Time `num_batches` batches of the buggy loop and extrapolate both loops to one epoch."""
+    num_batches = whole_number("num_batches", num_batches)
     state = {k: v.clone() for k, v in net.state_dict().items()}
     num_evals, train_s, eval_s = train_epoch_seed003(net, train_iter, test_iter, lr, True,
                                                      num_batches)

@@ -3,11 +3,13 @@
 import matplotlib.pyplot as plt
 import torch
 
+from lenet_nb.checks import whole_number
 from lenet_nb.train import argmax_predict
 
 
 def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, colors=None):
     """Show a grid of images (tensors [H, W] or [1, H, W]); returns the axes (flattened)."""
+    num_rows, num_cols = whole_number("num_rows", num_rows), whole_number("num_cols", num_cols)
     if len(imgs) > num_rows * num_cols:
         raise ValueError(f"{len(imgs)} images do not fit a {num_rows}x{num_cols} grid")
     _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale),
@@ -30,14 +32,16 @@ def predict_classes(net, X, predict=None):
     device = next(net.parameters()).device
     was_training = net.training
     net.eval()
-    with torch.inference_mode():
-        y_pred = (predict or argmax_predict)(net(X.to(device))).cpu()
-    net.train(was_training)
-    return y_pred
+    try:
+        with torch.inference_mode():
+            return (predict or argmax_predict)(net(X.to(device))).cpu()
+    finally:
+        net.train(was_training)
 
 
 def show_predictions(net, X, y, n=20, labels=None, predict=None, num_cols=10, scale=1.5):
     """Grid of the first n images titled "label\\nPred: pred"; mistakes in red. Returns axes."""
+    n, num_cols = whole_number("n", n), whole_number("num_cols", num_cols)
     X, y = X[:n], y[:n]
     y_pred = predict_classes(net, X, predict)
     name = (lambda i: labels[int(i)]) if labels is not None else (lambda i: str(int(i)))
@@ -64,10 +68,17 @@ def plot_history(history, ax=None, label=None):
 
 def confusion_matrix(net, data_iter, num_classes=10, predict=None):
     """Counts [true class, predicted class] over a data iterator."""
+    num_classes = whole_number("num_classes", num_classes)
     cm = torch.zeros(num_classes, num_classes, dtype=torch.long)
     for X, y in data_iter:
-        y_pred = predict_classes(net, X, predict)
-        cm += torch.bincount(y.cpu() * num_classes + y_pred,
+        y, y_pred = y.cpu().view(-1), predict_classes(net, X, predict)
+        for what, ids in (("labels", y), ("predictions", y_pred)):
+            # an id >= num_classes would be counted in another class's cell
+            if ids.numel() and not 0 <= int(ids.min()) <= int(ids.max()) < num_classes:
+                raise ValueError(f"{what} must be class ids in 0..{num_classes - 1}, got ids "
+                                 f"from {int(ids.min())} to {int(ids.max())}; pass "
+                                 f"num_classes={int(ids.max()) + 1} if there are that many")
+        cm += torch.bincount(y * num_classes + y_pred,
                              minlength=num_classes ** 2).reshape(num_classes, num_classes)
     return cm
 

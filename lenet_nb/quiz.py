@@ -22,6 +22,9 @@ CSS = {
     "score": "lenet-quiz-score",
 }
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_SEPARATOR = re.compile(r"[, _]")
+# sign, digits grouped by three (59,134 or 60 000 or 1_000_000), the rest (decimals, exponent)
+_GROUPED = re.compile(r"^([+-]?)(\d{1,3}(?:[, _]\d{3})+)(?!\d)(.*)$")
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,30 @@ class Feedback:
     message: str
 
 
+def _ungroup(text, original):
+    """Drop thousands separators (, _ or space between groups of three digits) from `text`."""
+    if not _SEPARATOR.search(text):
+        return text
+    m = _GROUPED.match(text)
+    if m is None or _SEPARATOR.search(m.group(3)):
+        if "," in text:  # "3,07" is a decimal comma, not 307
+            as_in = (f", as in {text.replace(',', '.')!r}"
+                     if text.count(",") == 1 and "." not in text else "")
+            raise ValueError(f"use a decimal point{as_in}: a comma may only separate "
+                             f"thousands, as in 59,134 (got {original!r})")
+        raise ValueError(f"type a number such as 12, 59134 or 95.8 (got {original!r})")
+    return m.group(1) + _SEPARATOR.sub("", m.group(2)) + m.group(3)
+
+
 def parse_number(text):
     """Read a typed number, tolerating thousands separators, spaces and a trailing %."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return float(text)
-    cleaned = str(text).strip().rstrip("%").replace(",", "").replace("_", "").replace(" ", "")
+    cleaned = str(text).strip()
+    cleaned = cleaned[:-1].rstrip() if cleaned.endswith("%") else cleaned
     if not cleaned:
         raise ValueError("type a number first, such as 12, 59134 or 95.8")
+    cleaned = _ungroup(cleaned, str(text))
     if not _NUMBER.match(cleaned):
         raise ValueError(f"type a number such as 12, 59134 or 95.8 (got {str(text)!r})")
     return float(cleaned)

@@ -6,7 +6,7 @@ import torch
 import torchinfo
 from torch import nn
 
-from lenet_nb.models import POOLINGS, LeNet, conv_out, count_parameters
+from lenet_nb.models import POOLINGS, LeNet, conv_out, count_parameters, leaf_layers
 
 # Layers whose output side follows floor((n + 2p - k) / s) + 1 (models.conv_out).
 SPATIAL_LAYERS = (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)
@@ -28,11 +28,6 @@ def layer_geometry(layer):
     return _pair(layer.kernel_size), _pair(layer.padding), _pair(layer.stride)
 
 
-def leaf_layers(net):
-    """Return (name, module) for every module of net that has no children, in registration order."""
-    return [(name, m) for name, m in net.named_modules() if not list(m.children())]
-
-
 def shape_table(net, X):
     """Run X through net and return (layer class name, output shape) for every leaf layer."""
     rows = []
@@ -52,6 +47,9 @@ def shape_table(net, X):
 
 def format_shape_table(rows):
     """Return the rows of shape_table as 'Name  output shape: [..]' lines."""
+    if not rows:
+        raise ValueError("format_shape_table needs at least one (layer, shape) row: pass "
+                         "shape_table(net, X)")
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  output shape: {list(shape)}" for name, shape in rows)
 
@@ -182,6 +180,9 @@ def plot_shape_trend(rows, ax=None):
     import matplotlib.pyplot as plt
 
     labels, sides, channels = spatial_trend(rows)
+    if not labels:
+        raise ValueError("plot_shape_trend needs shape_table rows with 4-D outputs [N, C, H, W]: "
+                         "pass shape_table(net, X) of a convolutional net")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 2.8))
     xs = range(len(labels))

@@ -1,15 +1,14 @@
 """Training and evaluation: per-sample accuracy, seeded runs, atomic checkpoints, live feedback."""
 
-import os
 import random
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
+from lenet_nb.checkpoint import load_checkpoint, save_checkpoint  # noqa: F401 - public here too
+from lenet_nb.checks import positive_number, whole_number
 from lenet_nb.config import is_quick
 
 
@@ -49,7 +48,13 @@ def argmax_predict(y_hat):
 
 def accuracy(y_hat, y, predict=None):
     """Number of correct predictions in a batch (a count, so batches of any size add up)."""
-    return int(((predict or argmax_predict)(y_hat) == y).sum())
+    pred = (predict or argmax_predict)(y_hat)
+    if y.dim() != 1 or pred.shape != y.shape:
+        # a [N, 1] label tensor would broadcast against [N] predictions to N*N comparisons
+        raise ValueError(f"labels must be a 1-D tensor of class ids, one per prediction: got "
+                         f"labels of shape {list(y.shape)} for predictions of shape "
+                         f"{list(pred.shape)}; flatten [N, 1] labels with y.view(-1)")
+    return int((pred == y).sum())
 
 
 def evaluate_accuracy(net, data_iter, predict=None, device=None):
@@ -58,12 +63,14 @@ def evaluate_accuracy(net, data_iter, predict=None, device=None):
     was_training = net.training
     net.eval()
     correct = total = 0
-    with torch.inference_mode():
-        for X, y in data_iter:
-            X, y = X.to(device), y.to(device)
-            correct += accuracy(net(X), y, predict)
-            total += y.numel()
-    net.train(was_training)
+    try:
+        with torch.inference_mode():
+            for X, y in data_iter:
+                X, y = X.to(device), y.to(device)
+                correct += accuracy(net(X), y, predict)
+                total += y.numel()
+    finally:  # also after an error or Ctrl-C: the caller's mode comes back
+        net.train(was_training)
     if total == 0:
         raise ValueError("evaluate_accuracy got an empty data iterator")
     return correct / total
@@ -72,7 +79,8 @@ def evaluate_accuracy(net, data_iter, predict=None, device=None):
 class History(list):
     """Per-epoch records (dicts) of a `fit` run, with column access."""
 
-    interrupted = False
+    interrupted = False  # Ctrl-C stopped the run
+    diverged = False  # a non-finite loss stopped the run
 
     def column(self, key):
         """All epochs' values of one key."""
@@ -100,41 +108,11 @@ class History(list):
 
     def summary(self):
         """One line: final loss and accuracies, speed."""
+        if not self:
+            return "no finished epochs"
         r = self[-1]
         return (f"loss {r['train_loss']:.3f}, train acc {r['train_acc']:.3f}, "
                 f"test acc {r['test_acc']:.3f}, {r['images_per_s']:.0f} images/s")
-
-
-def save_checkpoint(net, path, **extra):
-    """Write the weights (and plain extra values) atomically: temp file, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        torch.save({"state_dict": net.state_dict(), "extra": extra}, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
-
-
-def load_checkpoint(net, path):
-    """Load weights saved by `save_checkpoint` safely (weights_only=True); return the extras."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}: train with fit(..., checkpoint="
-                                f"'{path}') first")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or "state_dict" not in state:
-        raise ValueError(f"{path} is not a checkpoint written by lenet_nb.train.save_checkpoint")
-    try:
-        net.load_state_dict(state["state_dict"])
-    except RuntimeError as e:
-        raise ValueError(f"checkpoint {path} does not fit this network ({type(net).__name__}): "
-                         f"{e}") from e
-    return state["extra"]
 
 
 def _in_notebook():
@@ -147,14 +125,25 @@ def _auto(flag):
     return (_in_notebook() and not is_quick()) if flag is None else bool(flag)
 
 
+class NonFiniteLoss(ArithmeticError):
+    """The training loss became NaN or infinite (at `batch`, with value `value`)."""
+
+    def __init__(self, batch, value):
+        super().__init__(f"loss {value} at batch {batch}")
+        self.batch, self.value = batch, value
+
+
 def _train_epoch(net, train_iter, loss, optimizer, scheduler_step, predict, device, bar):
     """One pass over train_iter; returns (loss sum, correct, samples)."""
     net.train()
     loss_sum, correct, n = torch.zeros((), device=device), 0, 0
-    for X, y in train_iter:
+    for batch, (X, y) in enumerate(train_iter, 1):
         X, y = X.to(device), y.to(device)
         y_hat = net(X)
         batch_loss = loss(y_hat, y)
+        finite = torch.isfinite(batch_loss)
+        if not bool(finite.all()):  # checked before the step spreads it to the weights
+            raise NonFiniteLoss(batch, float(batch_loss.detach()[~finite].flatten()[0]))
         optimizer.zero_grad(set_to_none=True)
         batch_loss.backward()
         optimizer.step()
@@ -169,6 +158,29 @@ def _train_epoch(net, train_iter, loss, optimizer, scheduler_step, predict, devi
     return float(loss_sum), correct, n
 
 
+def _diverged_message(stop, epoch, num_batches, optimizer):
+    """What happened when the loss became non-finite, where, and what to try."""
+    of = f" of {num_batches}" if num_batches else ""
+    lr = optimizer.param_groups[0].get("lr")
+    return (f"training stopped: the loss became {stop.value} in epoch {epoch}, batch "
+            f"{stop.batch}{of}. The history holds the {epoch - 1} finished epoch(s); epoch "
+            f"{epoch} was not recorded or checkpointed, and the net's weights may be unusable "
+            f"(rebuild it or reload a checkpoint). Try a smaller learning rate (now {lr}; e.g. "
+            f"a tenth of it), inputs scaled to [0, 1] without NaN, or a loss that returns a "
+            f"finite batch mean.")
+
+
+def _check_fit_args(train_iter, num_epochs, lr, optimizer):
+    """Validate fit's user values; return num_epochs as an int."""
+    if optimizer is None and lr is None:
+        raise ValueError("fit needs either lr (for plain SGD) or an optimizer")
+    if lr is not None:
+        positive_number("lr", lr)
+    if hasattr(train_iter, "__len__") and len(train_iter) == 0:
+        raise ValueError("train_iter has no batches: give fit a non-empty training set")
+    return whole_number("num_epochs", num_epochs)
+
+
 def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, scheduler=None,
         loss=None, predict=None, device=None, checkpoint=None, progress=None, live=None,
         init=None, scheduler_per_batch=False, seed=None, channels_last=True):
@@ -180,10 +192,7 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
     keeps the best weights by test accuracy. `seed` reseeds torch and the batch order first.
     `channels_last` stores convolution weights channels-last on the CPU (see use_channels_last).
     """
-    if optimizer is None and lr is None:
-        raise ValueError("fit needs either lr (for plain SGD) or an optimizer")
-    if num_epochs < 1:
-        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    num_epochs = _check_fit_args(train_iter, num_epochs, lr, optimizer)
     if seed is not None:
         seed_everything(seed)
         if hasattr(train_iter, "generator"):
@@ -206,7 +215,7 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
         from lenet_nb.plot import Animator
 
         animator = Animator(num_epochs)
-    history, best = History(), -1.0
+    history, best, bar = History(), -1.0, None
     try:
         for epoch in range(1, num_epochs + 1):
             bar = None
@@ -221,6 +230,10 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
             train_seconds = time.perf_counter() - start
             if bar is not None:
                 bar.close()
+            if n == 0:  # e.g. a generator, used up after one epoch
+                raise ValueError(f"train_iter gave no samples in epoch {epoch}: pass a "
+                                 f"re-iterable (TensorBatches, DataLoader or a list), not a "
+                                 f"generator")
             if scheduler is not None and not scheduler_per_batch:
                 scheduler.step()
             test_acc = evaluate_accuracy(net, test_iter, predict, device)
@@ -238,6 +251,12 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
         history.interrupted = True
         print(f"training interrupted after {len(history)} finished epoch(s); "
               f"the history so far is returned", file=sys.stderr)
+    except NonFiniteLoss as stop:
+        history.diverged = True
+        if bar is not None:
+            bar.close()
+        num_batches = len(train_iter) if hasattr(train_iter, "__len__") else None
+        print(_diverged_message(stop, epoch, num_batches, optimizer), file=sys.stderr)
     finally:
         if animator is not None:
             animator.close()

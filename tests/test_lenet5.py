@@ -140,7 +140,7 @@ def test_map_loss_is_a_batch_mean():
 
 
 def test_map_loss_needs_positive_j():
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="j must be a finite number > 0"):
         MAPLoss(j=0)
 
 

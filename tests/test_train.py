@@ -65,8 +65,9 @@ def test_train_loss_is_the_sample_weighted_mean():
     net = models.LeNet(activation="relu")
     with torch.no_grad():  # lr 0: the weights never move
         expected = float(nn.functional.cross_entropy(net(X), y))
+    opt = torch.optim.SGD(net.parameters(), lr=0.0)  # fit's own lr must be > 0
     h = train.fit(net, TensorBatches(X, y, 4, shuffle=True), TensorBatches(X, y, 4), 1,
-                  lr=0.0, device="cpu")
+                  optimizer=opt, device="cpu")
     assert h.train_loss[0] == pytest.approx(expected, rel=1e-6)
     assert set(h[0]) == {"epoch", "train_loss", "train_acc", "test_acc", "seconds",
                          "images_per_s"}
@@ -135,7 +136,8 @@ def test_best_checkpoint_is_kept_atomically_and_reloads_safely(tmp_path, monkeyp
     assert [p.name for p in path.parent.iterdir()] == ["best.pt"]  # no temp file left behind
     fresh = models.LeNet(activation="relu")
     extra = train.load_checkpoint(fresh, path)
-    assert extra == {"epoch": best + 1, "test_acc": h.best_test_acc}
+    assert extra == {"epoch": best + 1, "test_acc": h.best_test_acc,
+                     "architecture": models.describe_model(fresh)}
     assert train.evaluate_accuracy(fresh, [(X, y)]) == h.best_test_acc
 
 
