@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from lenet_nb.checks import whole_number
+from lenet_nb.conv import shift_image
 from lenet_nb.data import TensorBatches
 from lenet_nb.models import get_model
 from lenet_nb.train import fit
@@ -97,21 +98,6 @@ def permute_pixels(X, perm):
         raise ValueError(f"permutation has {perm.numel()} entries but images have "
                          f"{h}×{w} = {h * w} pixels")
     return X.flatten(-2)[..., perm].reshape(X.shape)
-
-
-def shift_image(X, dy, dx):
-    """Move the content of X ([..., H, W]) down by dy and right by dx pixels, filling with zeros."""
-    for name, value in (("dy", dy), ("dx", dx)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{name} must be a whole number of pixels, got {value!r}")
-    out = torch.zeros_like(X)
-    h, w = X.shape[-2:]
-    if abs(dy) >= h or abs(dx) >= w:
-        raise ValueError(f"shift ({dy}, {dx}) moves the whole {h}×{w} image out of view")
-    src_y, dst_y = slice(max(-dy, 0), h - max(dy, 0)), slice(max(dy, 0), h - max(-dy, 0))
-    src_x, dst_x = slice(max(-dx, 0), w - max(dx, 0)), slice(max(dx, 0), w - max(-dx, 0))
-    out[..., dst_y, dst_x] = X[..., src_y, src_x]
-    return out
 
 
 def edge_kernels():

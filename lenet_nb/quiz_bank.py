@@ -6,13 +6,13 @@ from lenet_nb.quiz_final import FINAL
 
 CH1 = [
     number(
-        "ch1-neighbour",
-        "A 28×28 image is flattened row by row into a 784-vector. The pixel directly below "
-        "pixel i ends up at position i + ?",
-        28,
-        "Each row holds 28 pixels, so vertical neighbours end up 28 positions apart: "
-        "a fully-connected layer sees no trace of their closeness.",
-        "How many pixels does one row of the image hold?",
+        "ch1-1x1-weights",
+        "A 1×1 convolution maps 64 input channels to 16 output channels. How many weights "
+        "does it have, biases not counted?",
+        1024,
+        "At every pixel it is the same dense layer from 64 values to 16: a 16 × 64 matrix, "
+        "1,024 weights, whatever the image size.",
+        "Each output channel has one weight for each input channel.",
     ),
     number(
         "ch1-dense-memory",

@@ -27,12 +27,20 @@
 # subset, so its numbers mean nothing there. The outputs stored in this file come from a full
 # run (`LENET_NB_QUICK=0`) on a 2-core CPU. Every size that differs between the two modes goes
 # through the one knob `lenet_nb.config.reduce_in_tests(full, quick)`.
+#
+# **Exercises.** Section 3 builds a convolution from scratch, and four cells there are
+# exercises, each marked **Exercise** and ending with a checker that answers "✔" or says what is
+# still wrong. This file shows the solutions; `make student` writes a student edition with the
+# solutions taken out (see the README).
 
 # %%
 # %matplotlib inline
+import torch
+import torch.nn.functional as F
 from torch import nn
 
-from lenet_nb import fc_limits
+from lenet_nb import conv, fc_limits
+from lenet_nb import exercises as ex
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import load_data_fashion_mnist, load_split, text_labels
 from lenet_nb.models import count_parameters
@@ -45,13 +53,14 @@ from lenet_nb.widgets import dense_vs_conv_widget
 # Flattening reads the image row by row: pixel (row, col) of a 28-wide image lands at position
 # `row * 28 + col`. Its right-hand neighbour ends up next to it, one position further on. Its
 # neighbour directly below, just as close in the picture, lands **28 positions** further on,
-# with the rest of the row in between. Take the first test image and a pixel on it:
+# with the rest of the row in between. Take the first test image and a pixel on it
+# (`fc_limits.flat_index` computes `row * 28 + col`, in `lenet_nb/fc_limits.py`):
 
 # %%
-X, y = load_split("FashionMNIST", train=False)
-img = X[0].float() / 255
+X_test, y_test = load_split("FashionMNIST", train=False)
+img = X_test[0].float() / 255
 row, col = 14, 16  # a pixel on the boot
-print(f"test image 0: {text_labels[int(y[0])]}")
+print(f"test image 0: {text_labels[int(y_test[0])]}")
 print(f"pixel ({row}, {col}) -> position {fc_limits.flat_index(row, col)}")
 for side, (index, distance) in fc_limits.neighbour_distances(row, col).items():
     print(f"  neighbour {side:<5} -> position {index} ({distance} away)")
@@ -68,13 +77,15 @@ ax = fc_limits.plot_adjacency(img, row, col)
 # For a dense layer this distance is not even the real problem: it gives every input position
 # its own weight and has no notion of "near" at all. Position 409 is as unrelated to 408 as
 # position 700 is. Whatever spatial structure the network uses, it has to discover from the
-# data. Section 4 shows what that means in practice.
+# data. Section 5 shows what that means in practice.
 #
 # ## 2. Dense layers grow with the image
 #
 # Seed 001's example: a 1000×1000 colour photo (3 channels) flattened into 3,000,000 inputs and
 # connected to 256 hidden units. Build that layer on PyTorch's `meta` device, which records the
-# shapes without allocating memory, and count:
+# shapes without allocating memory, and count (`count_parameters` adds up `p.numel()` over the
+# layer's parameters, `lenet_nb/models.py`; `fc_limits.format_dense_vs_conv` applies the
+# formulas written out below, `lenet_nb/fc_limits.py`):
 
 # %%
 dense = nn.Linear(1000 * 1000 * 3, 256, device="meta")
@@ -92,19 +103,370 @@ print(fc_limits.format_dense_vs_conv(1000, 3, 256))
 #
 # A 5×5 convolution producing the same 256 output channels from the 3 input channels needs
 # 3 × 5 × 5 × 256 weights plus 256 biases: 19,456 parameters, whatever the size of the photo.
-# Move the sliders to compare both layers for other images, widths and number formats:
+# Move the sliders to compare both layers for other images, widths and number formats (the
+# widget recomputes the same formulas, `lenet_nb/widgets.py`):
 
 # %%
 dense_vs_conv_widget()
 
 # %% [markdown]
-# ## 3. What a convolution keeps
+# ## 3. A convolution, built by hand
+#
+# Before measuring what a convolution keeps, build one. Every piece below is written in plain
+# loops in the open, and the cell after it checks it against the package's reference
+# (`lenet_nb/conv.py`, the same loops with shape checks, tested in `tests/test_conv.py`) and
+# against PyTorch's fast version.
+#
+# ### 3.1 Cross-correlation
+#
+# A kernel `K` of h×w numbers slides over the input `X` of H×W numbers. At each position it
+# covers an h×w window of `X`; the output at that position is the sum of the window multiplied
+# element by element with `K`. The kernel fits in H − h + 1 positions down and W − w + 1
+# across, so that is the output's size.
+#
+# By hand, for a 3×3 input and a 2×2 kernel:
+#
+# ```
+# X = 0 1 2      K = 0 1
+#     3 4 5          2 3
+#     6 7 8
+# ```
+#
+# The top-left window is `[[0, 1], [3, 4]]`, and the top-left output is
+# 0·0 + 1·1 + 3·2 + 4·3 = 0 + 1 + 6 + 12 = 19. Sliding the window one column to the right gives
+# 1·0 + 2·1 + 4·2 + 5·3 = 25. The same arithmetic in code:
+
+# %%
+X = torch.arange(9.0).reshape(3, 3)
+K = torch.arange(4.0).reshape(2, 2)
+window = X[0:2, 0:2]
+print("window:", window.tolist())
+print("window * K:", (window * K).tolist())
+print("sum:", (window * K).sum().item())
+
+# %% [markdown]
+# **Exercise 1 (complete the code).** Write `corr2d(X, K)` for a 2-D input and a 2-D kernel:
+# make the output tensor of the right size, then fill each output value with the sum of a
+# window times the kernel. `ex.check_corr2d` runs your function on three fixed inputs (the
+# 3×3 example above, and non-square inputs with non-square kernels) and compares it with the
+# reference `lenet_nb.conv.corr2d`; when something differs it says where, and names the usual
+# slip (a missing + 1, a flipped kernel, height and width swapped, products not summed).
+
+# %%
+def corr2d(X, K):
+    """Cross-correlation of a 2-D input X with a 2-D kernel K."""
+    h, w = K.shape
+    ### BEGIN SOLUTION
+    Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+    ### END SOLUTION
+
+
+ex.check_corr2d(corr2d)
+
+# %% [markdown]
+# From here on the notebook uses the reference `corr2d` from `lenet_nb/conv.py`, whatever the
+# cell above holds. PyTorch computes the same thing with `F.conv2d`, which wants a batch and a
+# channel dimension in front (`[1, 1, H, W]` for the input, `[1, 1, h, w]` for the kernel):
+
+# %%
+from lenet_nb.conv import corr2d  # the reference from here on, whatever you wrote above
+
+Y = corr2d(X, K)
+Y_torch = F.conv2d(X.reshape(1, 1, 3, 3), K.reshape(1, 1, 2, 2)).reshape(2, 2)
+print("corr2d:  ", Y.tolist())
+print("F.conv2d:", Y_torch.tolist())
+print("same outputs:", torch.equal(Y, Y_torch))
+assert torch.equal(Y, Y_torch)
+
+gen = torch.Generator().manual_seed(0)
+X_r, K_r = torch.randn(5, 7, generator=gen), torch.randn(2, 3, generator=gen)
+Y_r = corr2d(X_r, K_r)
+Y_r_torch = F.conv2d(X_r.reshape(1, 1, 5, 7), K_r.reshape(1, 1, 2, 3)).reshape(Y_r.shape)
+print(f"random 5×7 input, 2×3 kernel -> {list(Y_r.shape)}; "
+      f"same outputs (to 1e-6): {torch.allclose(Y_r, Y_r_torch, atol=1e-6)}")
+assert torch.allclose(Y_r, Y_r_torch, atol=1e-6)
+
+# %% [markdown]
+# ### 3.2 Convolution or cross-correlation?
+#
+# What deep-learning libraries call a convolution is the cross-correlation above. The
+# convolution of mathematics and signal processing reads the kernel backwards: the output at
+# (i, j) is the sum over a, b of X[i + a, j + b] · K[h − 1 − a, w − 1 − b]. Written out with
+# exactly that index arithmetic:
+
+# %%
+def convolve2d(X, K):
+    """True 2-D convolution (the part where the kernel fits): K is read backwards."""
+    h, w = K.shape
+    Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = sum(X[i + a, j + b] * K[h - 1 - a, w - 1 - b]
+                          for a in range(h) for b in range(w))
+    return Y
+
+
+# %% [markdown]
+# Reading the kernel backwards in both directions is the same as flipping it upside down and
+# left to right, then cross-correlating. Measured on the random 5×7 input and 2×3 kernel, and
+# checked against the reference `conv.convolve2d` (`lenet_nb/conv.py`) and against `F.conv2d`
+# with the flipped kernel:
+
+# %%
+Y_conv = convolve2d(X_r, K_r)
+K_flipped = K_r.flip(0, 1)
+print("kernel:        ", [[round(v, 2) for v in r] for r in K_r.tolist()])
+print("flipped kernel:", [[round(v, 2) for v in r] for r in K_flipped.tolist()])
+print(f"max |convolution - cross-correlation|:                {(Y_conv - Y_r).abs().max():.4f}")
+print(f"max |convolution - cross-correlation, flipped kernel|: "
+      f"{(Y_conv - corr2d(X_r, K_flipped)).abs().max():.4f}")
+Y_conv_torch = F.conv2d(X_r.reshape(1, 1, 5, 7), K_flipped.reshape(1, 1, 2, 3)).reshape(4, 5)
+same = (torch.allclose(Y_conv, conv.convolve2d(X_r, K_r), atol=1e-6)
+        and torch.allclose(Y_conv, Y_conv_torch, atol=1e-6))
+print("same outputs as conv.convolve2d and as F.conv2d with the flipped kernel:", same)
+assert same
+
+# %% [markdown]
+# The two operations differ, but only by the flip. A network learns its kernels, so whichever
+# of the two a layer computes, training finds the kernel that works (flipped, if need be): the
+# cheaper cross-correlation is what `nn.Conv2d` runs.
+#
+# ### 3.3 An edge detector, set by hand
+#
+# A picture of 6×8 pixels, light (1) with a dark (0) band in columns 3 to 5, and the kernel
+# `[[1, -1]]`, which subtracts each pixel's right-hand neighbour from it. Where the two are
+# equal the output is 0; it is 1 where light turns to dark and −1 where dark turns to light:
+
+# %%
+X_edge = torch.ones(6, 8)
+X_edge[:, 3:6] = 0  # a dark vertical band
+K_vertical = torch.tensor([[1.0, -1.0]])
+print(X_edge)
+print(corr2d(X_edge, K_vertical))
+
+# %% [markdown]
+# **Exercise 2 (set a kernel, then observe).** Set `K_horizontal` to a kernel that finds
+# *horizontal* edges. `ex.check_horizontal_edges` applies it to three test pictures: one with a
+# horizontal dark band, the same band turned vertical, and a uniform one. It passes when your
+# kernel gives 0 on the uniform and the vertical pictures but responds on the horizontal one,
+# and it tells you in which output rows it responded; if not, it says which picture fooled it.
+
+# %%
+### BEGIN SOLUTION
+K_horizontal = torch.tensor([[1.0], [-1.0]])
+### END SOLUTION
+ex.check_horizontal_edges(K_horizontal)
+
+# %% [markdown]
+# One answer is the vertical detector turned on its side, `[[1], [-1]]`: it subtracts the pixel
+# below. On our picture turned by 90 degrees (its transpose, a horizontal band), it marks the
+# two edges:
+
+# %%
+print(corr2d(X_edge.T, torch.tensor([[1.0], [-1.0]])))
+
+# %% [markdown]
+# ### 3.4 An edge detector, learned
+#
+# A network is never told its kernels: it learns them from examples. Here is that learning at
+# its smallest. Take a random 8×8 input, compute what `K_vertical` makes of it, and hand only
+# the input and that output to gradient descent, starting from a random 1×2 kernel. Each epoch
+# computes the mean squared error between `corr2d(X_rand, K_hat)` and the target, lets autograd
+# find its gradient with respect to `K_hat`, and takes one step of size `lr` against it:
+
+# %%
+X_rand = torch.randn(8, 8, generator=torch.Generator().manual_seed(1))
+Y_target = corr2d(X_rand, K_vertical)
+lr, num_epochs = 0.1, 25
+
+torch.manual_seed(0)
+K_hat = torch.randn(1, 2, requires_grad=True)  # a random start
+losses = []
+for epoch in range(num_epochs):
+    loss = ((corr2d(X_rand, K_hat) - Y_target) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        K_hat -= lr * K_hat.grad
+        K_hat.grad.zero_()
+    losses.append(loss.item())
+    if epoch % 5 == 0 or epoch == num_epochs - 1:
+        print(f"epoch {epoch + 1:2d}: loss {loss.item():.6f}")
+print("learned kernel:", [round(v, 4) for v in K_hat.detach().flatten().tolist()])
+print("true kernel:   ", K_vertical.flatten().tolist())
+
+# %% [markdown]
+# The same loop lives in `lenet_nb/conv.py` as `conv.learn_kernel`; with the same seed it must
+# give the same losses and the same kernel:
+
+# %%
+K_ref, losses_ref = conv.learn_kernel(X_rand, Y_target, (1, 2), num_epochs, lr, seed=0)
+print("last loss here / reference:", f"{losses[-1]:.6f} / {losses_ref[-1]:.6f}")
+same = ([round(v, 4) for v in losses] == [round(v, 4) for v in losses_ref]
+        and torch.allclose(K_hat.detach(), K_ref))
+print("same losses (4 decimals) and same kernel:", same)
+assert same
+
+# %% [markdown]
+# ### 3.5 Several channels in, several out
+#
+# A colour image has 3 channels; a feature map layer has as many as the layer before it had
+# kernels. With c_in input channels, the kernel gets one h×w slice per channel: each channel is
+# cross-correlated with its own slice and the c_in results are **added up** into one output map.
+
+# %%
+def corr2d_multi_in(X, K):
+    """X [c_in, H, W] and K [c_in, h, w]: cross-correlate channel by channel, then add up."""
+    return sum(corr2d(x, k) for x, k in zip(X, K))
+
+
+# %% [markdown]
+# For several output channels there is one such multi-channel kernel per output channel, so
+# `K` has the shape [c_out, c_in, h, w], and the outputs are stacked:
+
+# %%
+def corr2d_multi_in_out(X, K):
+    """X [c_in, H, W] and K [c_out, c_in, h, w]: one output map per kernel, stacked."""
+    return torch.stack([corr2d_multi_in(X, k) for k in K])
+
+
+# %% [markdown]
+# The check: the same random input (3 channels, 5×6) and kernels (4 of 3×2×2) go through our
+# two functions, the references `conv.corr2d_multi_in` / `conv.corr2d_multi_in_out`, and an
+# `nn.Conv2d(3, 4, kernel_size=2, bias=False)` whose weights we overwrite with ours through
+# `load_state_dict`:
+
+# %%
+gen = torch.Generator().manual_seed(2)
+X3, K4 = torch.randn(3, 5, 6, generator=gen), torch.randn(4, 3, 2, 2, generator=gen)
+layer = nn.Conv2d(3, 4, kernel_size=2, bias=False)
+layer.load_state_dict({"weight": K4})
+one = corr2d_multi_in(X3, K4[0])
+many = corr2d_multi_in_out(X3, K4)
+with torch.no_grad():
+    from_layer = layer(X3.unsqueeze(0))[0]
+print(f"one output channel: {list(one.shape)}, four: {list(many.shape)}, "
+      f"nn.Conv2d: {list(from_layer.shape)}")
+same = (torch.allclose(one, conv.corr2d_multi_in(X3, K4[0]))
+        and torch.allclose(many, conv.corr2d_multi_in_out(X3, K4))
+        and torch.allclose(many, from_layer, atol=1e-6))
+print("same outputs as the references and nn.Conv2d:", same)
+assert same
+print(f"weights: {K4.numel()} = 4 output × 3 input channels × 2 × 2; "
+      f"nn.Conv2d has {count_parameters(layer)}")
+
+# %% [markdown]
+# ### 3.6 The 1×1 convolution
+#
+# With a 1×1 kernel a convolution looks at one pixel at a time, but at all of its channels: the
+# pixel's c_in values are multiplied by a c_out × c_in matrix, the same matrix at every pixel.
+# It is a dense layer applied to each pixel separately, across channels. So it can be written
+# as one matrix product: make each pixel a column (`[c_in, H·W]`), multiply, reshape back.
+
+# %%
+def conv1x1(X, K):
+    """X [c_in, H, W] and K [c_out, c_in]: the same dense layer at every pixel."""
+    c_in, h, w = X.shape
+    return (K @ X.reshape(c_in, h * w)).reshape(K.shape[0], h, w)
+
+
+# %% [markdown]
+# Checked against our loop version with 1×1 kernels, the reference `conv.conv1x1` and an
+# `nn.Conv2d(3, 2, kernel_size=1, bias=False)` given the same weights:
+
+# %%
+K_1x1 = torch.randn(2, 3, generator=torch.Generator().manual_seed(3))
+layer_1x1 = nn.Conv2d(3, 2, kernel_size=1, bias=False)
+layer_1x1.load_state_dict({"weight": K_1x1.reshape(2, 3, 1, 1)})
+Y_1x1 = conv1x1(X3, K_1x1)
+with torch.no_grad():
+    from_layer = layer_1x1(X3.unsqueeze(0))[0]
+same = (torch.allclose(Y_1x1, corr2d_multi_in_out(X3, K_1x1.reshape(2, 3, 1, 1)), atol=1e-6)
+        and torch.allclose(Y_1x1, conv.conv1x1(X3, K_1x1))
+        and torch.allclose(Y_1x1, from_layer, atol=1e-6))
+print(f"{list(X3.shape)} -> {list(Y_1x1.shape)}; same outputs as the loop, the reference and "
+      f"nn.Conv2d: {same}")
+assert same
+print(f"pixel (0, 0): K @ {[round(v, 3) for v in X3[:, 0, 0].tolist()]} = "
+      f"{[round(v, 3) for v in (K_1x1 @ X3[:, 0, 0]).tolist()]}")
+
+# %% [markdown]
+# ### 3.7 Pooling
+#
+# A pooling layer has no weights. It cuts each feature map into windows of p_h×p_w and keeps one
+# number per window: the largest (max pooling) or the mean (average pooling). In LeNet, and by
+# default in `F.max_pool2d`, the windows sit side by side without overlapping, so a 2×2 pooling
+# halves height and width.
+#
+# **Exercise 3 (complete the code).** Write `pool2d(X, pool_size, mode)` for a 2-D `X`, with
+# `pool_size = (p_h, p_w)` and `mode` either `"max"` or `"avg"`. The window for output (i, j)
+# covers rows i·p_h to (i + 1)·p_h and columns j·p_w to (j + 1)·p_w; rows or columns left over
+# at the end are dropped. `ex.check_pool2d` compares both modes with the reference
+# `lenet_nb.conv.pool2d` on a 4×4 and a 5×6 input, and recognises overlapping windows, swapped
+# sizes, a mixed-up mode and a sum instead of a mean.
+
+# %%
+def pool2d(X, pool_size, mode="max"):
+    """Max or average pooling of a 2-D X over p_h×p_w windows placed side by side."""
+    p_h, p_w = pool_size
+    ### BEGIN SOLUTION
+    Y = torch.zeros(X.shape[0] // p_h, X.shape[1] // p_w)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            window = X[i * p_h:(i + 1) * p_h, j * p_w:(j + 1) * p_w]
+            Y[i, j] = window.max() if mode == "max" else window.mean()
+    return Y
+    ### END SOLUTION
+
+
+ex.check_pool2d(pool2d)
+
+# %% [markdown]
+# The reference `conv.pool2d` (`lenet_nb/conv.py`) against PyTorch's `F.max_pool2d` and
+# `F.avg_pool2d` on a 4×6 input:
+
+# %%
+from lenet_nb.conv import pool2d  # the reference from here on, whatever you wrote above
+
+X_p = torch.arange(24.0).reshape(4, 6)
+for mode, torch_pool in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
+    ours, theirs = pool2d(X_p, (2, 2), mode), torch_pool(X_p.reshape(1, 1, 4, 6), 2)[0, 0]
+    print(f"{mode}: {ours.tolist()}; same as F.{mode}_pool2d: {torch.equal(ours, theirs)}")
+    assert torch.equal(ours, theirs)
+
+# %% [markdown]
+# **Exercise 4 (predict, then run).** A batch holding one 3-channel 32×32 image goes through
+# `nn.Conv2d(3, 8, kernel_size=5)` (no padding, stride 1) and then a 2×2 max pooling. Work out
+# the shape of the result on paper and write it as a tuple (batch, channels, height, width).
+# `ex.check_conv_pool_shape` only says whether you are right, with a hint if not; it does not
+# give the answer away. The cell after it runs the layers.
+
+# %%
+### BEGIN SOLUTION
+shape = (1, 8, 14, 14)
+### END SOLUTION
+ex.check_conv_pool_shape(shape)
+
+# %%
+torch.manual_seed(0)
+layer = nn.Conv2d(3, 8, kernel_size=5)
+after_conv = layer(torch.zeros(1, 3, 32, 32))
+after_pool = F.max_pool2d(after_conv, 2)
+print("after the convolution:", list(after_conv.shape))
+print("after the pooling:    ", list(after_pool.shape))
+
+# %% [markdown]
+# ## 4. What a convolution keeps
 #
 # The tutorials credit convolutions with two advantages.
 #
 # **The same kernel slides over every position**, so the number of parameters does not depend on
 # the image size. A dense layer from the flattened image to 6 units against a 5×5 convolution
-# with 6 output channels (LeNet's first layer):
+# with 6 output channels (LeNet's first layer). `fc_limits.growth_table` counts both with the
+# formulas of section 2 (`lenet_nb/fc_limits.py`):
 
 # %%
 print(fc_limits.growth_table([28, 100, 1000]))
@@ -113,7 +475,9 @@ print(fc_limits.growth_table([28, 100, 1000]))
 # **A convolution keeps the spatial shape.** Its output is again a grid, one value per position,
 # so "above", "below" and "next to" still mean something in the next layer. Two fixed 3×3 edge
 # detectors (Sobel kernels, not learned) applied to the test image give two 28×28 feature maps,
-# one lighting up at vertical edges, the other at horizontal ones:
+# one lighting up at vertical edges, the other at horizontal ones. `fc_limits.feature_maps` is
+# `F.conv2d` with these two kernels and a border of zeros (padding 1) so that the maps keep the
+# image's 28×28 (`lenet_nb/fc_limits.py`):
 
 # %%
 x = img.reshape(1, 1, 28, 28)
@@ -124,31 +488,100 @@ axes = show_images([x[0, 0], maps[0, 0], maps[0, 1]], 1, 3,
                    titles=["image", "vertical edges", "horizontal edges"], scale=2)
 
 # %% [markdown]
-# Because the same kernel is used everywhere, **moving the image moves the feature map with it**:
-# convolving a shifted image gives the shifted feature map. Shift the boot 3 pixels down and 4
-# to the right:
+# Because the same kernel is used everywhere, **moving the image moves the feature map with it**.
+# This property has a name, *translation equivariance*: convolving a shifted image gives the
+# shifted feature map. `fc_limits.shift_image` (`lenet_nb/conv.py`) moves an image's content
+# and fills the uncovered border with zeros. Shift the boot 3 pixels down and 4 to the right:
 
 # %%
 shifted = fc_limits.shift_image(x, 3, 4)
-axes = show_images([x[0, 0], shifted[0, 0], maps[0, 0], fc_limits.feature_maps(shifted)[0, 0]],
+edges_of_shifted = fc_limits.feature_maps(shifted)
+shifted_edges = fc_limits.shift_image(maps, 3, 4)
+axes = show_images([x[0, 0], shifted[0, 0], maps[0, 0], edges_of_shifted[0, 0]],
                    1, 4, titles=["image", "shifted", "its edges", "edges of shifted"], scale=2)
-print("convolve(shift(image)) == shift(convolve(image)):", fc_limits.shift_commutes(x, 3, 4))
 
 # %% [markdown]
-# A dense layer has no such property: shifting the image sends each value to a different input
-# weight, and the layer computes something unrelated. (`tests/test_fc_limits.py` checks both
-# statements.)
+# Measured: the largest difference between the edges of the shifted image and the shifted
+# edges, over the whole map and away from the border. `conv.interior_gap` is that maximum with
+# `margin` rows and columns left out at every edge (`lenet_nb/conv.py`); 5 covers the 4 columns
+# the shift uncovered plus the one pixel the 3×3 kernel reaches beyond its centre.
+
+# %%
+margin = 5
+gap_all = (edges_of_shifted - shifted_edges).abs().max().item()
+gap_inside = conv.interior_gap(edges_of_shifted, shifted_edges, margin)
+print(f"max |edges(shift(image)) - shift(edges(image))|, whole map:  {gap_all:.4f}")
+print(f"the same, leaving out {margin} pixels at every edge:          {gap_inside:.4f}")
+assert gap_inside < 1e-5
+
+# %% [markdown]
+# Inside, the two agree exactly; all the difference sits at the border, where one image brings
+# in zeros that the other does not have. A dense layer has no such property: shifting the image
+# sends each value to a different input weight, and the layer computes something unrelated.
+# (`tests/test_fc_limits.py` and `tests/test_conv.py` check both statements.)
 #
-# ## 4. An experiment: shuffle the pixels
+# **Pooling adds a little invariance.** Equivariance means the map moves with the image;
+# *invariance* would mean it does not change at all. Max pooling gets part of the way for small
+# shifts: when the image moves by one pixel, the largest value of a 2×2 window often stays in
+# the same window. Measured on the first 100 test images: take the strength of their vertical
+# edges (the absolute value of the Sobel feature map), shift the images one pixel to the right,
+# and count, at each position away from the border where an edge is present, whether the value
+# stayed the same. Once without pooling, once after 2×2 max pooling, once after 2×2 average
+# pooling:
+
+# %%
+images = X_test[:100].float().unsqueeze(1) / 255
+vertical_sobel = fc_limits.edge_kernels()[:1]  # [1, 1, 3, 3]
+
+
+def edge_strength(images):
+    """How strongly each position looks like a vertical edge."""
+    return F.conv2d(images, vertical_sobel).abs()
+
+
+def unchanged_share(a, b, margin):
+    """Share of the positions away from the border, where a or b has an edge, with a == b."""
+    inner = (..., slice(margin, -margin), slice(margin, -margin))
+    a, b = a[inner], b[inner]
+    present = (a > 1e-3) | (b > 1e-3)
+    same = torch.isclose(a, b, atol=1e-5, rtol=0)
+    return (same & present).sum().item() / present.sum().item()
+
+
+edges = edge_strength(images)
+edges_1 = edge_strength(conv.shift_image(images, 0, 1))
+print(f"values unchanged by a 1-pixel shift, no pooling:    "
+      f"{unchanged_share(edges, edges_1, 2):6.1%}")
+for name, pool in (("max", F.max_pool2d), ("average", F.avg_pool2d)):
+    share = unchanged_share(pool(edges, 2), pool(edges_1, 2), 1)
+    print(f"values unchanged by a 1-pixel shift, 2×2 {name + ' pooling:':<16}{share:6.1%}")
+
+# %% [markdown]
+# Without pooling almost every edge value changes (1.5% stay the same), because the map moved;
+# after max pooling 30.8% stay put, because their window's maximum did not leave the window.
+# Average pooling barely helps (1.8%): a mean changes as soon as one value in its window does.
+# This is *partial* invariance, for shifts smaller than the window. A shift by a whole window,
+# 2 pixels, simply moves the pooled map by one position: equivariance again, at half the
+# resolution.
+
+# %%
+edges_2 = edge_strength(conv.shift_image(images, 0, 2))
+gap = conv.interior_gap(F.max_pool2d(edges_2, 2), conv.shift_image(F.max_pool2d(edges, 2), 0, 1), 1)
+print(f"max |pool(edges(shift by 2)) - shift by 1(pool(edges))|, away from the border: {gap:.4f}")
+assert gap < 1e-5
+#
+# ## 5. An experiment: shuffle the pixels
 #
 # Pick one random permutation of the 784 pixel positions and apply that same permutation to
-# every image, training and test alike. To us the images become noise:
+# every image, training and test alike. To us the images become noise. (`fc_limits.
+# pixel_permutation` draws the permutation from a seeded generator, `fc_limits.permute_pixels`
+# reorders the flattened pixels with it and reshapes back: `lenet_nb/fc_limits.py`.)
 
 # %%
 perm = fc_limits.pixel_permutation(784, seed=0)
-scrambled = fc_limits.permute_pixels(X[:5].float() / 255, perm)
-axes = show_images(list(X[:5].float() / 255) + list(scrambled), 2, 5,
-                   titles=[text_labels[int(c)] for c in y[:5]] * 2)
+scrambled = fc_limits.permute_pixels(X_test[:5].float() / 255, perm)
+axes = show_images(list(X_test[:5].float() / 255) + list(scrambled), 2, 5,
+                   titles=[text_labels[int(c)] for c in y_test[:5]] * 2)
 
 # %% [markdown]
 # No information is lost: the permutation can be undone, and a dense layer cannot tell the
@@ -160,7 +593,8 @@ axes = show_images(list(X[:5].float() / 255) + list(scrambled), 2, 5,
 # We train both on both versions of Fashion-MNIST with the same seed, optimiser (Adam,
 # lr 0.002), batch size (128) and number of epochs. The MLP has one hidden layer of 256 ReLU
 # units; LeNet is the d2l network with ReLU and max pooling, which trains well in a few epochs
-# (chapter 3 trains the sigmoid original).
+# (chapter 3 trains the sigmoid original). `load_data_fashion_mnist` hands out shuffled
+# in-memory batches of the checksum-verified data set (`lenet_nb/data.py`).
 
 # %%
 batch_size = 128
@@ -169,6 +603,12 @@ train_iter, test_iter = load_data_fashion_mnist(batch_size, subset=subset)
 num_epochs = reduce_in_tests(4, 1)
 for name, build in fc_limits.PERMUTATION_MODELS.items():
     print(f"{name}: {count_parameters(build()):,} parameters")
+
+# %% [markdown]
+# `fc_limits.permutation_experiment` trains the four combinations one after the other, each
+# from the same seed, with `fit`: the training loop that chapter 3 writes out step by step, plus
+# progress bars, live curves and checkpoints (switched off here), in `lenet_nb/train.py`. The
+# permuted batches and the table come from `lenet_nb/fc_limits.py`.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -194,7 +634,19 @@ print(fc_limits.format_permutation_table(results))
 # - a dense layer on a 1000×1000 colour photo with 256 units needs 768,000,256 parameters,
 #   3.07 GB in float32 (seed 001's "3 G", computed exactly), while a 5×5 convolution with 256
 #   output channels needs 19,456 whatever the image size;
-# - a convolution keeps the image's grid, and shifting the image shifts its feature maps;
+# - cross-correlation, what `nn.Conv2d` computes, slides an h×w kernel over an H×W input and
+#   sums window × kernel at each of (H − h + 1) × (W − w + 1) positions (19 at the top-left of
+#   the 3×3 example); the convolution of mathematics is the same with the kernel flipped, a
+#   difference that learning absorbs;
+# - the kernel `[[1, -1]]` finds vertical edges, `[[1], [-1]]` horizontal ones, and gradient
+#   descent recovers the first from one input/output pair in 25 epochs;
+# - several input channels are cross-correlated one by one and added up, with one such kernel
+#   per output channel; a 1×1 convolution is the same dense layer applied at every pixel;
+# - pooling keeps the maximum or mean of each window; our loops match `F.conv2d`,
+#   `nn.Conv2d`, `F.max_pool2d` and `F.avg_pool2d`;
+# - a convolution keeps the image's grid, and shifting the image shifts its feature maps
+#   exactly, away from the border (translation equivariance); 2×2 max pooling leaves 30.8% of
+#   the edge values unchanged by a 1-pixel shift, against 1.5% without pooling;
 # - shuffling the pixels leaves an MLP unaffected but costs LeNet its advantage: convolutions
 #   win because they assume that neighbouring pixels matter together.
 #

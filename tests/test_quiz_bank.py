@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from lenet_nb import anatomy, fc_limits, lenet5, pitfalls
+from lenet_nb import anatomy, conv, fc_limits, lenet5, pitfalls
 from lenet_nb.data import TensorBatches, load_split
 from lenet_nb.models import conv_out, count_parameters, get_model
 from lenet_nb.quiz import grade
@@ -49,8 +49,12 @@ def sigmoid_slope_max():
 # --- chapter self-checks --------------------------------------------------------------------
 
 
-def check_ch1_neighbour():
-    assert_number("ch1-neighbour", fc_limits.neighbour_distances(3, 5)["below"][1])
+def check_ch1_1x1_weights():
+    layer = nn.Conv2d(64, 16, kernel_size=1, bias=False)
+    X = torch.randn(64, 3, 3)
+    expected = layer(X.unsqueeze(0))[0].detach()
+    torch.testing.assert_close(conv.conv1x1(X, layer.weight.detach()), expected)  # dense per pixel
+    assert_number("ch1-1x1-weights", count_parameters(layer))
 
 
 def check_ch1_dense_memory():
