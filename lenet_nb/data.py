@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from lenet_nb.checks import whole_number
+from lenet_nb.validate import whole_number
 
 DATA_ENV = "LENET_NB_DATA"
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from lenet_nb.checks import whole_number
 from lenet_nb.plot import show_images
+from lenet_nb.validate import whole_number
 
 
 def predict_proba(net, X, batch_size=1000):

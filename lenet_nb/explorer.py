@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import torch
 
-from lenet_nb.checks import positive_number, whole_number
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import load_data_fashion_mnist, load_data_mnist
 from lenet_nb.models import LeNet, init_xavier
 from lenet_nb.train import History, fit
+from lenet_nb.validate import positive_number, whole_number
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 POOLINGS = ("avg", "max")

@@ -3,11 +3,11 @@
 import torch
 import torch.nn.functional as F
 
-from lenet_nb.checks import whole_number
 from lenet_nb.conv import shift_image
 from lenet_nb.data import TensorBatches
 from lenet_nb.models import get_model
 from lenet_nb.train import fit
+from lenet_nb.validate import whole_number
 
 DTYPES = ("float64", "float32", "float16", "bfloat16", "int8")
 

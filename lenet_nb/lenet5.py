@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from lenet_nb.checks import positive_number
+from lenet_nb.validate import positive_number
 
 # Table I of the paper: the S2 maps (0-5) each C3 map (0-15) reads.
 C3_TABLE = (

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 import torch
 from torch.nn import functional as F
 
-from lenet_nb.checks import positive_number
 from lenet_nb.data import load_data_mnist
 from lenet_nb.lenet5 import MAP_J, LeNet5, MAPLoss
 from lenet_nb.models import get_model, init_xavier
 from lenet_nb.train import fit
+from lenet_nb.validate import positive_number
 
 
 def random_affine(X, generator, scale=0.1, squeeze=0.1, shear=0.2, shift=2.0):

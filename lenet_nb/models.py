@@ -4,7 +4,7 @@ from collections import OrderedDict
 
 from torch import nn
 
-from lenet_nb.checks import whole_number
+from lenet_nb.validate import whole_number
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 POOLINGS = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}

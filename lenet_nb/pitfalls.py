@@ -9,8 +9,8 @@ import warnings
 import torch
 from torch import nn
 
-from lenet_nb.checks import whole_number
 from lenet_nb.train import accuracy, evaluate_accuracy
+from lenet_nb.validate import whole_number
 
 # --- 1. averaging accuracy over batches -------------------------------------------------
 

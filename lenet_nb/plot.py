@@ -3,8 +3,8 @@
 import matplotlib.pyplot as plt
 import torch
 
-from lenet_nb.checks import whole_number
 from lenet_nb.train import argmax_predict
+from lenet_nb.validate import whole_number
 
 
 def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, colors=None):

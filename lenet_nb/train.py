@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from lenet_nb.checkpoint import load_checkpoint, save_checkpoint  # noqa: F401 - public here too
-from lenet_nb.checks import positive_number, whole_number
 from lenet_nb.config import is_quick
+from lenet_nb.validate import positive_number, whole_number
 
 
 def seed_everything(seed):

@@ -1,4 +1,4 @@
-"""Checks of user values at the public boundary: say what was expected and how to fix it."""
+"""Validation of user values at the public boundary: say what was expected and how to fix it."""
 
 import math
 import numbers
