@@ -80,6 +80,18 @@ def preprocess(image):
     return center_digit(to_ink(image))
 
 
+def enlarge(x, generator, size=280, scales=(5, 10)):
+    """An MNIST digit [28, 28] as a learner might draw it: scaled 5-9x, placed at random, dark on
+    white (uint8 [size, size]); the inverse of the preprocessing, for checking it."""
+    scale = int(torch.randint(*scales, (), generator=generator))
+    big = F.interpolate(x.reshape(1, 1, 28, 28), scale_factor=scale, mode="bilinear")[0, 0]
+    board = torch.zeros(size, size)
+    top, left = (int(torch.randint(0, size - big.shape[0] + 1, (), generator=generator))
+                 for _ in range(2))
+    board[top : top + big.shape[0], left : left + big.shape[1]] = big.clamp(0, 1)
+    return ((1 - board) * 255).round().to(torch.uint8).numpy()
+
+
 def centre_of_mass(X):
     """(row, column) of the ink's centre of mass of an image [..., H, W], as pixel indices."""
     img = X.reshape(X.shape[-2:]).float()

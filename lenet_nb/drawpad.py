@@ -14,6 +14,7 @@ from ipycanvas import Canvas
 from PIL import Image, ImageDraw
 
 from lenet_nb.draw import EmptyDrawing, read, to_ink
+from lenet_nb.explain import gradient_box, receptive_field
 
 SIZE, PEN = 280, 18  # 10 canvas pixels per MNIST pixel; an 18-px pen gives MNIST-like strokes
 SQUASH = 1.7159  # LeNet-5's maps lie in [-1.7159, 1.7159]: shown on that fixed grey scale
@@ -277,3 +278,51 @@ def show_reading(reading, fig=None):
         ax.title.set_fontsize(9)
     fig.tight_layout()
     return fig.axes
+
+
+def png_with_box(gray, box, scale=8, colour=(214, 39, 40)):
+    """PNG of a [H, W] array in [0, 1] (1 = white) with box (top, left, bottom, right) outlined."""
+    img = Image.open(io.BytesIO(png(gray, scale))).convert("RGB")
+    top, left, bottom, right = box
+    ImageDraw.Draw(img).rectangle((left * scale, top * scale, right * scale - 1,
+                                   bottom * scale - 1), outline=colour, width=2)
+    buffer = io.BytesIO()
+    img.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# LeNet-5's unit grids: (maps, side) of the layers a learner can pick
+PICKABLE = {"C1": (6, 28), "C3": (16, 10), "C5": (120, 1)}
+
+
+def receptive_field_text(net, X, layer, channel, i, j):
+    """One line: the input box a unit reads, and whether its non-zero gradients fill that box."""
+    top, left, bottom, right = box = receptive_field(layer, i, j)
+    same = gradient_box(net, X, layer, channel, i, j) == box
+    return (f"{layer} map {channel}, unit ({i}, {j}) reads input rows {top}-{bottom - 1} and "
+            f"columns {left}-{right - 1}: {bottom - top}x{right - left} pixels; the pixels with "
+            f"a non-zero gradient fill the same box: {same}")
+
+
+def receptive_field_picker(net, X, scale=8):
+    """Pick a unit of C1, C3 or C5: its receptive field is outlined on the input X [1,1,32,32]."""
+    layer = widgets.Dropdown(options=list(PICKABLE), value="C3", description="layer")
+    channel, row, col = (widgets.IntSlider(value=0, min=0, max=15, description=d,
+                                           continuous_update=False)
+                         for d in ("map", "row", "column"))
+    image, info = widgets.Image(format="png"), widgets.HTML()
+    for w, css in [(layer, "lenet-rf-layer"), (image, "lenet-rf-image"), (info, "lenet-rf-info")]:
+        w.add_class(css)
+
+    def update(*_):
+        maps, side = PICKABLE[layer.value]
+        channel.max, row.max, col.max = maps - 1, side - 1, side - 1  # clamps the values
+        box = receptive_field(layer.value, row.value, col.value)
+        image.value = png_with_box(1 - X[0, 0], box, scale)
+        info.value = escape(receptive_field_text(net, X, layer.value, channel.value, row.value,
+                                                 col.value))
+
+    for w in (layer, channel, row, col):
+        w.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([layer, channel]), widgets.HBox([row, col]), image, info])

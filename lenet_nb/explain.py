@@ -174,3 +174,28 @@ def plot_robustness(table, shifts=range(7), angles=(0, 10, 20, 30), axes=None):
     for ax in axes:
         ax.grid(alpha=0.3)
     return axes
+
+
+def plot_explanations(panels, row_titles, col_titles, scale=1.5):
+    """Grid of [H, W] maps, panels[r][c]: column 0 (the input) in grey, the rest as heat maps.
+
+    Heat maps are red where the value is positive, blue where negative, white at 0.
+    """
+    import matplotlib.pyplot as plt
+
+    rows, cols = len(panels), len(panels[0])
+    _, axes = plt.subplots(rows, cols, figsize=(cols * scale, rows * scale), squeeze=False)
+    for r, row in enumerate(panels):
+        for c, panel in enumerate(row):
+            ax, img = axes[r, c], torch.as_tensor(panel).detach().float().numpy()
+            if c == 0:
+                ax.imshow(img, cmap="gray_r")
+            else:
+                top = float(abs(img).max()) or 1.0
+                ax.imshow(img, cmap="RdBu_r", vmin=-top, vmax=top)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(col_titles[c], fontsize=8)
+        axes[r, 0].set_ylabel(row_titles[r], fontsize=8)
+    return axes.flatten()

@@ -159,22 +159,22 @@ def small_net():
     return net.eval()
 
 
-def enlarge(x, generator, size=280):
-    """An MNIST digit [28, 28] drawn big: scaled 5-9x, at a random place, dark on white."""
-    scale = int(torch.randint(5, 10, (), generator=generator))
-    big = F.interpolate(x[None, None], scale_factor=scale, mode="bilinear")[0, 0].clamp(0, 1)
-    board = torch.zeros(size, size)
-    top, left = (int(torch.randint(0, size - big.shape[0] + 1, (), generator=generator))
-                 for _ in range(2))
-    board[top : top + big.shape[0], left : left + big.shape[1]] = big
-    return ((1 - board) * 255).round().to(torch.uint8).numpy()
+def test_enlarge_draws_a_digit_big_dark_on_white_and_preprocess_undoes_it():
+    x = torch.zeros(28, 28)
+    x[4:24, 13:15] = 1.0  # a "1": 20 x 2 pixels, centred
+    image = draw.enlarge(x, torch.Generator().manual_seed(0))
+    assert image.shape == (280, 280) and image.dtype == np.uint8
+    assert image.max() == 255 and image.min() == 0 and (image < 128).mean() < 0.1
+    back, direct = draw.preprocess(image), draw.center_digit(x)
+    assert draw.centre_of_mass(back) == pytest.approx(draw.centre_of_mass(direct), abs=0.6)
+    assert (back - direct).abs().mean() < 0.05
 
 
 def test_enlarged_test_digits_keep_the_accuracy_within_1_5_points(small_net):
     X, y = data.load_split("MNIST", train=False)
     X, y = data.to_float(X[:2000]), y[:2000]
     g = torch.Generator().manual_seed(0)
-    drawn = torch.cat([draw.preprocess(enlarge(x[0], g)) for x in X])
+    drawn = torch.cat([draw.preprocess(draw.enlarge(x, g)) for x in X])
     original = evaluate_accuracy(small_net, data.TensorBatches(X, y, 500), device="cpu")
     redrawn = evaluate_accuracy(small_net, data.TensorBatches(drawn, y, 500), device="cpu")
     assert original > 0.9

@@ -127,3 +127,25 @@ def test_show_reading_returns_its_axes(pad):
     pad.draw(ONE)
     axes = drawpad.show_reading(pad.reading)
     assert len(axes) == 5
+
+
+def test_png_with_box_outlines_the_box():
+    image = Image.open(io.BytesIO(drawpad.png_with_box(np.ones((4, 4)), (1, 1, 3, 3), scale=5)))
+    assert image.size == (20, 20)
+    assert image.getpixel((5, 10)) == (214, 39, 40) and image.getpixel((10, 10)) == (255,) * 3
+
+
+def test_receptive_field_picker_follows_the_chosen_unit():
+    torch.manual_seed(0)
+    net, X = LeNet5(), torch.rand(1, 1, 32, 32)
+    text = drawpad.receptive_field_text(net, X, "C3", 2, 1, 3)
+    assert text == ("C3 map 2, unit (1, 3) reads input rows 2-15 and columns 6-19: 14x14 "
+                    "pixels; the pixels with a non-zero gradient fill the same box: True")
+    picker = drawpad.receptive_field_picker(net, X)
+    (layer, channel), (row, col) = picker.children[0].children, picker.children[1].children
+    info = picker.children[3]
+    row.value, col.value = 9, 9
+    assert "unit (9, 9) reads input rows 18-31" in info.value
+    layer.value = "C5"  # a 1x1 grid: the unit sliders are clamped to 0
+    assert (row.value, col.value, row.max, channel.max) == (0, 0, 0, 119)
+    assert "rows 0-31 and columns 0-31: 32x32 pixels" in info.value and "True" in info.value
