@@ -3,6 +3,7 @@
 import math
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,10 +221,23 @@ class Reading:
                 f"{float(self.distances.min()):.1f}); d2l LeNet reads {top}")
 
 
+@contextmanager
+def one_thread():
+    """Run torch on one thread inside the block (restored afterwards)."""
+    # one small image gains nothing from more threads, and on a busy machine their
+    # synchronisation costs several times the work itself (benchmarks/draw_latency.py)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def read(image, lenet5, d2l, ink=False):
     """Preprocess a canvas image (or, with ink=True, an ink array) and run both networks."""
-    X = center_digit(image) if ink else preprocess(image)
-    with torch.inference_mode():
+    with one_thread(), torch.inference_mode():
+        X = center_digit(image) if ink else preprocess(image)
         maps = lenet5_maps(lenet5, F.pad(X, (2, 2, 2, 2)))
         probs = d2l(X).softmax(1)[0]
     return Reading(X, maps["output"][0], probs, {"C1": maps["C1"][0], "C3": maps["C3"][0]})

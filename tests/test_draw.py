@@ -179,3 +179,13 @@ def test_enlarged_test_digits_keep_the_accuracy_within_1_5_points(small_net):
     redrawn = evaluate_accuracy(small_net, data.TensorBatches(drawn, y, 500), device="cpu")
     assert original > 0.9
     assert abs(redrawn - original) <= 0.015, (original, redrawn)
+
+
+def test_one_thread_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with draw.one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), draw.one_thread():
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
