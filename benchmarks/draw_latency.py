@@ -1,0 +1,67 @@
+"""Latency of one reading of a drawing (chapter 6): preprocess + LeNet-5 + d2l LeNet + maps.
+
+Also times the drawing pad's whole update (the reading plus the pictures and bars it shows).
+Prints the median and the 95th percentile over N readings after a warm-up, and the machine's
+load average, since other jobs on a shared machine slow every number down.
+
+Run: .venv/bin/python benchmarks/draw_latency.py [--n 200]
+(loads the trained networks from checkpoints/draw/, or trains them first)
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+
+from lenet_nb import draw
+from lenet_nb.drawpad import DrawPad, render_strokes
+
+# a seven, a one and a four, as the pad records strokes: (pen width, points) on 280x280
+DRAWINGS = [
+    [(18, [(70, 60), (210, 60), (120, 240)])],
+    [(18, [(150, 40), (140, 240)])],
+    [(18, [(170, 40), (70, 170), (220, 170)]), (18, [(170, 40), (170, 250)])],
+]
+
+
+def timings(fn, n, warmup=10):
+    """Milliseconds of n calls of fn() after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append(1000 * (time.perf_counter() - start))
+    return out
+
+
+def report(name, ms):
+    """One line: median and 95th percentile."""
+    print(f"{name:<44} median {statistics.median(ms):6.1f} ms   "
+          f"p95 {np.percentile(ms, 95):6.1f} ms   (n = {len(ms)})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="timed readings per measurement")
+    args = parser.parse_args()
+    lenet5, _ = draw.trained("lenet5", progress=False)
+    d2l, _ = draw.trained("d2l", progress=False)
+    images = [render_strokes(s) for s in DRAWINGS]
+    k = iter(range(10**9))
+
+    def one_reading():
+        draw.read(images[next(k) % len(images)], lenet5, d2l)
+
+    pad = DrawPad(lenet5, d2l)
+    pad.strokes = DRAWINGS[0]
+    print(f"load average (1, 5, 15 min): {os.getloadavg()}, {os.cpu_count()} cores")
+    report("read (preprocess + both networks + maps)", timings(one_reading, args.n))
+    report("pad update (read + pictures + bars)", timings(pad.update, args.n))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Look inside a digit reader: layer maps, occlusion, saliency, receptive fields, shift tests."""
+
+import itertools
+
+import torch
+from torch.nn import functional as F
+
+from lenet_nb.data import TensorBatches
+from lenet_nb.lenet5 import rbf_predict
+from lenet_nb.train import argmax_predict, evaluate_accuracy
+
+# LeNet-5's layers as (name, kernel, stride): what decides how much input a unit sees
+LENET5_LAYERS = (("C1", 5, 1), ("S2", 2, 2), ("C3", 5, 1), ("S4", 2, 2), ("C5", 5, 1))
+LENET5_MAPS = ("C1", "S2", "C3", "S4", "C5", "F6")
+
+
+def lenet5_maps(net, X):
+    """Every layer's output (after the squashing function) of a LeNet5 for X [N, 1, 32, 32]."""
+    pre, hooks = {}, []
+    for name in LENET5_MAPS:
+        module = getattr(net, name)
+        hooks.append(module.register_forward_hook(lambda m, i, o, n=name: pre.update({n: o})))
+    try:
+        y_hat = net(X)  # the network's own forward: no second copy of its layer order
+    finally:
+        for hook in hooks:
+            hook.remove()
+    # the hooks catch each layer before the shared squash module, so apply it here
+    maps = {name: net.act(pre[name]) for name in LENET5_MAPS}
+    maps["output"] = y_hat
+    return maps
+
+
+def class_scores(net, X):
+    """Scores [N, 10], larger = more that class: logits, or minus LeNet-5's RBF distances."""
+    y_hat = net(X)
+    return -y_hat if getattr(net, "predict", None) is rbf_predict else y_hat
+
+
+def predict_fn(net):
+    """How `net` turns outputs into class ids: smallest RBF distance, else largest logit."""
+    return getattr(net, "predict", argmax_predict)
+
+
+def occlusion(net, X, target, patch=6, stride=1, fill=0.5):
+    """Drop of the target's score [H', W'] when a `fill` patch covers X [1, C, H, W] at (i, j).
+
+    Entry (i, j) belongs to the patch whose top-left corner is pixel (i * stride, j * stride).
+    """
+    H, W = X.shape[-2:]
+    tops, lefts = range(0, H - patch + 1, stride), range(0, W - patch + 1, stride)
+    batch = X.repeat(len(tops) * len(lefts), 1, 1, 1)
+    for k, (i, j) in enumerate(itertools.product(tops, lefts)):
+        batch[k, :, i : i + patch, j : j + patch] = fill
+    with torch.no_grad():  # every occluded copy in one batch: one forward pass
+        base = class_scores(net, X)[0, target]
+        scores = class_scores(net, batch)[:, target]
+    return (base - scores).view(len(tops), len(lefts))
+
+
+def occlusion_pixels(drops, patch, stride, size):
+    """Spread an occlusion map back onto the input: each pixel gets the mean drop of its patches."""
+    total, count = torch.zeros(size), torch.zeros(size)
+    for (a, i), (b, j) in itertools.product(enumerate(range(0, drops.shape[0] * stride, stride)),
+                                            enumerate(range(0, drops.shape[1] * stride, stride))):
+        total[i : i + patch, j : j + patch] += drops[a, b]
+        count[i : i + patch, j : j + patch] += 1
+    return total / count.clamp(min=1)
+
+
+def saliency(net, X, target):
+    """Gradient of the target's score with respect to the input pixels (shape of X)."""
+    X = X.detach().clone().requires_grad_(True)
+    targets = torch.as_tensor(target).expand(X.shape[0]).view(-1, 1)
+    score = class_scores(net, X).gather(1, targets).sum()
+    # autograd.grad, not backward(): the network's own .grad fields stay untouched
+    return torch.autograd.grad(score, X)[0]
+
+
+def receptive_field(layer, i, j, layers=LENET5_LAYERS):
+    """Input box (top, left, bottom, right), bottom/right exclusive, read by unit (i, j)."""
+    size, jump = 1, 1
+    for name, kernel, stride in layers:
+        size += (kernel - 1) * jump  # a kernel of k units adds k-1 steps of the current jump
+        jump *= stride
+        if name == layer:
+            return (i * jump, j * jump, i * jump + size, j * jump + size)
+    raise ValueError(f"unknown layer {layer!r}: choose one of {[n for n, _, _ in layers]}")
+
+
+def gradient_box(net, X, layer, channel, i, j):
+    """Box (top, left, bottom, right) of the input pixels with a non-zero gradient of one unit."""
+    X = X.detach().clone().requires_grad_(True)
+    unit = lenet5_maps(net, X)[layer][0, channel, i, j]
+    grad = torch.autograd.grad(unit, X)[0][0, 0]
+    rows, cols = grad.abs().sum(1).nonzero(), grad.abs().sum(0).nonzero()
+    if len(rows) == 0:
+        raise ValueError(f"unit {layer}[{channel}, {i}, {j}] does not depend on the input here")
+    return (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+
+
+def shift(X, dy, dx):
+    """Move images [N, C, H, W] by (dy, dx) whole pixels; what leaves the frame is lost."""
+    H, W = X.shape[-2:]
+    out = torch.zeros_like(X)
+    out[..., max(dy, 0) : H + min(dy, 0), max(dx, 0) : W + min(dx, 0)] = \
+        X[..., max(-dy, 0) : H + min(-dy, 0), max(-dx, 0) : W + min(-dx, 0)]
+    return out
+
+
+def rotate(X, degrees):
+    """Rotate images [N, C, H, W] about their centre (bilinear; zeros come in at the corners)."""
+    a = torch.tensor(degrees * torch.pi / 180.0)
+    theta = torch.tensor([[torch.cos(a), -torch.sin(a), 0.0], [torch.sin(a), torch.cos(a), 0.0]])
+    grid = F.affine_grid(theta.expand(X.shape[0], 2, 3).to(X), list(X.shape), align_corners=False)
+    return F.grid_sample(X, grid, padding_mode="zeros", align_corners=False)
+
+
+# shifts are averaged over these four directions (down, right, up, left)
+DIRECTIONS = ((1, 0), (0, 1), (-1, 0), (0, -1))
+
+
+def accuracy_on(net, X, y, pad=0, batch_size=2000):
+    """Test accuracy of `net` on 28x28 images X [N, 1, 28, 28] (padded by `pad` first)."""
+    X = F.pad(X, (pad,) * 4) if pad else X
+    return evaluate_accuracy(net, TensorBatches(X, y, batch_size), predict_fn(net), "cpu")
+
+
+def shifted_accuracy(net, X, y, pixels, pad=0):
+    """Mean test accuracy over the four directions with every image moved by `pixels`."""
+    if pixels == 0:
+        return accuracy_on(net, X, y, pad)
+    accs = [accuracy_on(net, shift(X, dy * pixels, dx * pixels), y, pad) for dy, dx in DIRECTIONS]
+    return sum(accs) / len(accs)
+
+
+def rotated_accuracy(net, X, y, degrees, pad=0):
+    """Mean test accuracy with every image rotated by +degrees and by -degrees."""
+    if degrees == 0:
+        return accuracy_on(net, X, y, pad)
+    accs = [accuracy_on(net, rotate(X, sign * degrees), y, pad) for sign in (1, -1)]
+    return sum(accs) / 2
+
+
+def robustness_table(nets, X, y, shifts=range(7), angles=(0, 10, 20, 30)):
+    """{name: {"shift": [acc per shift], "rotate": [acc per angle]}}; nets: {name: (net, pad)}."""
+    return {name: {"shift": [shifted_accuracy(net, X, y, s, pad) for s in shifts],
+                   "rotate": [rotated_accuracy(net, X, y, a, pad) for a in angles]}
+            for name, (net, pad) in nets.items()}
+
+
+def format_robustness(table, shifts=range(7), angles=(0, 10, 20, 30)):
+    """The robustness table as fixed-width text, accuracies in percent."""
+    head = "".join(f"{f'{s} px':>7}" for s in shifts) + "".join(f"{f'{a}°':>7}" for a in angles)
+    lines = [f"{'network':<24}{head}"]
+    for name, row in table.items():
+        cells = [f"{100 * a:>7.1f}" for a in row["shift"] + row["rotate"]]
+        lines.append(f"{name:<24}{''.join(cells)}")
+    return "\n".join(lines)
+
+
+def plot_robustness(table, shifts=range(7), angles=(0, 10, 20, 30), axes=None):
+    """Accuracy curves against shift (left) and rotation (right); returns the two axes."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for name, row in table.items():
+        axes[0].plot(list(shifts), [100 * a for a in row["shift"]], marker="o", label=name)
+        axes[1].plot(list(angles), [100 * a for a in row["rotate"]], marker="o", label=name)
+    axes[0].set(xlabel="shift (pixels, mean of 4 directions)", ylabel="test accuracy (%)")
+    axes[1].set(xlabel="rotation (degrees, mean of ±)", ylabel="test accuracy (%)")
+    axes[0].legend(fontsize=8)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    return axes
+
+
+def plot_explanations(panels, row_titles, col_titles, scale=1.5):
+    """Grid of [H, W] maps, panels[r][c]: column 0 (the input) in grey, the rest as heat maps.
+
+    Heat maps are red where the value is positive, blue where negative, white at 0.
+    """
+    import matplotlib.pyplot as plt
+
+    rows, cols = len(panels), len(panels[0])
+    _, axes = plt.subplots(rows, cols, figsize=(cols * scale, rows * scale), squeeze=False)
+    for r, row in enumerate(panels):
+        for c, panel in enumerate(row):
+            ax, img = axes[r, c], torch.as_tensor(panel).detach().float().numpy()
+            if c == 0:
+                ax.imshow(img, cmap="gray_r")
+            else:
+                top = float(abs(img).max()) or 1.0
+                ax.imshow(img, cmap="RdBu_r", vmin=-top, vmax=top)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(col_titles[c], fontsize=8)
+        axes[r, 0].set_ylabel(row_titles[r], fontsize=8)
+    return axes.flatten()
