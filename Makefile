@@ -50,6 +50,7 @@ test: data lint nbcheck
 bench: data
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/lenet5_step.py
+	$(BIN)/python benchmarks/draw_latency.py
 
 sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.ipynb
