@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from lenet_nb.student import make_student
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM = Path(os.environ.get("LENET_NB_CHROMIUM", "/usr/bin/chromium"))
@@ -204,10 +206,11 @@ class Lab:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
-    """JupyterLab on a temporary copy of notebooks/, stopped by its own process id afterwards."""
+    """JupyterLab on a temporary copy of notebooks/ (+ student/), stopped by its process id."""
     base = tmp_path_factory.mktemp("lab")
     root = base / "notebooks"
     copy_notebooks(REPO / "notebooks", root)
+    make_student(REPO / "notebooks", root / "student")  # the learner's edition, as `make student`
     _write_settings(base / "settings")
     env = dict(
         os.environ,
