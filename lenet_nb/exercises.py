@@ -62,8 +62,8 @@ def check_squash(squash):
                      "A = 1.7159 and S = 2 / 3 exactly, not rounded values like 0.667")
     expect_tensor(got, expected, "squash(a) for a = -3, -2.5, ..., 3", atol=1e-7, hints=hints)
     ones = call(squash, torch.tensor([1.0, -1.0], dtype=F64), name="squash")
-    return (f"equals lenet5.Squash to 1e-7 on 13 values; f(1) = {ones[0].item():.4f}, "
-            f"f(-1) = {ones[1].item():.4f}")
+    return (f"equals lenet5.Squash to 1e-7 on 13 values from -3 to 3; "
+            f"f(1) = {ones[0].item():.4f}, f(-1) = {ones[1].item():.4f}")
 
 
 def _subsample_case():
