@@ -211,12 +211,28 @@ CH4 = [
         "156 + 12 + 1,516 + 32 + 48,120 + 10,164 = 60,000; the 840 RBF weights are fixed.",
         "Add C1, S2, C3, S4, C5 and F6; the RBF output layer is not trained.",
     ),
-    number(
-        "ch4-s2",
-        "How many trainable parameters does S2 have?",
-        12,
-        "Each of its 6 maps has one coefficient and one bias: 6 × 2 = 12.",
-        "S2 sums each 2×2 block and scales it: how many numbers per map does that need?",
+    choice(
+        "ch4-map-j",
+        "In the MAP loss (j = 5), a wrong class's penalty is already 30. How much does the loss "
+        "change if that penalty grows further?",
+        [
+            (
+                "Almost nothing",
+                "Its term e^(−30) is tiny next to the rubbish term e^(−5) inside the log: once "
+                "a wrong class is well beyond j, pushing it further gains nothing.",
+            ),
+            (
+                "It falls in proportion",
+                "The wrong classes enter only through e^(−y_i), which is already close to 0 "
+                "at a penalty of 30.",
+            ),
+            (
+                "It rises",
+                "A larger penalty for a wrong class can only lower log(e^(−j) + Σ e^(−y_i)), "
+                "and here by a negligible amount.",
+            ),
+        ],
+        answer=0,
     ),
     choice(
         "ch4-c3-full",

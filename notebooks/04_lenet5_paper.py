@@ -29,6 +29,13 @@
 # number in the paper's 20 passes over the data, in minutes on a laptop-class CPU, and goes
 # below the paper's 0.8 % once the training images are distorted.
 #
+# **You write the paper's unusual pieces.** Five exercises along the way: the scaled tanh
+# (§2), the trainable subsampling (§3), a count of C3's parameters to predict (§3), the RBF
+# output (§3) and the MAP loss (§5). Each exercise cell ends with a checker that compares your
+# code with the package's version on a tiny input and says what is wrong if it is not yet
+# right. The cells after an exercise always use the package's version, so the notebook runs
+# to the end whatever you wrote.
+#
 # **Quick mode.** Under `pytest` the notebook runs in quick mode: every training uses one epoch
 # on 2,000 images, so the error rates printed there mean nothing. The outputs stored in this
 # file come from a full run (`LENET_NB_QUICK=0`) on a 2-core CPU without a GPU, shared with
@@ -41,15 +48,21 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
+from lenet_nb import exercises as ex
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import load_data_mnist, load_split, to_float
 from lenet_nb.lenet5 import (
     MAP_J,
+    RBF,
     LeNet5,
     MAPLoss,
+    Squash,
+    Subsampling,
     c3_connections,
     format_parameter_table,
     parameter_table,
+    rbf_bitmaps,
+    rbf_predict,
     scale_input,
 )
 from lenet_nb.lenet5_plot import collect_errors, plot_c3_table, show_bitmaps, show_codes
@@ -78,6 +91,10 @@ from lenet_nb.plot import plot_history, show_images
 # `load_data_mnist(batch_size, pad=2)` gives the 32×32 images with pixels in [0, 1];
 # `LeNet5` applies `scale_input` itself as its first step, so the data pipeline stays the one
 # of the earlier chapters.
+#
+# `load_split` reads the MNIST files and `to_float(..., pad=2)` turns them into [0, 1] floats
+# with the 2-pixel margin — `lenet_nb/data.py`; `scale_input` is the paper's rescaling, one
+# line — `lenet_nb/lenet5.py`.
 
 # %%
 X_train = to_float(load_split("MNIST", train=True)[0], pad=2)
@@ -98,10 +115,32 @@ print(f"scaled training set: mean {X_scaled.mean():.3f}, variance {X_scaled.var(
 # S = 2/3. These constants make f(1) = 1 and f(−1) = −1, and put the steepest part of the second
 # derivative near ±1: targets of ±1 (the RBF bitmaps below) sit in the region where the
 # function still has a healthy slope, not in its flat tails.
+#
+# **Exercise 1 (complete the code).** Write `squash(a)`: f(a) = A·tanh(S·a) with A = 1.7159 and
+# S = 2/3, for a tensor `a` of any shape. The checker compares your function with the package's
+# `Squash` on 13 values from −3 to 3 in double precision, to 1e-7, and names the usual
+# slips: A or S missing, the two swapped, rounded constants.
 
 # %%
+def squash(a):
+    """The paper's squashing function f(a) = A tanh(S a), A = 1.7159, S = 2/3."""
+    ### BEGIN SOLUTION
+    return 1.7159 * torch.tanh(2 * a / 3)
+    ### END SOLUTION
+
+
+ex.check_squash(squash)
+
+# %% [markdown]
+# From here on the chapter uses the package's `Squash`, whatever you wrote above: the same
+# one-line formula as a module, so that `LeNet5` can hold it as a layer — `lenet_nb/lenet5.py`.
+# The constants give f(1) = 1 and f(−1) = −1, and the curve is steeper than tanh near 0:
+
+# %%
+act = Squash()
+print("f(1), f(-1):", [round(v, 4) for v in act(torch.tensor([1.0, -1.0])).tolist()])
 a = torch.linspace(-4, 4, 201)
-f = 1.7159 * torch.tanh(2 * a / 3)
+f = act(a)
 fig, ax = plt.subplots(figsize=(4, 2.6))
 ax.plot(a, f, label="1.7159 tanh(2a/3)")
 ax.plot(a, torch.tanh(a), "--", label="tanh(a)")
@@ -117,7 +156,7 @@ _ = ax.set_xlabel("a")
 # |---|---|---|
 # | C1 | 6 maps, 5×5 convolution of the 32×32 input → 6×28×28 | 6·(25+1) = 156 |
 # | S2 | each map: sum of every 2×2 block × one coefficient + one bias → 6×14×14 | 6·2 = 12 |
-# | C3 | 16 maps, 5×5 convolutions over *some* S2 maps (Table I) → 16×10×10 | 1,516 |
+# | C3 | 16 maps, 5×5 convolutions over *some* S2 maps (Table I) → 16×10×10 | exercise 3 |
 # | S4 | as S2, on 16 maps → 16×5×5 | 16·2 = 32 |
 # | C5 | 120 maps, 5×5 convolution over all 16 S4 maps → 120×1×1 | 120·(400+1) = 48,120 |
 # | F6 | 84 units fully connected to C5 | 84·(120+1) = 10,164 |
@@ -129,15 +168,67 @@ _ = ax.set_xlabel("a")
 # a soft "OR"/"AND" of the four inputs. In `lenet_nb.lenet5.Subsampling` all maps are handled by
 # one broadcast multiply: the coefficients form a vector of shape [1, C, 1, 1].
 #
+# **Exercise 2 (complete the code).** Write `subsample(X, coeff, bias)`. `X` is a batch
+# [N, C, H, W] with even H and W; `coeff` and `bias` hold one number per map (shape [C]).
+# Return [N, C, H/2, W/2]: the sum of each non-overlapping 2×2 block, times its map's
+# coefficient, plus its map's bias. Do not squash: in `lenet_nb` the subsampling layer stops
+# there and the network applies `Squash` after it. The checker copies your coefficients' values
+# into the package's `Subsampling` and compares the two on a 1×2×4×4 input. It recognises
+# averaging instead of summing, a missing bias or coefficient, coefficients applied along the
+# wrong axis, a squash inside, and overlapping windows.
+
+# %%
+def subsample(X, coeff, bias):
+    """Each map's 2x2 block sums times that map's coefficient, plus that map's bias."""
+    ### BEGIN SOLUTION
+    sums = X[:, :, 0::2, 0::2] + X[:, :, 0::2, 1::2] + X[:, :, 1::2, 0::2] + X[:, :, 1::2, 1::2]
+    return sums * coeff.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
+    ### END SOLUTION
+
+
+ex.check_subsample(subsample)
+
+# %% [markdown]
+# The package's `Subsampling` — `lenet_nb/lenet5.py` — is the version the network uses from
+# here on. It gets the 2×2 sums from one library call (`avg_pool2d` times 4) and keeps the
+# coefficients (`weight`) and the biases as trainable parameters, one of each per map. Before
+# training its coefficients are 1 and its biases 0, so it returns the plain block sums:
+
+# %%
+S2 = Subsampling(6)
+print({name: tuple(p.shape) for name, p in S2.named_parameters()},
+      "->", sum(p.numel() for p in S2.parameters()), "trainable parameters")
+X4 = torch.arange(16.0).view(1, 1, 4, 4)
+print(X4[0, 0].int().tolist(), "->", Subsampling(1)(X4)[0, 0].int().tolist())
+
+# %% [markdown]
 # **C3 is only partly connected.** Each C3 map reads a subset of the six S2 maps, given by the
 # paper's Table I. The first six maps see three neighbouring S2 maps, the next six four
 # neighbouring ones, the next three four non-neighbouring ones, and the last one all six. The
 # paper gives two reasons: fewer connections (60 instead of 96), and, more importantly, broken
 # symmetry: different C3 maps get different inputs, so they are pushed to learn different
 # features.
+#
+# `plot_c3_table` draws Table I from the connection list `C3_TABLE` — `lenet_nb/lenet5_plot.py`.
 
 # %%
 _ = plot_c3_table()
+
+# %% [markdown]
+# **Exercise 3 (predict, then run).** How many trainable parameters does C3 have? Each
+# connection in the figure is one 5×5 kernel, and each C3 map has one bias. Write your count
+# into `c3_params` and run the cell. The checker says whether it is right without giving the
+# number away, and recognises the usual slips (biases forgotten, a full 6→16 convolution
+# counted); the cell after it computes the count from Table I.
+
+# %%
+### BEGIN SOLUTION
+c3_params = 1516
+### END SOLUTION
+ex.check_c3_params(c3_params)
+
+# %% [markdown]
+# `c3_connections` is Table I as a 6×16 True/False tensor — `lenet_nb/lenet5.py`:
 
 # %%
 table = c3_connections()
@@ -160,16 +251,61 @@ print("connections:", int(table.sum()), " C3 parameters:", int(table.sum()) * 25
 # drawn by hand. The network's job is to make F6 *draw* the digit it sees; the answer is the
 # class whose bitmap is closest, the smallest y_i (argmin, not argmax). Similar-looking digits
 # get similar codes, which is why the paper preferred these bitmaps to one-hot codes.
+#
+# `show_bitmaps` draws the ten centres, `rbf_bitmaps()` as 7×12 pictures —
+# `lenet_nb/lenet5_plot.py`; the bitmaps themselves are typed out in `lenet_nb/lenet5.py`.
 
 # %%
 _ = show_bitmaps()
 
 # %% [markdown]
+# **Exercise 4 (complete the code).** Write `rbf(X, centers)`. `X` is a batch of F6 outputs
+# [N, 84], `centers` the ten bitmaps [10, 84]. Return the penalties [N, 10]: entry [n, i] is
+# Σ_j (X[n, j] − centers[i, j])². Broadcasting does it without a loop. The checker compares with
+# the package's `RBF` holding the paper's bitmaps on a batch of 3 random F6 outputs, and
+# recognises a square root taken, differences not squared or not summed, a dot product instead
+# of a distance, a mean instead of a sum, and a transposed result.
+
+# %%
+def rbf(X, centers):
+    """Squared Euclidean distance of every row of X [N, 84] to every centre [10, 84]."""
+    ### BEGIN SOLUTION
+    return ((X.unsqueeze(1) - centers) ** 2).sum(dim=2)
+    ### END SOLUTION
+
+
+ex.check_rbf(rbf)
+
+# %% [markdown]
+# The network uses the package's `RBF` — `lenet_nb/lenet5.py`: the same formula, in a module
+# that keeps the bitmaps as fixed values (section 4 shows how). An F6 output that draws the
+# digit 3 exactly has penalty 0 for class 3; as the bitmaps are ±1, every other penalty is 4
+# times the number of pixels in which the two bitmaps differ (each differs by 2, squared), and
+# `rbf_predict` (argmin) picks the 3:
+
+# %%
+bitmaps = rbf_bitmaps()
+output = RBF(bitmaps)
+y_hat = output(bitmaps[3:4])  # an F6 output equal to the bitmap of 3
+differ = (bitmaps != bitmaps[3]).sum(1)
+print("pixels differing from the 3:", differ.tolist())
+print("penalties:                  ", y_hat.int().tolist()[0])
+print("penalty per differing pixel:", (y_hat[0] / differ.clamp(min=1)).max().item())
+print("predicted class:", rbf_predict(y_hat).item())
+
+# %% [markdown]
+# The nearest other bitmap is the 8's (penalty 84): similar-looking digits have similar codes,
+# as the paper intended.
+
+# %% [markdown]
 # ## 4. The whole network, layer by layer
 #
-# `parameter_table` pushes one 1×32×32 image through the network, records every layer's output
-# shape and counts its trainable parameters and fixed values; the last column is the paper's
-# count (Section II.B).
+# `LeNet5` is the network assembled from the pieces above — `Squash`, `Subsampling`, `RBF`,
+# and `TableConv2d` for C3 — vectorised, in `lenet_nb/lenet5.py`; a straightforward per-map
+# version of S2, C3 and S4 is in `lenet_nb/lenet5_reference.py`. `parameter_table` (also in
+# `lenet_nb/lenet5.py`) pushes one 1×32×32 image through the network, records every layer's
+# output shape and counts its trainable parameters and fixed values; the last column is the
+# paper's count (Section II.B).
 
 # %%
 torch.manual_seed(0)
@@ -192,11 +328,14 @@ print("buffers:   ", [n for n, _ in net.named_buffers() if n.startswith("output"
 # **The fast model and the slow reference agree.** `reference_from(net)` copies the weights into
 # the loop-based reference (one convolution per C3 map, one step per subsampled map). The unit
 # tests check outputs *and gradients* in double precision; here is the output check in float32.
-# `benchmarks/lenet5_step.py` measures the speed difference.
+# `benchmarks/lenet5_step.py` measures the speed difference. `reference_from` is in
+# `lenet_nb/lenet5_reference.py`.
 
 # %%
 X = torch.rand(8, 1, 32, 32, generator=torch.Generator().manual_seed(0))
-print("same outputs:", torch.allclose(net(X), reference_from(net)(X), atol=1e-4))
+same = torch.allclose(net(X), reference_from(net)(X), atol=1e-4)
+print("same outputs:", same)
+assert same, "the vectorised LeNet5 and the per-map reference disagree"
 
 # %% [markdown]
 # ## 5. The loss: the paper's MAP criterion
@@ -214,12 +353,39 @@ print("same outputs:", torch.allclose(net(X), reference_from(net)(X), atol=1e-4)
 # as `lenet_nb.lenet5.MAP_J` (section 9 says how it was chosen). `MAPLoss` computes the term
 # with `torch.logsumexp` over the ten values −y_i and one extra column holding −j, which keeps
 # it numerically stable.
+#
+# **Exercise 5 (complete the code).** Write `map_loss(y_hat, y, j)`. `y_hat` holds a batch's
+# penalties [N, 10], `y` the labels [N], `j` the constant. Return eq. (9): one number, the mean
+# over the batch. Take y_D with indexing or `gather`; for the log term, append a column of −j to
+# −y_hat (`torch.cat`) and use `torch.logsumexp`. The checker compares with the package's
+# `MAPLoss(j)` on a batch of 4 with j = 2, then on penalties and j above 800, where a naive
+# `log(sum(exp(...)))` underflows to log 0 = −inf. It recognises a sum instead of a mean, a
+# missing or sign-flipped e^(−j), a missing or subtracted y_D, and a j ignored.
+
+# %%
+def map_loss(y_hat, y, j):
+    """Paper eq. (9): batch mean of y_D + log(e^(-j) + sum_i e^(-y_i))."""
+    ### BEGIN SOLUTION
+    y_D = y_hat[torch.arange(len(y)), y]
+    rubbish = torch.full((len(y), 1), -j, dtype=y_hat.dtype)
+    return (y_D + torch.logsumexp(torch.cat([-y_hat, rubbish], dim=1), dim=1)).mean()
+    ### END SOLUTION
+
+
+ex.check_map_loss(map_loss)
+
+# %% [markdown]
+# Training uses the package's `MAPLoss` — `lenet_nb/lenet5.py`: the same loss as a module,
+# created once with its j. On one image with three penalties it equals the formula computed by
+# hand:
 
 # %%
 y_hat = torch.tensor([[1.0, 2.0, 3.0]])
-print(f"j = {MAP_J}, loss = {MAPLoss()(y_hat, torch.tensor([0])).item():.6f}")
-print(f"by hand: 1 + log(e^-{MAP_J:g} + e^-1 + e^-2 + e^-3) =",
-      f"{1 + torch.log(torch.exp(torch.tensor([-MAP_J, -1, -2, -3])).sum()).item():.6f}")
+loss = MAPLoss()(y_hat, torch.tensor([0])).item()
+by_hand = 1 + torch.log(torch.exp(torch.tensor([-MAP_J, -1, -2, -3])).sum()).item()
+print(f"j = {MAP_J}, loss = {loss:.6f}")
+print(f"by hand: 1 + log(e^-{MAP_J:g} + e^-1 + e^-2 + e^-3) = {by_hand:.6f}")
+assert abs(loss - by_hand) < 1e-6, "MAPLoss and the formula disagree"
 
 # %% [markdown]
 # ## 6. Seed 004's mistakes, named and fixed
@@ -271,6 +437,11 @@ display(Markdown(deviations_markdown()))
 # %% [markdown]
 # Learning rates were tuned on two-epoch runs with seed 0 only (peak rates 0.002, 0.005, 0.01,
 # 0.02 and 0.05 for the MAP loss; 0.01 was best); the seeds below are the ones reported.
+#
+# `train_lenet5` builds the seeded `LeNet5`, `MAPLoss` and the optimiser and schedule of the
+# table, then runs chapter 3's training loop, `fit` from `lenet_nb/train.py` —
+# `lenet_nb/lenet5_train.py`. `spread` gives the mean and half-range of the seeds' errors (same
+# file), `plot_history` the curves of chapter 3 (`lenet_nb/plot.py`).
 
 # %%
 num_epochs = reduce_in_tests(NUM_EPOCHS, 1)
@@ -303,7 +474,8 @@ _ = ax.legend(fontsize=7)
 #
 # The paper's best LeNet-5 result, 0.8 %, came from adding distorted copies of the training
 # digits. `Distorted` wraps the training batches and gives every image a fresh random affine
-# map, so the network never sees the same picture twice. Some examples:
+# map, so the network never sees the same picture twice — `lenet_nb/lenet5_train.py`, where
+# `random_affine` draws each image's shift, scaling, squeezing and shear. Some examples:
 
 # %%
 train_iter, _ = load_data_mnist(8, pad=2, subset=(8, 1))
@@ -331,7 +503,8 @@ print(f"with distortions, {distort_epochs} epochs: test error {100 * r.test_erro
 # Two comparisons with the same epoch budget and seed 0: the same network with the RBF layer
 # replaced by a trained 84→10 linear layer, softmax and cross-entropy ("softmax head"), and the
 # d2l LeNet of chapters 2 and 3 (sigmoid, average pooling, full C3, Xavier init) trained with its
-# own recipe, plain SGD at learning rate 0.9.
+# own recipe, plain SGD at learning rate 0.9. `results_table` lays the runs side by side —
+# `lenet_nb/lenet5_train.py`.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -371,7 +544,8 @@ print(results_table(runs + distorted + softmax_runs + d2l_runs))
 # ## 10. Looking at the mistakes
 #
 # The test digits the first LeNet-5 above (seed 0, no distortions) gets wrong, with the true
-# label and the prediction:
+# label and the prediction. `collect_errors` runs the network over the test set and keeps the
+# misclassified digits — `lenet_nb/lenet5_plot.py`:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -387,7 +561,8 @@ _ = show_images(X_err[:n], 2, 10, titles=titles, scale=0.9)
 # %% [markdown]
 # Many of these are hard even for a person. What does F6 "draw" for them? Each row below shows a
 # digit, the 84 F6 outputs arranged as a 7×12 picture, and the bitmap of the class the network
-# picked: the closest bitmap wins. First two correct digits, then three mistakes.
+# picked: the closest bitmap wins. First two correct digits, then three mistakes. `show_codes`
+# draws these rows — `lenet_nb/lenet5_plot.py`.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -404,7 +579,14 @@ _ = show_codes(net, X_show, y_show, scale=1.4)
 #
 # ## Recap
 #
-# In this notebook we saw
+# In this notebook we
+# - wrote the paper's unusual pieces ourselves and checked each against the package: the
+#   squashing function, the trainable subsampling (a 2×2 *sum* times one coefficient plus one
+#   bias per map, squashed afterwards), the RBF output (a squared distance, no square root)
+#   and the MAP loss (a batch mean, computed with `logsumexp` so that it stays finite);
+#   and predicted C3's parameter count from Table I;
+#
+# and saw
 # - the paper's LeNet-5 layer by layer: scaled 32×32 input, squashing 1.7159·tanh(2a/3),
 #   trainable subsampling, the partly connected C3 of Table I, C5, F6 and the fixed RBF output
 #   that compares F6 with ten 7×12 digit bitmaps and predicts by the smallest distance;

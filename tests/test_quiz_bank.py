@@ -146,8 +146,12 @@ def check_ch4_trainable():
     assert_number("ch4-trainable", count_parameters(net))
 
 
-def check_ch4_s2():
-    assert_number("ch4-s2", count_parameters(lenet5.LeNet5().S2))
+def check_ch4_map_j():
+    y_hat = torch.tensor([[1.0, 30.0, 8.0]], requires_grad=True)
+    lenet5.MAPLoss(5.0)(y_hat, torch.tensor([0])).backward()
+    assert abs(y_hat.grad[0, 1].item()) < 1e-10  # the penalty-30 class: no push left
+    assert abs(y_hat.grad[0, 2].item()) > 1e-4  # a wrong class near j still gets pushed
+    assert_choice("ch4-map-j", "Almost nothing")
 
 
 def check_ch4_c3_full():
