@@ -78,3 +78,88 @@ def plot_feature_maps(maps, name, num_cols=8, scale=1.0):
     num_rows = -(-len(m) // num_cols)
     return show_images(m, num_rows, num_cols, titles=[f"{name}:{i}" for i in range(len(m))],
                        scale=scale)
+
+
+# ---------------------------------------------------------------- gradients and activations
+
+ACTIVATION_TYPES = (nn.Sigmoid, nn.Tanh, nn.ReLU)
+LENET_LAYER_NAMES = ("C1", "C3", "C5", "F6", "output")
+
+
+def weighted_layers(net):
+    """[(name, module)] of the Conv2d and Linear layers in order; LeNet's names when they fit."""
+    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    if len(layers) == len(LENET_LAYER_NAMES):
+        names = LENET_LAYER_NAMES
+    else:  # any other net: the kind and its position
+        names = [f"{type(m).__name__.lower()}{i}" for i, m in enumerate(layers, 1)]
+    return list(zip(names, layers))
+
+
+def gradient_norms(net, X, y, loss):
+    """{layer name: L2 norm of d loss / d weight} for one batch (X, y); grads are left in place."""
+    net.zero_grad(set_to_none=True)  # a fresh backward pass, not added to older gradients
+    loss(net(X), y).backward()
+    return {name: float(m.weight.grad.norm()) for name, m in weighted_layers(net)}
+
+
+def activations(net, X):
+    """{layer name: output of the activation that follows it} for a batch X, without gradients."""
+    names = dict((m, name) for name, m in weighted_layers(net))
+    modules, found, last = list(net.modules()), {}, None
+    hooks = []
+    for m in modules:
+        if m in names:
+            last = names[m]
+        elif isinstance(m, ACTIVATION_TYPES) and last is not None:
+            # the activation right after a weighted layer gets that layer's name
+            hooks.append(m.register_forward_hook(
+                lambda _m, _inp, out, name=last: found.__setitem__(name, out.detach().clone())))
+            last = None
+    try:
+        with torch.no_grad():
+            net(X)
+    finally:
+        for h in hooks:
+            h.remove()
+    return found
+
+
+def probe_batch(n=256, root=None):
+    """The first n Fashion-MNIST training images (X [n,1,28,28] in [0, 1], y): a fixed batch."""
+    from lenet_nb.data import load_split, to_float
+
+    X, y = load_split("FashionMNIST", train=True, root=root)
+    return to_float(X[:n]), y[:n]
+
+
+def lenet_at_init(activation, seed=0):
+    """The d2l LeNet with the given activation, Xavier-initialised from `seed`."""
+    from lenet_nb.models import LeNet, init_xavier
+
+    torch.manual_seed(seed)
+    return init_xavier(LeNet(activation))
+
+
+def gradient_norm_table(X, y, activations=("sigmoid", "relu"), seed=0):
+    """{activation: {layer: gradient norm}} at initialisation, same seed and batch for each."""
+    loss = nn.CrossEntropyLoss()
+    return {a: gradient_norms(lenet_at_init(a, seed), X, y, loss) for a in activations}
+
+
+def plot_activation_histograms(acts_by_name, bins=40, scale=2.2):
+    """One row per activation function, one histogram per layer; returns the axes [rows][cols]."""
+    import matplotlib.pyplot as plt
+
+    rows = list(acts_by_name)
+    layers = list(acts_by_name[rows[0]])
+    fig, axes = plt.subplots(len(rows), len(layers), squeeze=False, layout="constrained",
+                             figsize=(scale * len(layers), 0.8 * scale * len(rows)))
+    for r, row in enumerate(rows):
+        for c, layer in enumerate(layers):
+            ax = axes[r][c]
+            ax.hist(acts_by_name[row][layer].flatten().numpy(), bins=bins, color=f"C{r}")
+            ax.set_title(f"{row}: after {layer}", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.set_yticks([])
+    return axes

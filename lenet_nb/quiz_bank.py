@@ -131,14 +131,26 @@ CH2 = [
 ]
 
 CH3 = [
-    number(
-        "ch3-last-batch",
-        "Fashion-MNIST has 60,000 training images. With batch_size = 256, how many images "
-        "are in the last batch?",
-        96,
-        "60,000 = 234 × 256 + 96: the last batch is small, so averaging per-batch "
-        "accuracies gives its images more weight than the others.",
-        "Divide 60,000 by 256 and look at the remainder.",
+    choice(
+        "ch3-zero-grad",
+        "A training loop calls l.backward() and updater.step() for every batch but never "
+        "updater.zero_grad(). What happens?",
+        [
+            (
+                "Nothing: backward() replaces the old gradients",
+                "backward() adds to .grad; only zero_grad() clears it.",
+            ),
+            (
+                "Every step uses the sum of all gradients so far, so the steps grow and drift",
+                "The gradients accumulate from batch to batch: step k moves the weights by "
+                "the learning rate times k batches' gradients added up.",
+            ),
+            (
+                "The loss cannot be computed any more",
+                "The forward pass and the loss are unaffected; only the update is wrong.",
+            ),
+        ],
+        answer=1,
     ),
     choice(
         "ch3-logits",

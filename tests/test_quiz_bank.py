@@ -110,11 +110,14 @@ def check_ch2_macs_share():
                   else "The three linear layers")
 
 
-def check_ch3_last_batch():
-    X, y = load_split("FashionMNIST", train=True)
-    *_, (X_last, _) = TensorBatches(X, y, batch_size=256)
-    assert len(y) == 60_000
-    assert_number("ch3-last-batch", len(X_last))
+def check_ch3_zero_grad():
+    torch.manual_seed(0)
+    layer, X = nn.Linear(3, 1), torch.randn(4, 3)
+    layer(X).sum().backward()
+    once = layer.weight.grad.clone()
+    layer(X).sum().backward()  # no zero_grad in between: the second gradient is added
+    torch.testing.assert_close(layer.weight.grad, 2 * once)
+    assert_choice("ch3-zero-grad", "Every step uses the sum of all gradients so far")
 
 
 def check_ch3_logits():

@@ -1,0 +1,68 @@
+"""Choosing a learning rate: a validation split held out of the training set, a sweep, a plot."""
+
+import torch
+
+from lenet_nb.data import TensorBatches
+from lenet_nb.train import fit
+
+
+def split_validation(X, y, num_val, batch_size, seed=0, val_batch_size=1000):
+    """(train_iter, val_iter): num_val random samples held out, the rest shuffled for training."""
+    if not 0 < num_val < len(y):
+        raise ValueError(f"num_val must be between 1 and {len(y) - 1}, got {num_val}")
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    val, train = perm[:num_val], perm[num_val:]
+    return (TensorBatches(X[train], y[train], batch_size, shuffle=True, seed=seed),
+            TensorBatches(X[val], y[val], val_batch_size))
+
+
+def lr_sweep(build, train_iter, val_iter, lrs, num_epochs=1, seed=0):
+    """Train `build()` once per lr with plain SGD (same seed, same batch order).
+
+    `build` returns a fresh, seeded network. Returns one record per lr: lr, train_loss,
+    train_acc and val_acc after the last epoch.
+    """
+    results = []
+    for lr in lrs:
+        net = build()
+        history = fit(net, train_iter, val_iter, num_epochs, lr=lr, seed=seed,
+                      progress=False, live=False)
+        last = history[-1]
+        results.append({"lr": lr, "train_loss": last["train_loss"],
+                        "train_acc": last["train_acc"], "val_acc": last["test_acc"]})
+    return results
+
+
+def best_lr(results):
+    """The learning rate with the highest validation accuracy (the smaller one on a tie)."""
+    return max(results, key=lambda r: (r["val_acc"], -r["lr"]))["lr"]
+
+
+def sweep_table(results_by_label):
+    """Markdown table: one row per lr, one validation-accuracy column per sweep."""
+    labels = list(results_by_label)
+    lrs = [r["lr"] for r in results_by_label[labels[0]]]
+    lines = ["| lr | " + " | ".join(f"{k}: val acc" for k in labels) + " |",
+             "|---|" + "---|" * len(labels)]
+    for i, lr in enumerate(lrs):
+        cells = [f"{results_by_label[k][i]['val_acc']:.4f}" for k in labels]
+        lines.append(f"| {lr:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_lr_sweep(results_by_label, ax=None, chance=0.1):
+    """Validation accuracy against the learning rate (log axis), one line per sweep; the axis."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3))
+    for label, results in results_by_label.items():
+        lrs = [r["lr"] for r in results]
+        ax.plot(lrs, [r["val_acc"] for r in results], "o-", label=label)
+    ax.axhline(chance, color="gray", lw=0.8, ls=":", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("validation accuracy")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
