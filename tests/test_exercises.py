@@ -540,7 +540,7 @@ def test_ch3_train_epoch_names_the_typical_mistake(mistake, message):
 def test_ch3_steps_per_epoch():
     v = ex.check_steps_per_epoch(235)
     assert v.passed and "234 full batches of 256 and a last one of 96" in v.message
-    assert "`steps_per_epoch` is still `Ellipsis`" in ex.check_steps_per_epoch(...).message
+    assert "`steps_per_epoch` is still `...`" in ex.check_steps_per_epoch(...).message
     for wrong, message in [(234, "the last, partial batch is also a step"),
                            (234.375, "a number of steps is a whole number"),
                            (60_000, "one step per batch, not per image"),
@@ -568,7 +568,7 @@ def test_ch3_gradient_layers_passes_on_the_measured_answers(ch3_probe):
 def test_ch3_gradient_layers_reports_stubs_and_wrong_names(ch3_probe):
     X, y, _, (smallest, grows) = ch3_probe
     v = ex.check_gradient_layers(..., ..., X=X, y=y)
-    assert "`smallest_under_sigmoid` is still `Ellipsis`" in v.message
+    assert "`smallest_under_sigmoid` is still `...`" in v.message
     v = ex.check_gradient_layers(smallest, "conv1", X=X, y=y)
     assert "answer with one of the table's layer names, 'C1', 'C3'" in v.message
 
