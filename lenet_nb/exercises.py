@@ -659,7 +659,7 @@ from lenet_nb import lenet5  # noqa: E402
 F64 = torch.float64  # the chapter 4 checkers compare in double precision
 
 
-def _same(got, expected, atol=1e-9):
+def _same64(got, expected, atol=1e-9):
     """True when `got` is a tensor equal to `expected` (for hint predicates)."""
     return (isinstance(got, torch.Tensor) and got.shape == expected.shape
             and torch.allclose(got.detach().double(), expected, atol=atol, rtol=0))
@@ -672,22 +672,22 @@ def check_squash(squash):
     expected = lenet5.Squash()(a)
     A, S = 1.7159, 2 / 3
     hints = [
-        (lambda g: _same(g, torch.tanh(a), 1e-6),
+        (lambda g: _same64(g, torch.tanh(a), 1e-6),
          "your values are plain tanh(a): multiply a by S = 2/3 inside and the result by "
          "A = 1.7159"),
-        (lambda g: _same(g, A * torch.tanh(a), 1e-6),
+        (lambda g: _same64(g, A * torch.tanh(a), 1e-6),
          "your values are 1.7159·tanh(a): the slope S = 2/3 inside the tanh is missing"),
-        (lambda g: _same(g, torch.tanh(S * a), 1e-6),
+        (lambda g: _same64(g, torch.tanh(S * a), 1e-6),
          "your values are tanh(2a/3) without the 1.7159 amplitude"),
-        (lambda g: _same(g, A * torch.tanh(1.5 * a), 1e-6),
+        (lambda g: _same64(g, A * torch.tanh(1.5 * a), 1e-6),
          "you multiplied a by 3/2; the slope is S = 2/3"),
-        (lambda g: _same(g, S * torch.tanh(A * a), 1e-6),
+        (lambda g: _same64(g, S * torch.tanh(A * a), 1e-6),
          "A and S are swapped: A = 1.7159 multiplies the tanh, S = 2/3 multiplies a"),
-        (lambda g: _same(g, A * torch.sigmoid(S * a), 1e-6),
+        (lambda g: _same64(g, A * torch.sigmoid(S * a), 1e-6),
          "that is a sigmoid; the paper squashes with tanh (outputs between -A and A)"),
     ]
     got = call(squash, a.clone(), name="squash")
-    if _same(got, expected, 1e-3) and not _same(got, expected, 1e-7):
+    if _same64(got, expected, 1e-3) and not _same64(got, expected, 1e-7):
         off = (got.detach().double() - expected).abs().max().item()
         raise NotYet(f"squash(a) is close but not exact (off by up to {off:.1e}): use "
                      "A = 1.7159 and S = 2 / 3 exactly, not rounded values like 0.667")
@@ -718,21 +718,21 @@ def check_subsample(subsample):
         (lambda g: g.shape[-1] == 3,
          "your 2x2 windows overlap: the paper's blocks do not (stride 2), so each side halves"),
         (lambda g: g.shape[-1] == 4, "the output must be subsampled: one value per 2x2 block"),
-        (lambda g: _same(g, sums / 4 * per_map[0] + per_map[1]),
+        (lambda g: _same64(g, sums / 4 * per_map[0] + per_map[1]),
          "you averaged the 2x2 block; the paper sums it, the coefficient takes care of the "
          "scale"),
-        (lambda g: _same(g, lenet5.Squash()(expected)),
+        (lambda g: _same64(g, lenet5.Squash()(expected)),
          "you applied the squashing function: here (as in lenet5.Subsampling) the layer "
          "returns coefficient × sum + bias, and the network squashes after it"),
-        (lambda g: _same(g, sums * coeff + bias),
+        (lambda g: _same64(g, sums * coeff + bias),
          "your coefficient and bias were broadcast along the last axis (the columns), not "
          "over the maps: reshape them to [1, C, 1, 1], e.g. coeff.view(1, -1, 1, 1)"),
-        (lambda g: _same(g, sums * per_map[0]), "did you forget the bias?"),
-        (lambda g: _same(g, sums + per_map[1]),
+        (lambda g: _same64(g, sums * per_map[0]), "did you forget the bias?"),
+        (lambda g: _same64(g, sums + per_map[1]),
          "each map's sum must be multiplied by that map's trainable coefficient"),
-        (lambda g: _same(g, (sums + per_map[1]) * per_map[0]),
+        (lambda g: _same64(g, (sums + per_map[1]) * per_map[0]),
          "the bias is added after multiplying by the coefficient, not before"),
-        (lambda g: _same(g, peaks * per_map[0] + per_map[1]),
+        (lambda g: _same64(g, peaks * per_map[0] + per_map[1]),
          "you took the maximum of each block; the paper sums its four values"),
     ]
     got = call(subsample, X.clone(), coeff.clone(), bias.clone(), name="subsample")
@@ -760,16 +760,16 @@ def check_rbf(rbf):
         (lambda g: tuple(g.shape) == (3, 10, 84),
          "you returned the squared differences themselves; sum them over the 84 F6 values "
          "(the last axis)"),
-        (lambda g: _same(g, expected.sqrt()),
+        (lambda g: _same64(g, expected.sqrt()),
          "that is the Euclidean distance; the paper's y_i is its square (no square root)"),
-        (lambda g: _same(g, diff.sum(-1)),
+        (lambda g: _same64(g, diff.sum(-1)),
          "you summed the differences without squaring them"),
-        (lambda g: _same(g, diff.abs().sum(-1)),
+        (lambda g: _same64(g, diff.abs().sum(-1)),
          "you summed absolute differences; the paper squares each difference"),
-        (lambda g: _same(g, X @ centers.T) or _same(g, -(X @ centers.T)),
+        (lambda g: _same64(g, X @ centers.T) or _same64(g, -(X @ centers.T)),
          "that is a dot product x·w_i; an RBF unit computes the squared distance "
          "Σ_j (x_j − w_ij)²"),
-        (lambda g: _same(g, diff.pow(2).mean(-1)),
+        (lambda g: _same64(g, diff.pow(2).mean(-1)),
          "you averaged over the 84 values; the paper sums them"),
     ]
     got = call(rbf, X.clone(), centers.clone(), name="rbf")
@@ -815,7 +815,7 @@ def check_map_loss(map_loss):
     expected = lenet5.MAPLoss(j)(y_hat, y)
     hints = [(lambda g: tuple(g.shape) == (4,),
               "you returned one loss per image; return their mean over the batch")]
-    hints += [(lambda g, v=v: _same(g, v), message) for v, message in _map_variants(y_hat, y, j)]
+    hints += [(lambda g, v=v: _same64(g, v), message) for v, message in _map_variants(y_hat, y, j)]
     got = call(map_loss, y_hat.clone(), y.clone(), j, name="map_loss")
     if isinstance(got, torch.Tensor) and got.numel() == 1:
         got = got.reshape(())  # a [1] or [1, 1] tensor is one number too

@@ -6,6 +6,21 @@ import torch  # noqa: F401  (used by the chapter sections)
 
 from lenet_nb import exercises as ex  # noqa: F401
 
+
+def test_sections_do_not_redefine_each_others_names():
+    """One module, one section per chapter: a second `def _same` would silently replace the
+    first for every chapter above it."""
+    import ast
+    import collections
+    import inspect
+
+    tree = ast.parse(inspect.getsource(ex))
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    names += [t.id for n in tree.body if isinstance(n, ast.Assign)
+              for t in n.targets if isinstance(t, ast.Name)]
+    twice = [name for name, k in collections.Counter(names).items() if k > 1]
+    assert twice == [], f"defined more than once in lenet_nb/exercises.py: {twice}"
+
 # ---------------------------------------------------------------- Chapter 1: convolutions
 
 
