@@ -39,7 +39,7 @@
 # **Quick mode.** Under `pytest` the notebook runs in quick mode: every training uses one epoch
 # on 2,000 images, so the error rates printed there mean nothing. The outputs stored in this
 # file come from a full run (`LENET_NB_QUICK=0`) on a 2-core CPU without a GPU, shared with
-# another training job. Everything that differs between the modes goes through
+# other jobs. Everything that differs between the modes goes through
 # `lenet_nb.config.reduce_in_tests(full, quick)`.
 
 # %%
@@ -172,10 +172,10 @@ _ = ax.set_xlabel("a")
 # [N, C, H, W] with even H and W; `coeff` and `bias` hold one number per map (shape [C]).
 # Return [N, C, H/2, W/2]: the sum of each non-overlapping 2×2 block, times its map's
 # coefficient, plus its map's bias. Do not squash: in `lenet_nb` the subsampling layer stops
-# there and the network applies `Squash` after it. The checker copies your coefficients' values
-# into the package's `Subsampling` and compares the two on a 1×2×4×4 input. It recognises
-# averaging instead of summing, a missing bias or coefficient, coefficients applied along the
-# wrong axis, a squash inside, and overlapping windows.
+# there and the network applies `Squash` after it. The checker gives your function and the
+# package's `Subsampling` the same coefficients and biases and compares the two on a 1×2×4×4
+# input. It recognises averaging instead of summing, a missing bias or coefficient,
+# coefficients applied along the wrong axis, a squash inside, and overlapping windows.
 
 # %%
 def subsample(X, coeff, bias):
@@ -521,14 +521,15 @@ print(results_table(runs + distorted + softmax_runs + d2l_runs))
 
 # %% [markdown]
 # The spread is half the range between the best and the worst seed. The minutes are the mean
-# wall-clock of one run on a 2-core CPU.
+# wall-clock of one run on a 2-core CPU; in the stored run that CPU was shared with several
+# other jobs, so they say more about the load than about the network.
 #
-# **Did we reach the paper's numbers?** Yes, in the stored run: 0.90 ± 0.07 % over seeds 0, 1
-# and 2 (0.98, 0.89 and 0.84 %) against the paper's 0.95 %, and 0.63 % with distorted training
-# images against its 0.8 %. The paper reports a single run; the spread between our seeds (one
-# of the three is above 0.95 %) shows how much one run can differ from the next: a few test
-# digits in 10,000. The softmax head (1.07 %) does not beat the RBF output with the MAP loss,
-# and the d2l LeNet, with the same 20 epochs, makes about 40 % more errors (1.28 %).
+# **Did we reach the paper's numbers?** Yes, in the stored run: 0.92 ± 0.02 % over seeds 0, 1
+# and 2 (0.94, 0.92 and 0.89 %) against the paper's 0.95 %, and 0.57 % with distorted training
+# images against its 0.8 %. The paper reports a single run; the spread between our seeds shows
+# how much one run can differ from the next: a few test digits in 10,000. The softmax head
+# (1.00 %) does not beat the RBF output with the MAP loss, and the d2l LeNet, with the same 20
+# epochs, makes more errors (1.28 %).
 #
 # **How the settings were chosen.** Not on the test set: on a validation split
 # (`tools/lenet5_validation.py`: 10,000 images held out of the shuffled training set, training
@@ -595,8 +596,8 @@ _ = show_codes(net, X_show, y_show, scale=1.4)
 # - a vectorised C3 (one convolution with scattered kernels) that equals the per-map reference
 #   and is several times faster to train;
 # - the MAP loss of eq. (9) with j = 5, and SGD with momentum and a one-cycle schedule that,
-#   without the paper's second-order optimiser, reaches the paper's 0.95 % (0.90 ± 0.07 %) in
-#   its 20 passes, and goes below its 0.8 % with distortions (0.63 %);
+#   without the paper's second-order optimiser, reaches the paper's 0.95 % (0.92 ± 0.02 %) in
+#   its 20 passes, and goes below its 0.8 % with distortions (0.57 %);
 # - distorted training images, the softmax head and the d2l LeNet as points of comparison, and
 #   the F6 "drawings" behind the network's mistakes.
 
