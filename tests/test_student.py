@@ -153,3 +153,11 @@ def test_every_student_notebook_runs_and_each_exercise_says_not_yet(student_edit
             if cell.cell_type == "code" and STUB in cell.source:
                 assert "not yet" in _text(cell.outputs), (name, cell.source)
                 assert "Traceback" not in _text(cell.outputs)
+
+
+def test_chapters_one_to_four_have_at_least_three_exercises_each():
+    counts = {p.name: count_exercises(nbformat.read(p, as_version=4))
+              for p in sorted(NOTEBOOKS.glob("0[1-4]_*.ipynb"))}
+    assert len(counts) == 4, counts
+    assert all(n >= 3 for n in counts.values()), counts
+    assert sum(counts.values()) >= 12, counts
