@@ -29,8 +29,10 @@
 # **Quick mode.** Under `pytest` (and in CI) the notebook runs in *quick mode*: every training
 # uses one epoch on a small subset, so the numbers printed there mean nothing. The outputs stored
 # in this file come from a full run (`LENET_NB_QUICK=0`), on a 2-core CPU without a GPU, while
-# another training job shared the same cores. Every size that changes between the two modes goes
-# through the one knob `lenet_nb.config.reduce_in_tests(full, quick)`.
+# several other training jobs shared the same cores, so its wall-clock times and images per
+# second are far below what the machine does when it runs one job alone. Every size that
+# changes between the two modes goes through the one knob
+# `lenet_nb.config.reduce_in_tests(full, quick)`.
 
 # %%
 import tempfile
