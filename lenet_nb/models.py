@@ -78,7 +78,7 @@ class LeNet(ShapeChecked):
 
 
 class MyLeNet5(ShapeChecked):
-    """Seed 002's network: C5 is a 16->120 5x5 convolution instead of a linear layer."""
+    """MyLeNet5 (the MNIST intro's): C5 is a 16->120 5x5 convolution instead of a linear layer."""
 
     def __init__(self, activation="sigmoid", num_classes=10):
         act = _choose("activation", activation, ACTIVATIONS)
@@ -108,7 +108,7 @@ class MLP(ShapeChecked):
 
 MODELS = {
     "d2l": lambda **kw: LeNet(**kw),
-    "seed001": lambda **kw: LeNet(**{"activation": "sigmoid", "pooling": "max", "padding": 0,
+    "learn14": lambda **kw: LeNet(**{"activation": "sigmoid", "pooling": "max", "padding": 0,
                                      **kw}),
     "mylenet5": lambda **kw: MyLeNet5(**kw),
     "mlp": lambda **kw: MLP(**kw),
@@ -116,7 +116,7 @@ MODELS = {
 
 
 def get_model(name, **kw):
-    """Build a model by name: d2l, seed001 (no padding, max pool), mylenet5 (seed 002), mlp."""
+    """Build a model by name: d2l, learn14 (no pad, max pool), mylenet5 (MNIST intro), mlp."""
     return _choose("model", name, MODELS)(**kw)
 
 

@@ -53,7 +53,7 @@ def compare_accuracy_averaging(net, data_iter):
 # --- 2. evaluating the test set inside the batch loop (seed 003's indentation) ------------
 
 
-def train_epoch_seed003(net, train_iter, test_iter, lr, eval_inside_loop, max_batches=None):
+def train_epoch_boyu(net, train_iter, test_iter, lr, eval_inside_loop, max_batches=None):
     """One SGD epoch; with `eval_inside_loop` the test set is evaluated after every batch.
 
     Returns (test-set evaluations, seconds training, seconds evaluating). `max_batches`
@@ -88,7 +88,7 @@ def eval_in_loop_cost(net, train_iter, test_iter, lr, num_batches=5):
     """Time `num_batches` batches of the buggy loop and extrapolate both loops to one epoch."""
     num_batches = whole_number("num_batches", num_batches)
     state = {k: v.clone() for k, v in net.state_dict().items()}
-    num_evals, train_s, eval_s = train_epoch_seed003(net, train_iter, test_iter, lr, True,
+    num_evals, train_s, eval_s = train_epoch_boyu(net, train_iter, test_iter, lr, True,
                                                      num_batches)
     net.load_state_dict(state)  # the demonstration leaves the net as it found it
     n = len(train_iter)

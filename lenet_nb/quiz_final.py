@@ -50,7 +50,7 @@ PARAMETERS = [
         topic="parameters",
     ),
     number(
-        "seed001-linear",
+        "learn14-linear",
         "Without padding (seed 001) the maps before flattening are 16 × 4 × 4. How many "
         "parameters does the first linear layer (→ 120 units) have then?",
         30840,

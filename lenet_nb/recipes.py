@@ -52,20 +52,20 @@ class Recipe:
 RECIPES = {
     r.name: r
     for r in [
-        Recipe("d2l", "d2l (seed 003 runs it on CPU)", "d2l", "FashionMNIST", "sgd", lr=0.9,
+        Recipe("d2l", "d2l (Boyu runs it on CPU)", "d2l", "FashionMNIST", "sgd", lr=0.9,
                batch_size=256, num_epochs=10, init="xavier", reported=0.779,
-               reported_note="d2l: test 0.779, train 0.823, loss 0.469; seed 003: test 0.804"),
-        Recipe("seed000", "seed 000 as written (lr 0.01)", "d2l", "FashionMNIST", "sgd",
+               reported_note="d2l: test 0.779, train 0.823, loss 0.469; Boyu: test 0.804"),
+        Recipe("d2l-page", "d2l page as written (lr 0.01)", "d2l", "FashionMNIST", "sgd",
                lr=0.01, batch_size=256, num_epochs=10, reported=0.8645,
-               reported_note="seed 000: test 0.8645, train 0.8707, loss 0.343"),
-        Recipe("seed001", "seed 001", "seed001", "FashionMNIST", "adam", lr=0.01,
+               reported_note="d2l page: test 0.8645, train 0.8707, loss 0.343"),
+        Recipe("learn14", "Learn PyTorch (14)", "learn14", "FashionMNIST", "adam", lr=0.01,
                batch_size=64, num_epochs=5, reported=0.874,
-               reported_note="seed 001: test 0.874 (divided by batches x 64)"),
-        # Seed 002 builds StepLR(10, 0.1) but its loop never calls step(): the lr it really
+               reported_note="Learn PyTorch (14): test 0.874 (divided by batches x 64)"),
+        # The MNIST intro builds StepLR(10, 0.1) but its loop never calls step(): the lr it really
         # trains with stays 1e-3 for all 20 epochs, so that is what we reproduce.
-        Recipe("seed002", "seed 002 (MyLeNet5)", "mylenet5", "MNIST", "sgd", lr=1e-3,
+        Recipe("mnist-intro", "MNIST intro (MyLeNet5)", "mylenet5", "MNIST", "sgd", lr=1e-3,
                momentum=0.9, batch_size=16, num_epochs=20, keep_best=True, reported=0.9792,
-               reported_note="seed 002: best val 0.9792 (mean of batch accuracies)"),
+               reported_note="MNIST intro: best val 0.9792 (mean of batch accuracies)"),
         Recipe("modern-fashion", "modern: ReLU + max, AdamW + one-cycle", "d2l",
                "FashionMNIST", "adamw", lr=0.01, weight_decay=0.05, batch_size=128,
                num_epochs=15, scheduler="onecycle", keep_best=False,

@@ -135,7 +135,7 @@ for layer in net:
 # twelve layers as `net` above, but no padding on C1, `nn.MaxPool2d(kernel_size=2, stride=2)`
 # for both poolings, and a first linear layer whose input size fits what the convolutional
 # block now hands over. The checker compares your network with the package's reference
-# (`get_model("seed001")`): the kind and settings of every layer, the output shape after every
+# (`get_model("learn14")`): the kind and settings of every layer, the output shape after every
 # layer, the parameter count, and the outputs when both have your weights. It names the first
 # layer that differs (padding left in, the wrong pooling, the wrong input size of a linear
 # layer).
@@ -159,7 +159,7 @@ def unpadded_lenet():
 ex.check_unpadded_lenet(unpadded_lenet)
 
 # %% [markdown]
-# The table below uses the package's reference of that variant, `get_model("seed001")`
+# The table below uses the package's reference of that variant, `get_model("learn14")`
 # (`lenet_nb/models.py`), whatever you wrote above, next to `net` and the paper's geometry
 # (`get_model("d2l", padding=0, in_size=32)`). The batch size travels through untouched, so
 # only the last three numbers matter:
@@ -167,7 +167,7 @@ ex.check_unpadded_lenet(unpadded_lenet)
 # %%
 variants = {
     "d2l (28, pad 2)": (net, torch.rand(1, 1, 28, 28)),
-    "no pad, max pool (28)": (get_model("seed001"), torch.rand(64, 1, 28, 28)),
+    "no pad, max pool (28)": (get_model("learn14"), torch.rand(64, 1, 28, 28)),
     "paper (32, no pad)": (get_model("d2l", padding=0, in_size=32), torch.rand(1, 1, 32, 32)),
 }
 tables = {name: shapes.shape_table(v_net, v_X) for name, (v_net, v_X) in variants.items()}

@@ -411,8 +411,8 @@ print(d2l.history.summary(), f"| {d2l.seconds:.0f} s")
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (trained numbers differ between quick and full mode)
-seed000 = run_recipe("seed000", progress=False)
-print(seed000.history.summary())
+d2l_page_run = run_recipe("d2l-page", progress=False)
+print(d2l_page_run.history.summary())
 
 # %% [markdown]
 # So the 0.8645 cannot come from the code on that page: it calls a `train_image_classifier`
@@ -424,8 +424,8 @@ print(seed000.history.summary())
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (trained numbers differ between quick and full mode)
-seed001 = run_recipe("seed001", progress=False)
-print(seed001.history.summary())
+learn14_run = run_recipe("learn14", progress=False)
+print(learn14_run.history.summary())
 
 # %% [markdown]
 # Seed 001 reports 0.874 after 5 epochs; ours reaches 0.879. Its evaluation divides the number
@@ -447,9 +447,10 @@ print(seed001.history.summary())
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (trained numbers and epochs differ between quick and full mode)
-seed002_path = checkpoint_dir / "seed002_best.pt"
-seed002 = run_recipe("seed002", checkpoint=seed002_path, progress=False)
-print(seed002.history.summary(), f"| best epoch: {seed002.history.best_test_acc:.4f}")
+mnist_intro_path = checkpoint_dir / "mnist_intro_best.pt"
+mnist_intro_run = run_recipe("mnist-intro", checkpoint=mnist_intro_path, progress=False)
+best = mnist_intro_run.history.best_test_acc
+print(mnist_intro_run.history.summary(), f"| best epoch: {best:.4f}")
 
 # %% [markdown]
 # Reload the best weights into a fresh network. `load_checkpoint` (`lenet_nb/train.py`) uses
@@ -463,9 +464,9 @@ print(seed002.history.summary(), f"| best epoch: {seed002.history.best_test_acc:
 from lenet_nb.recipes import build_net
 from lenet_nb.train import evaluate_accuracy, load_checkpoint
 
-best_net = build_net(seed002.recipe)
-extra = load_checkpoint(best_net, seed002_path)
-print(extra, "| re-evaluated:", evaluate_accuracy(best_net, seed002.test_iter))
+best_net = build_net(mnist_intro_run.recipe)
+extra = load_checkpoint(best_net, mnist_intro_path)
+print(extra, "| re-evaluated:", evaluate_accuracy(best_net, mnist_intro_run.test_iter))
 
 # %% [markdown]
 # The seed's picture: 20 test images, each titled with its label and the prediction, mistakes
@@ -476,7 +477,7 @@ print(extra, "| re-evaluated:", evaluate_accuracy(best_net, seed002.test_iter))
 # (predictions depend on training)
 from lenet_nb.plot import show_predictions
 
-test_X, test_y = seed002.test_iter.X, seed002.test_iter.y
+test_X, test_y = mnist_intro_run.test_iter.X, mnist_intro_run.test_iter.y
 axes = show_predictions(best_net, test_X, test_y, n=20, num_cols=10, scale=1.1)
 
 # %% [markdown]
@@ -525,7 +526,7 @@ print(modern_mnist.history.summary())
 # (curves depend on training)
 from lenet_nb.plot import plot_history
 
-runs = [d2l, seed000, seed001, seed002, modern_fashion, modern_mnist]
+runs = [d2l, d2l_page_run, learn14_run, mnist_intro_run, modern_fashion, modern_mnist]
 fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), sharey=True, layout="constrained")
 for run, ax in zip(runs, axes.flat):
     # recipe names are long: two short title lines keep neighbouring panels apart
@@ -631,7 +632,7 @@ print(60_000 % 256, 10_000 % 64, 10_000 % 16)
 # (accuracies depend on training)
 from lenet_nb.pitfalls import compare_accuracy_averaging
 
-compare_accuracy_averaging(seed001.net, seed001.test_iter)
+compare_accuracy_averaging(learn14_run.net, learn14_run.test_iter)
 
 # %% [markdown]
 # Dividing by `batches * batch_size` always under-reports, by the factor 10,000 / 10,048 (0.4
@@ -718,7 +719,7 @@ print(loader_warnings(classic_test.dataset, num_workers=4))
 # (timings depend on the machine and its load)
 for workers in (0, 2, 4):
     print(f"{workers} workers: {loader_pass_seconds(classic_test.dataset, workers):.2f} s")
-print(f"in-memory tensor: {time_loader_pass(seed002.test_iter):.3f} s")
+print(f"in-memory tensor: {time_loader_pass(mnist_intro_run.test_iter):.3f} s")
 
 # %% [markdown]
 # Extra workers only help while a core is idle; past the number of cores they compete with the

@@ -66,7 +66,7 @@ def test_plot_receptive_fields_returns_one_axis_per_mask():
     assert [a.get_title() for a in ax] == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("name", ["d2l", "seed001", "mylenet5"])
+@pytest.mark.parametrize("name", ["d2l", "learn14", "mylenet5"])
 def test_macs_by_formula_equal_flop_counter_over_two(name):
     net, X = get_model(name), torch.zeros(3, 1, 28, 28)
     rows = anatomy.macs_per_layer(net, X)

@@ -30,7 +30,7 @@ def test_fully_connected_block_holds_most_parameters():
 
 
 @pytest.mark.parametrize("name, params, flat", [
-    ("d2l", 61706, 400), ("seed001", 44426, 256), ("mylenet5", 61706, None),
+    ("d2l", 61706, 400), ("learn14", 44426, 256), ("mylenet5", 61706, None),
     ("mlp", 203530, None)])
 def test_every_variant_by_name(name, params, flat):
     net = models.get_model(name)
@@ -41,8 +41,8 @@ def test_every_variant_by_name(name, params, flat):
         assert net[:7](torch.rand(2, 1, 28, 28)).shape == (2, flat)
 
 
-def test_seed001_features_before_flatten():
-    net = models.get_model("seed001")
+def test_learn14_features_before_flatten():
+    net = models.get_model("learn14")
     assert net[:6](torch.randn(64, 1, 28, 28)).shape == (64, 16, 4, 4)
     assert isinstance(net[2], nn.MaxPool2d) and net[0].padding == (0, 0)
 

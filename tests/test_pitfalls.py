@@ -48,15 +48,15 @@ def _tiny_data(n, batch_size, seed=0):
                          torch.randint(0, 10, (n,), generator=g), batch_size, shuffle=True)
 
 
-def test_seed003_loop_evaluates_once_per_batch_and_learns_the_same():
+def test_boyu_loop_evaluates_once_per_batch_and_learns_the_same():
     train_iter, test_iter = _tiny_data(40, 8), _tiny_data(16, 8, seed=1)
     torch.manual_seed(0)
     a = LeNet()
     b = LeNet()
     b.load_state_dict(a.state_dict())
-    evals_bug, _, _ = pitfalls.train_epoch_seed003(a, train_iter, test_iter, 0.5, True)
+    evals_bug, _, _ = pitfalls.train_epoch_boyu(a, train_iter, test_iter, 0.5, True)
     train_iter.generator.manual_seed(0)
-    evals_ok, _, _ = pitfalls.train_epoch_seed003(b, _tiny_data(40, 8), test_iter, 0.5, False)
+    evals_ok, _, _ = pitfalls.train_epoch_boyu(b, _tiny_data(40, 8), test_iter, 0.5, False)
     assert (evals_bug, evals_ok) == (5, 1)
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert torch.equal(pa, pb)  # the extra evaluations cost time, not accuracy

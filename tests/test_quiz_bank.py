@@ -198,8 +198,8 @@ def check_first_linear():
     assert_number("first-linear", count_parameters(first_linear(get_model("d2l"))))
 
 
-def check_seed001_linear():
-    assert_number("seed001-linear", count_parameters(first_linear(get_model("seed001"))))
+def check_learn14_linear():
+    assert_number("learn14-linear", count_parameters(first_linear(get_model("learn14"))))
 
 
 def check_boyu_cnn_wrong():

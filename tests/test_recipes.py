@@ -24,10 +24,10 @@ def test_recipes_carry_the_seeds_settings_and_numbers():
     assert (d2l.model, d2l.dataset, d2l.optimizer, d2l.lr, d2l.batch_size, d2l.num_epochs,
             d2l.init, d2l.reported) == ("d2l", "FashionMNIST", "sgd", 0.9, 256, 10, "xavier",
                                         0.779)
-    s1 = get_recipe("seed001")
+    s1 = get_recipe("learn14")
     assert (s1.model, s1.optimizer, s1.lr, s1.batch_size, s1.num_epochs, s1.reported) == (
-        "seed001", "adam", 0.01, 64, 5, 0.874)
-    s2 = get_recipe("seed002")
+        "learn14", "adam", 0.01, 64, 5, 0.874)
+    s2 = get_recipe("mnist-intro")
     # seed 002 creates StepLR(10, 0.1) but never steps it: its lr stays 1e-3
     assert (s2.model, s2.dataset, s2.optimizer, s2.lr, s2.momentum, s2.scheduler,
             s2.batch_size, s2.num_epochs, s2.keep_best, s2.reported) == (
@@ -37,7 +37,7 @@ def test_recipes_carry_the_seeds_settings_and_numbers():
 
 
 def test_unknown_recipe_names_the_valid_ones():
-    with pytest.raises(ValueError, match="seed002"):
+    with pytest.raises(ValueError, match="mnist-intro"):
         get_recipe("seed-002")
 
 
@@ -60,17 +60,17 @@ def test_build_net_is_seeded_and_applies_xavier():
 
 
 def test_optimizers_follow_the_recipe():
-    net = build_net(get_recipe("seed002"))
-    opt = make_optimizer(get_recipe("seed002"), net.parameters())
+    net = build_net(get_recipe("mnist-intro"))
+    opt = make_optimizer(get_recipe("mnist-intro"), net.parameters())
     assert isinstance(opt, torch.optim.SGD)
     assert opt.defaults["lr"] == 1e-3 and opt.defaults["momentum"] == 0.9
-    assert isinstance(make_optimizer(get_recipe("seed001"), net.parameters()), torch.optim.Adam)
+    assert isinstance(make_optimizer(get_recipe("learn14"), net.parameters()), torch.optim.Adam)
     opt = make_optimizer(get_recipe("modern-fashion"), net.parameters())
     assert isinstance(opt, torch.optim.AdamW) and opt.defaults["weight_decay"] == 0.05
 
 
 def test_step_scheduler_divides_lr_by_ten_every_ten_epochs():
-    r = dataclasses.replace(get_recipe("seed002"), scheduler="step", step_size=10, gamma=0.1)
+    r = dataclasses.replace(get_recipe("mnist-intro"), scheduler="step", step_size=10, gamma=0.1)
     opt = make_optimizer(r, build_net(r).parameters())
     sched, per_batch = make_scheduler(r, opt, steps_per_epoch=5, num_epochs=20)
     assert not per_batch
@@ -102,8 +102,8 @@ def _numbers(history):
 
 
 def test_run_recipe_quick_mode_shrinks_and_repeats_exactly():
-    a = run_recipe("seed001")
-    b = run_recipe("seed001")
+    a = run_recipe("learn14")
+    b = run_recipe("learn14")
     assert a.num_epochs == 1 and len(a.history) == 1
     assert a.train_iter.num_samples == QUICK_SUBSET[0]
     assert a.test_iter.num_samples == QUICK_SUBSET[1]
@@ -113,11 +113,11 @@ def test_run_recipe_quick_mode_shrinks_and_repeats_exactly():
 
 def test_keep_best_recipe_needs_a_checkpoint_and_reloads_the_best(tmp_path):
     with pytest.raises(ValueError, match="checkpoint"):
-        run_recipe("seed002")
+        run_recipe("mnist-intro")
     path = tmp_path / "best.pt"
-    run = run_recipe("seed002", num_epochs=2, subset=(320, 160), checkpoint=path)
+    run = run_recipe("mnist-intro", num_epochs=2, subset=(320, 160), checkpoint=path)
     assert run.result == run.history.best_test_acc
-    net = build_net(get_recipe("seed002"), seed=99)
+    net = build_net(get_recipe("mnist-intro"), seed=99)
     extra = load_checkpoint(net, path)
     assert extra["test_acc"] == run.history.best_test_acc
 

@@ -191,11 +191,11 @@ def test_spatial_trend_and_plot():
 
 def test_the_three_chapter_variants():
     tables = {"d2l": shapes.shape_table(get_model("d2l"), torch.rand(1, 1, 28, 28)),
-              "seed001": shapes.shape_table(get_model("seed001"), torch.rand(64, 1, 28, 28)),
+              "learn14": shapes.shape_table(get_model("learn14"), torch.rand(64, 1, 28, 28)),
               "paper": shapes.shape_table(get_model("d2l", padding=0, in_size=32),
                                           torch.rand(1, 1, 32, 32))}
-    assert tables["seed001"][5] == ("MaxPool2d", (64, 16, 4, 4))
-    assert tables["seed001"][6] == ("Flatten", (64, 256))
+    assert tables["learn14"][5] == ("MaxPool2d", (64, 16, 4, 4))
+    assert tables["learn14"][6] == ("Flatten", (64, 256))
     assert [s for _, s in tables["paper"]] == [s for _, s in tables["d2l"]]
     lines = shapes.compare_shape_tables(tables).splitlines()
     assert lines[3].startswith("AvgPool2d / MaxPool2d")

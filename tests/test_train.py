@@ -146,7 +146,7 @@ def test_checkpoint_errors_are_clear(tmp_path):
         train.load_checkpoint(models.LeNet(), tmp_path / "none.pt")
     path = train.save_checkpoint(models.LeNet(), tmp_path / "a.pt")
     with pytest.raises(ValueError, match="does not fit"):
-        train.load_checkpoint(models.get_model("seed001"), path)
+        train.load_checkpoint(models.get_model("learn14"), path)
     torch.save({"x": 1}, tmp_path / "b.pt")
     with pytest.raises(ValueError, match="not a checkpoint"):
         train.load_checkpoint(models.LeNet(), tmp_path / "b.pt")
