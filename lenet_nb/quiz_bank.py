@@ -1,8 +1,8 @@
 """The questions: a short self-check per chapter (ch1-ch4) and the final quiz (ch5)."""
 
-from lenet_nb.quiz import choice_question as choice
-from lenet_nb.quiz import numeric_question as number
 from lenet_nb.quiz_final import FINAL
+from lenet_nb.quiz_question import choice_question as choice
+from lenet_nb.quiz_question import numeric_question as number
 
 CH1 = [
     number(

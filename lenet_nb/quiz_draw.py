@@ -1,8 +1,8 @@
 """Chapter 6's self-check: preprocessing a drawing, receptive fields, what shifts do."""
 
 from lenet_nb.quiz import Quiz
-from lenet_nb.quiz import choice_question as choice
-from lenet_nb.quiz import numeric_question as number
+from lenet_nb.quiz_question import choice_question as choice
+from lenet_nb.quiz_question import numeric_question as number
 
 CH6 = [
     number(

@@ -1,7 +1,7 @@
 """The final quiz (chapter 5): questions across all chapters, grouped by topic."""
 
-from lenet_nb.quiz import choice_question as choice
-from lenet_nb.quiz import numeric_question as number
+from lenet_nb.quiz_question import choice_question as choice
+from lenet_nb.quiz_question import numeric_question as number
 
 PARAMETERS = [
     # From the Boyu course (seed 003): where do LeNet's parameters live?
