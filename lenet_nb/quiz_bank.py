@@ -184,8 +184,10 @@ CH3 = [
             ),
             (
                 "Because Xavier initialisation makes the weights too large",
-                "Xavier keeps the "
-                "signal's variance steady; the small gradients come from the sigmoid.",
+                "Xavier draws small weights, scaled by each layer's fan-in and fan-out (its "
+                "numbers of inputs and outputs). Its variance argument assumes a slope near 1 "
+                "at 0, as for tanh; the sigmoid's slope of at most 0.25 still shrinks the "
+                "gradients layer by layer.",
             ),
             (
                 "A large learning rate is always faster",
@@ -199,7 +201,11 @@ CH3 = [
         "ch3-weights-only",
         "Why load checkpoints with torch.load(path, weights_only=True)?",
         [
-            ("It loads faster", "Speed is not the point; safety is."),
+            (
+                "It lets a checkpoint saved on a GPU load on a CPU-only machine",
+                "That is map_location's job (map_location=\"cpu\"); weights_only is about "
+                "safety.",
+            ),
             (
                 "A full pickle can run arbitrary code when loaded",
                 "With weights_only, torch.load "

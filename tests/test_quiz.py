@@ -2,6 +2,7 @@
 
 import ast
 import html
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -251,3 +252,18 @@ def test_lenet_nb_has_no_import_cycles():
     for data in ("quiz_question", "quiz_bank", "quiz_final"):  # data never imports the widgets
         assert "lenet_nb.quiz" not in graph[f"lenet_nb.{data}"], data
     assert set(import_cycles(graph)) <= KNOWN_CYCLES
+
+
+def test_the_stored_quiz_notebook_is_readable_without_a_kernel():
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "05_quizzes.ipynb"
+    nb = json.loads(path.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    stored = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    everything = json.dumps([outputs, nb["metadata"]], ensure_ascii=False)
+    quiz = self_check("ch5")
+    for q in quiz.questions:
+        assert html.escape(q.prompt) in stored, q.key
+        assert all(f"<li>{html.escape(c)}</li>" in stored for c in q.choices), q.key
+        for secret in q.explanations + (q.explanation, q.hint):  # nor any answer's explanation
+            assert not secret or (secret not in everything
+                                  and html.escape(secret) not in everything), q.key
