@@ -46,7 +46,8 @@ quiz.topics()
 #
 # Chapter 2 counted LeNet's parameters layer by layer. The first question comes from the Boyu
 # course page (Boyu for short), reworded: one of the four statements is false, find it. The
-# explanation of each option says why it is true or false.
+# explanation of each option says why it is true or false. The last one is about the network of
+# "Learn PyTorch from scratch (14): LeNet", Learn PyTorch (14) for short.
 
 # %%
 quiz.section("parameters")

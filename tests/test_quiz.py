@@ -172,6 +172,7 @@ def test_without_static_the_display_keeps_only_the_widget_and_its_text():
 
 # --- imports: no circles ----------------------------------------------------------------------
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 QUIZ_MODULES = ["quiz", "quiz_bank", "quiz_final", "quiz_question", "quiz_draw"]
 
 
@@ -260,6 +261,12 @@ def test_the_stored_quiz_notebook_is_readable_without_a_kernel():
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     stored = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
     everything = json.dumps([outputs, nb["metadata"]], ensure_ascii=False)
+    # static converters (nbconvert, hence GitHub and nbviewer) show a widget view only when the
+    # notebook stores that widget's state; without it they show the text/html list instead
+    state = nb["metadata"].get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    views = [o["data"][WIDGET_VIEW] for o in outputs if WIDGET_VIEW in o.get("data", {})]
+    assert len(views) == 5 and not any(view["model_id"] in state for view in views)
     quiz = self_check("ch5")
     for q in quiz.questions:
         assert html.escape(q.prompt) in stored, q.key
