@@ -146,8 +146,9 @@ CH3 = [
                 "the learning rate times k batches' gradients added up.",
             ),
             (
-                "The loss cannot be computed any more",
-                "The forward pass and the loss are unaffected; only the update is wrong.",
+                "Training works as before: the kept gradients act like momentum",
+                "Momentum shrinks old gradients by a factor (such as 0.9) at every step, so its "
+                "buffer stays bounded; without zero_grad() nothing is ever shrunk.",
             ),
         ],
         answer=1,

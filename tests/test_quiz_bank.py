@@ -119,6 +119,14 @@ def check_ch3_zero_grad():
     once = layer.weight.grad.clone()
     layer(X).sum().backward()  # no zero_grad in between: the second gradient is added
     torch.testing.assert_close(layer.weight.grad, 2 * once)
+    # the momentum distractor: with the same gradient 50 times, SGD's momentum buffer (0.9)
+    # stays below 10 gradients' worth, the never-cleared .grad holds 50
+    w = nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    for _ in range(50):
+        w.grad = torch.ones(3)
+        opt.step()
+    assert opt.state[w]["momentum_buffer"].max().item() < 10 < 50
     assert_choice("ch3-zero-grad", "Every step uses the sum of all gradients so far")
 
 
