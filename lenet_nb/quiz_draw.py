@@ -61,6 +61,6 @@ CH6 = [
 ]
 
 
-def self_check_ch6():
-    """The chapter-6 self-check quiz as widgets (a cell's last line)."""
-    return Quiz(CH6, title="Self-check: drawing and looking inside")
+def self_check_ch6(static=False):
+    """The chapter-6 self-check quiz as widgets (a cell's last line); static as in Quiz."""
+    return Quiz(CH6, title="Self-check: drawing and looking inside", static=static)
