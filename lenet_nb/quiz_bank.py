@@ -1,8 +1,8 @@
 """The questions: a short self-check per chapter (ch1-ch4) and the final quiz (ch5)."""
 
-from lenet_nb.quiz import choice_question as choice
-from lenet_nb.quiz import numeric_question as number
 from lenet_nb.quiz_final import FINAL
+from lenet_nb.quiz_question import choice_question as choice
+from lenet_nb.quiz_question import numeric_question as number
 
 CH1 = [
     number(
@@ -146,8 +146,9 @@ CH3 = [
                 "the learning rate times k batches' gradients added up.",
             ),
             (
-                "The loss cannot be computed any more",
-                "The forward pass and the loss are unaffected; only the update is wrong.",
+                "Training works as before: the kept gradients act like momentum",
+                "Momentum shrinks old gradients by a factor (such as 0.9) at every step, so its "
+                "buffer stays bounded; without zero_grad() nothing is ever shrunk.",
             ),
         ],
         answer=1,
@@ -184,8 +185,10 @@ CH3 = [
             ),
             (
                 "Because Xavier initialisation makes the weights too large",
-                "Xavier keeps the "
-                "signal's variance steady; the small gradients come from the sigmoid.",
+                "Xavier draws small weights, scaled by each layer's fan-in and fan-out (its "
+                "numbers of inputs and outputs). Its variance argument assumes a slope near 1 "
+                "at 0, as for tanh; the sigmoid's slope of at most 0.25 still shrinks the "
+                "gradients layer by layer.",
             ),
             (
                 "A large learning rate is always faster",
@@ -199,7 +202,11 @@ CH3 = [
         "ch3-weights-only",
         "Why load checkpoints with torch.load(path, weights_only=True)?",
         [
-            ("It loads faster", "Speed is not the point; safety is."),
+            (
+                "It lets a checkpoint saved on a GPU load on a CPU-only machine",
+                "That is map_location's job (map_location=\"cpu\"); weights_only is about "
+                "safety.",
+            ),
             (
                 "A full pickle can run arbitrary code when loaded",
                 "With weights_only, torch.load "

@@ -1,8 +1,8 @@
 """Chapter 6's self-check: preprocessing a drawing, receptive fields, what shifts do."""
 
 from lenet_nb.quiz import Quiz
-from lenet_nb.quiz import choice_question as choice
-from lenet_nb.quiz import numeric_question as number
+from lenet_nb.quiz_question import choice_question as choice
+from lenet_nb.quiz_question import numeric_question as number
 
 CH6 = [
     number(
@@ -61,6 +61,6 @@ CH6 = [
 ]
 
 
-def self_check_ch6():
-    """The chapter-6 self-check quiz as widgets (a cell's last line)."""
-    return Quiz(CH6, title="Self-check: drawing and looking inside")
+def self_check_ch6(static=False):
+    """The chapter-6 self-check quiz as widgets (a cell's last line); static as in Quiz."""
+    return Quiz(CH6, title="Self-check: drawing and looking inside", static=static)

@@ -1,17 +1,19 @@
 """The final quiz (chapter 5): questions across all chapters, grouped by topic."""
 
-from lenet_nb.quiz import choice_question as choice
-from lenet_nb.quiz import numeric_question as number
+from lenet_nb.quiz_question import choice_question as choice
+from lenet_nb.quiz_question import numeric_question as number
 
 PARAMETERS = [
-    # From the Boyu course (seed 003): where do LeNet's parameters live?
+    # From the Boyu course page, reworded: where do the d2l LeNet's parameters live?
     choice(
         "boyu-lenet-wrong",
-        "Which statement about LeNet is FALSE?",
+        "Which statement about the d2l LeNet (chapter 2's network) is FALSE?",
         [
             (
                 "It has two parts: a convolutional block followed by a fully-connected block.",
-                "This one is true: convolutions and pooling first, then three linear layers.",
+                "This one is true for the d2l LeNet: convolutions and pooling first, then three "
+                "linear layers. (In the paper's LeNet-5, and in the MNIST intro's MyLeNet5, C5 "
+                "is a convolution instead.)",
             ),
             (
                 "The convolutional block alternates convolution and pooling layers.",
@@ -51,18 +53,22 @@ PARAMETERS = [
     ),
     number(
         "learn14-linear",
-        "Without padding (seed 001) the maps before flattening are 16 × 4 × 4. How many "
-        "parameters does the first linear layer (→ 120 units) have then?",
+        "Learn PyTorch (14)'s LeNet takes a 28×28 image through a 5×5 convolution (1 → 6 "
+        "channels, no padding), 2×2 pooling with stride 2, a 5×5 convolution (6 → 16 channels, "
+        "no padding) and 2×2 pooling with stride 2, then flattens. How many parameters does "
+        "its first linear layer (→ 120 units) have?",
         30840,
-        "256 × 120 + 120 = 30,840, against 48,120 with padding: padding grows the maps and "
-        "so the first linear layer.",
-        "Inputs = 16 × 4 × 4 = 256; weights = inputs × 120; add 120 biases.",
+        "28 → 24 → 12 → 8 → 4: the flatten gives 16 × 4 × 4 = 256 inputs, and 256 × 120 + 120 "
+        "= 30,840, against 48,120 in the d2l LeNet, whose padded first convolution keeps 28×28 "
+        "and so ends at 16 × 5 × 5.",
+        "Each unpadded 5×5 convolution takes 4 from the side, each pooling halves it; "
+        "inputs = 16 × side × side, weights = inputs × 120, plus 120 biases.",
         topic="parameters",
     ),
 ]
 
 CONVOLUTIONS = [
-    # From the Boyu course (seed 003): which statement about CNNs is wrong?
+    # From the Boyu course page, reworded: which statement about CNNs is wrong?
     choice(
         "boyu-cnn-wrong",
         "Which statement about convolutional networks is FALSE?",
@@ -82,9 +88,11 @@ CONVOLUTIONS = [
                 "This one is true: a 5×5 kernel has 25 weights wherever it is applied.",
             ),
             (
-                "As height and width shrink through the layers, adding channels keeps the "
-                "information.",
-                "This one is true: LeNet goes from 6 channels at 28×28 to 16 channels at 10×10.",
+                "As height and width shrink through the layers, LeNet adds channels, so each "
+                "position carries more features than before.",
+                "This one is true: 6 channels at 28×28, then 16 channels at 10×10. More "
+                "channels do not keep all the information, though: 6 × 28 × 28 = 4,704 values "
+                "become 16 × 10 × 10 = 1,600.",
             ),
         ],
         answer=1,
@@ -123,6 +131,18 @@ CONVOLUTIONS = [
 ]
 
 SHAPES = [
+    number(
+        "d2l-field",
+        "In the d2l LeNet (5×5 convolution, 2×2 pooling with stride 2, 5×5 convolution, 2×2 "
+        "pooling with stride 2), how many input pixels wide is the receptive field of one unit "
+        "of the second pooling layer, the part of the 28×28 image that unit can see?",
+        16,
+        "5 (first convolution), 6 (first pooling), 6 + 4 × 2 = 14 (second convolution), "
+        "14 + 1 × 4 = 16: each of the 400 flattened values sees a 16×16 patch, and only the "
+        "linear layers see the whole image.",
+        "Each layer adds (kernel − 1) × (product of the strides before it) pixels to the width.",
+        topic="shapes",
+    ),
     choice(
         "shape-c3",
         "In the d2l LeNet, a 1×1×28×28 input reaches the second convolution (6 → 16 "
@@ -185,7 +205,7 @@ TRAINING = [
     ),
     number(
         "eval-in-loop",
-        "Seed 003's train_ch5 evaluates the whole test set inside the batch loop. With "
+        "The Boyu course page's train_ch5 evaluates the whole test set inside the batch loop. With "
         "60,000 training images and batch_size = 256, how many test evaluations per epoch?",
         235,
         "One per batch: ⌈60,000 / 256⌉ = 235 instead of 1, and most of the epoch's time "
@@ -216,7 +236,7 @@ TRAINING = [
     ),
     choice(
         "accuracy-average",
-        "Seed 001 divides the number of correct test predictions by batches × batch_size "
+        "Learn PyTorch (14) divides the number of correct test predictions by batches × batch_size "
         "(157 × 64 = 10,048). What should it divide by?",
         [
             ("The number of batches", "That gives correct predictions per batch, not a rate."),
@@ -235,30 +255,116 @@ TRAINING = [
     ),
     choice(
         "test-shuffle",
-        "Does shuffle=True on the test loader change the measured test accuracy?",
+        "The test loader gets shuffle=True (10,000 images, batches of 64, so the last batch "
+        "holds 16). Which way of computing the test accuracy can change with the order?",
         [
             (
-                "No, only the order of the images",
-                "Accuracy sums over the whole test set; "
-                "shuffling only costs a little time and makes batches harder to compare.",
+                "Total correct / 10,000 (per-sample accuracy)",
+                "A sum over all images does not depend on their order: this one stays the same.",
             ),
             (
-                "Yes, it makes the estimate unbiased",
-                "The test set is used whole; its order cannot bias a sum.",
+                "The mean of the 157 per-batch accuracies",
+                "Yes: the last batch's 16 images weigh as much as a full batch of 64, and "
+                "which images land there depends on the order.",
+            ),
+            (
+                "None of them: the whole test set is used either way",
+                "True for sums over all images, not for an average of per-batch rates whose "
+                "batches differ in size.",
+            ),
+            (
+                "All of them: shuffling makes every estimate unbiased",
+                "Shuffling the test set removes no bias; per-sample accuracy does not move at "
+                "all.",
             ),
         ],
-        answer=0,
+        answer=1,
+        topic="training",
+    ),
+    choice(
+        "test-selection",
+        "A recipe trains for 10 epochs, keeps the epoch with the best test accuracy and reports "
+        "that accuracy. What is wrong with the reported number, and what should be done?",
+        [
+            (
+                "Nothing: the network never trained on the test images",
+                "Choosing is a kind of fitting: of ten noisy measurements the largest one is "
+                "picked, so it is on average higher than the true accuracy of that epoch.",
+            ),
+            (
+                "It is optimistic: choose the epoch on a validation split held out from the "
+                "training set, then measure the test accuracy of that epoch once",
+                "The test set then plays no part in any choice, so its accuracy stays an honest "
+                "estimate for new images.",
+            ),
+            (
+                "It is noisy only because the test set is small: use all 60,000 training images "
+                "as the test set instead",
+                "The network trained on those images, so their accuracy measures fit, not "
+                "how well it does on new images.",
+            ),
+            (
+                "It is pessimistic: report the mean of the ten epochs' test accuracies instead",
+                "The maximum of ten values is never below their mean; averaging the epochs "
+                "still uses the test set and describes no single network.",
+            ),
+        ],
+        answer=1,
         topic="training",
     ),
 ]
 
 PAPER = [
-    number(
-        "paper-params",
-        "How many trainable parameters does the paper's LeNet-5 have?",
-        60000,
-        "C1 156 + S2 12 + C3 1,516 + S4 32 + C5 48,120 + F6 10,164 = 60,000.",
-        "Add up C1 to F6; the RBF bitmaps are fixed, not trained.",
+    choice(
+        "map-loss",
+        "The MAP loss of one image is y_D + log(e^(−j) + Σ_i e^(−y_i)), where y_D is the RBF "
+        "penalty (squared distance) of the correct class. What does the log term add?",
+        [
+            (
+                "A reward for large penalties of the other classes: the loss falls as they move "
+                "away, until they are well beyond j",
+                "Each e^(−y_i) shrinks as y_i grows, so pushing a wrong class away lowers the "
+                "loss; once e^(−y_i) is small next to e^(−j) the push fades.",
+            ),
+            (
+                "A second copy of the correct class's penalty, to train it twice as fast",
+                "The correct class is inside the sum too, but the term's job is the other "
+                "classes: without them the loss would be y_D alone.",
+            ),
+            (
+                "A softmax over the 84 units of F6",
+                "The sum runs over the 10 RBF outputs (plus the constant e^(−j)), not over F6.",
+            ),
+            (
+                "Weight decay that keeps F6's outputs small",
+                "No weights appear in it, only the ten penalties and the constant j.",
+            ),
+        ],
+        answer=0,
+        topic="paper",
+    ),
+    choice(
+        "rbf-collapse",
+        "Suppose the RBF centres were trained too and the loss were only y_D, the correct "
+        "class's penalty. What could training end up with?",
+        [
+            (
+                "The same as the paper: the centres settle near the digit bitmaps",
+                "Nothing in y_D alone keeps the centres apart or near the bitmaps.",
+            ),
+            (
+                "All ten centres equal and F6 always at that point: every penalty 0, a loss of "
+                "0, and a network that tells no digit from another",
+                "The collapse the paper warns about: fixed centres prevent it, and the MAP "
+                "loss's log term would penalise it (all ten e^(−y_i) equal to 1).",
+            ),
+            (
+                "Training would stop with an error, because the centres are a buffer",
+                "A buffer is simply not trained; making the centres parameters is a one-line "
+                "change and trains without error.",
+            ),
+        ],
+        answer=1,
         topic="paper",
     ),
     number(
@@ -273,22 +379,29 @@ PAPER = [
     ),
     choice(
         "c3-why",
-        "Why does the paper connect each C3 map to only some S2 maps?",
+        "Why does the paper connect each C3 map to only some S2 maps (Table I)? Besides "
+        "keeping the number of connections down, the paper gives one more reason. Which?",
         [
             (
-                "Computers of 1998 could not run a full convolution",
-                "Compute was tight, but "
-                "the paper gives two other reasons: fewer connections and broken symmetry.",
+                "Without it the C3 maps would not come out 10×10",
+                "The shape does not depend on the table: a full 6 → 16 convolution with 5×5 "
+                "kernels also turns 14×14 maps into 10×10.",
             ),
             (
-                "To keep the connections few and break symmetry",
-                "Different maps get different "
-                "inputs, so they are pushed to learn different features.",
+                "It breaks the symmetry: maps that get different inputs are pushed to learn "
+                "different, complementary features",
+                "The paper's argument: with a full table all 16 maps see the same inputs, with "
+                "Table I each sees its own combination of S2 maps.",
             ),
             (
-                "It is a form of dropout",
-                "Dropout drops random units during training only; "
-                "Table I is fixed and used at test time too.",
+                "It is a form of dropout against overfitting",
+                "Dropout removes random units during training only; Table I is fixed and used "
+                "at test time too.",
+            ),
+            (
+                "A fully connected C3 could not be trained by gradient descent",
+                "It can: the d2l LeNet's second convolution is a full 6 → 16 convolution and "
+                "trains well.",
             ),
         ],
         answer=1,
@@ -307,7 +420,11 @@ PAPER = [
                 "84 is 120 × 0.7, a usual shrink factor",
                 "The number comes from the bitmaps, not from a rule of thumb.",
             ),
-            ("There are 84 classes of characters in MNIST", "MNIST has 10 classes."),
+            (
+                "The funnel 120 → 84 → 10 shrinks gradually, a choice found by trial",
+                "The d2l LeNet copies 84 from the paper, but there it is fixed by the bitmaps: "
+                "one F6 unit per pixel of a 7×12 picture.",
+            ),
         ],
         answer=0,
         topic="paper",

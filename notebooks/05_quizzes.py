@@ -17,15 +17,17 @@
 # %% [markdown]
 # # Chapter 5: quizzes that check themselves
 #
-# Twenty questions across the four chapters, grouped by topic. For each one, pick an answer
+# Twenty-three questions across the four chapters, grouped by topic. For each one, pick an answer
 # (or type a number) and press **Check**: the feedback says *Correct!* or *Not quite.* and
 # explains why, for the option you picked. You may change your answer and check again. The
 # score line under each section counts the questions whose latest check was right, over the
 # whole quiz.
 #
-# Everything runs in your own kernel: the widgets are ipywidgets, the grading is plain Python
-# in `lenet_nb/quiz.py`, nothing is fetched from the internet and nothing is recorded. Run the
-# notebook (Run → Run All Cells) to make the buttons live.
+# Everything runs in your own kernel: the widgets are ipywidgets (`lenet_nb/quiz.py`), the
+# questions and their grading are plain Python (`lenet_nb/quiz_question.py`), nothing is
+# fetched from the internet and nothing is recorded. Run the notebook (Run → Run All Cells) to
+# make the buttons live. Read without a kernel (on GitHub, say), each section shows its
+# questions and options as a plain list, without the answers.
 #
 # The answers are not taken on trust either: wherever an answer can be computed (a parameter
 # count, a shape, the slope of the sigmoid, the number of batches in an epoch),
@@ -36,15 +38,16 @@
 # %%
 from lenet_nb.quiz import self_check
 
-quiz = self_check("ch5")
+quiz = self_check("ch5", static=True)  # static: also a plain list for readers without a kernel
 quiz.topics()
 
 # %% [markdown]
 # ## 1. Where the parameters live
 #
-# Chapter 2 counted LeNet's parameters layer by layer. The first question is from the Boyu
-# course (seed 003), reworded: one of the four statements is false, find it. The explanation of
-# each option says why it is true or false.
+# Chapter 2 counted LeNet's parameters layer by layer. The first question comes from the Boyu
+# course page (Boyu for short), reworded: one of the four statements is false, find it. The
+# explanation of each option says why it is true or false. The last one is about the network of
+# "Learn PyTorch from scratch (14): LeNet", Learn PyTorch (14) for short.
 
 # %%
 quiz.section("parameters")
@@ -62,7 +65,8 @@ quiz.section("convolutions")
 # ## 3. Shapes, padding and pooling
 #
 # The output side of a convolution or pooling layer is ⌊(n + 2p − k)/s⌋ + 1 (chapter 2). Keep
-# a pencil at hand.
+# a pencil at hand. The *receptive field* of a unit is the patch of the input image that can
+# change its value: chapter 2 computed it layer by layer.
 
 # %%
 quiz.section("shapes")
@@ -70,7 +74,8 @@ quiz.section("shapes")
 # %% [markdown]
 # ## 4. Training and its pitfalls
 #
-# Chapter 3 reproduced the seeds' recipes and measured the mistakes in their training code.
+# Chapter 3 reproduced the source tutorials' recipes, measured the mistakes in their training
+# code, and chose settings on a validation split held out from the training set.
 
 # %%
 quiz.section("training")
@@ -79,7 +84,8 @@ quiz.section("training")
 # ## 5. The paper's LeNet-5
 #
 # Chapter 4 rebuilt LeNet-5 as LeCun et al. described it in 1998: trainable subsampling, the
-# partial C3 table, the squashing function and the RBF output layer.
+# partial C3 table, the squashing function, the RBF output layer and the MAP loss that trains
+# it. (*log-sum-exp*, log Σ e^(x_i), is a smooth version of the largest x_i.)
 
 # %%
 quiz.section("paper")
@@ -89,15 +95,18 @@ quiz.section("paper")
 #
 # In this notebook we checked what the previous chapters built:
 #
-# - **parameters**: 95.8 % of the d2l LeNet's 61,706 parameters sit in its linear layers, and
-#   padding grows the first of them;
+# - **parameters**: most of the d2l LeNet's parameters sit in its linear layers, and padding
+#   grows the first of them;
 # - **convolutions**: one small kernel shared by every position keeps the parameter count
 #   independent of the image size and moves the feature map with the image;
-# - **shapes**: ⌊(n + 2p − k)/s⌋ + 1 for every convolution and pooling layer;
+# - **shapes**: ⌊(n + 2p − k)/s⌋ + 1 for every convolution and pooling layer, and receptive
+#   fields that grow with every layer;
 # - **training**: per-sample accuracy, logits into `CrossEntropyLoss`, one test evaluation per
-#   epoch, and `weights_only=True` when loading;
-# - **the paper**: 60,000 trainable parameters, a C3 table of 60 connections and an output
-#   that picks the nearest digit bitmap.
+#   epoch, choices made on a validation split (never on the test set), and
+#   `weights_only=True` when loading;
+# - **the paper**: a partial C3 table that breaks the symmetry between maps, an output that
+#   picks the nearest digit bitmap, fixed bitmaps and a MAP loss that keep the outputs from
+#   collapsing onto one point.
 #
 # A question you missed points to its chapter: parameters and shapes to chapter 2,
 # convolutions to chapter 1, training to chapter 3, the paper to chapter 4. Each chapter ends

@@ -1,20 +1,23 @@
-"""Tests for lenet_nb.quiz: question checks, grading, score and the widgets' behaviour."""
+"""Tests for lenet_nb.quiz: score, the widgets' behaviour, the static view and the imports."""
 
-import math
+import ast
+import html
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+import lenet_nb
 from lenet_nb.quiz import (
     CSS,
     Feedback,
-    Question,
     Quiz,
     Score,
     choice_question,
     feedback_html,
-    grade,
     numeric_question,
-    parse_number,
     self_check,
 )
 
@@ -27,134 +30,6 @@ def make_choice(key="c", answer=1, topic="t"):
 
 def make_number(key="n", answer=95.8, tolerance=0.05, topic="t"):
     return numeric_question(key, "How much?", answer, "because", "try again", tolerance, topic)
-
-
-# --- questions as data ---------------------------------------------------------------------
-
-
-def test_choice_question_fields():
-    q = make_choice()
-    assert q.choices == ("a", "b", "c")
-    assert q.explanations == ("why a", "why b", "why c")
-    assert q.answer == 1 and not q.is_numeric
-
-
-def test_numeric_question_fields():
-    q = make_number()
-    assert q.is_numeric and q.choices == () and q.tolerance == 0.05
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        (dict(answer=3), "choice index in 0..2"),
-        (dict(answer=-1), "choice index"),
-        (dict(answer=1.0), "choice index"),
-        (dict(explanations=("x", "y")), "one explanation per choice"),
-        (dict(explanations=("x", "", "z")), "one explanation per choice"),
-        (dict(choices=("a", "a", "c")), "distinct choices"),
-        (dict(choices=("a",), explanations=("x",), answer=0), "at least 2"),
-    ],
-)
-def test_bad_choice_question_is_rejected(kwargs, message):
-    fields = dict(
-        key="k", prompt="p", answer=0, choices=("a", "b", "c"), explanations=("x", "y", "z")
-    )
-    fields.update(kwargs)
-    with pytest.raises(ValueError, match=message):
-        Question(**fields)
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        (dict(answer="12"), "numeric answer"),
-        (dict(answer=True), "numeric answer"),
-        (dict(tolerance=-0.1), "tolerance"),
-        (dict(tolerance=math.nan), "tolerance"),
-        (dict(tolerance=math.inf), "tolerance"),
-        (dict(hint=""), "explanation and a hint"),
-        (dict(explanation=""), "explanation and a hint"),
-        (dict(explanations=("x",)), "need choices"),
-        (dict(key=""), "non-empty key"),
-        (dict(prompt=""), "non-empty key and prompt"),
-    ],
-)
-def test_bad_numeric_question_is_rejected(kwargs, message):
-    fields = dict(key="k", prompt="p", answer=12, explanation="e", hint="h")
-    fields.update(kwargs)
-    with pytest.raises(ValueError, match=message):
-        Question(**fields)
-
-
-# --- grading -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text, value",
-    [
-        ("12", 12.0),
-        (" 59,134 ", 59134.0),
-        ("95.8 %", 95.8),
-        ("95.8%", 95.8),
-        ("-0.5", -0.5),
-        (".25", 0.25),
-        ("1e3", 1000.0),
-        ("60_000", 60000.0),
-        ("60 000", 60000.0),
-        (7, 7.0),
-    ],
-)
-def test_parse_number_reads_what_people_type(text, value):
-    assert parse_number(text) == value
-
-
-@pytest.mark.parametrize("text", ["abc", "12 GB", "1.2.3", "--1", "nan", True])
-def test_parse_number_rejects_non_numbers_with_an_example(text):
-    with pytest.raises(ValueError, match="type a number such as 12"):
-        parse_number(text)
-
-
-def test_parse_number_empty_asks_for_a_number():
-    with pytest.raises(ValueError, match="type a number first"):
-        parse_number("   ")
-
-
-def test_grade_choice_returns_the_chosen_explanation():
-    q = make_choice(answer=1)
-    assert grade(q, 1) == Feedback(True, "why b")
-    assert grade(q, 0) == Feedback(False, "why a")
-    assert grade(q, 2) == Feedback(False, "why c")
-
-
-@pytest.mark.parametrize(
-    "response, message",
-    [
-        (None, "pick one of the choices first"),
-        (3, r"in 0\.\.2"),
-        (-1, r"in 0\.\.2"),
-        ("b", "by its index"),
-        (True, "by its index"),
-    ],
-)
-def test_grade_choice_rejects_bad_responses(response, message):
-    with pytest.raises(ValueError, match=message):
-        grade(make_choice(), response)
-
-
-def test_grade_numeric_uses_the_tolerance():
-    q = make_number(answer=95.8, tolerance=0.05)
-    assert grade(q, "95.8") == Feedback(True, "because")
-    assert grade(q, "95.84 %").correct
-    assert grade(q, 95.76).correct
-    assert grade(q, "95.9") == Feedback(False, "try again")
-    assert not grade(q, "4.2").correct
-
-
-def test_grade_numeric_exact_answer_needs_the_exact_number():
-    q = make_number(answer=61706, tolerance=0)
-    assert grade(q, "61,706").correct
-    assert not grade(q, "61705").correct
 
 
 def test_feedback_html_escapes_and_names_the_verdict():
@@ -258,3 +133,144 @@ def test_self_check_builds_each_chapter_and_rejects_unknown_names():
         assert len(quiz.views) == len(quiz.questions) >= 2
     with pytest.raises(ValueError, match=r"unknown chapter 'ch9'; choose one of \['ch1'"):
         self_check("ch9")
+
+
+# --- the static view: readable without a kernel ----------------------------------------------
+
+
+def test_static_view_lists_every_prompt_and_option_and_no_answer():
+    q_choice = choice_question(
+        "c1", "Which <one>?", [("alpha", "WHY-A"), ("beta", "WHY-B")], 1, topic="x"
+    )
+    q_number = numeric_question("n1", "How many?", 4242, "EXPL", "HINT", topic="y")
+    quiz = Quiz([q_choice, q_number], title="Final", static=True)
+    whole = quiz._repr_mimebundle_()
+    assert whole["text/plain"] == "Final: 2 questions"  # the stored line stays the same
+    page = whole["text/html"]
+    for text in ("Which &lt;one&gt;?", "<li>alpha</li>", "<li>beta</li>", "How many?"):
+        assert text in page
+    for secret in ("WHY-A", "WHY-B", "EXPL", "HINT", "4242"):
+        assert secret not in page
+    section = quiz.section("y")._repr_mimebundle_()["text/html"]
+    assert "<b>2.</b> How many?" in section and "alpha" not in section  # numbered as in the quiz
+
+
+def test_static_view_of_the_final_quiz_holds_no_answer_key():
+    quiz = self_check("ch5", static=True)
+    page = "".join(quiz.section(t)._repr_mimebundle_()["text/html"] for t in quiz.topics())
+    for q in quiz.questions:
+        assert html.escape(q.prompt) in page
+        assert all(f"<li>{html.escape(c)}</li>" in page for c in q.choices)
+        for secret in q.explanations + (q.explanation, q.hint):
+            assert not secret or html.escape(secret) not in page, q.key
+
+
+def test_without_static_the_display_keeps_only_the_widget_and_its_text():
+    bundle = self_check("ch1")._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "application/vnd.jupyter.widget-view+json"}
+
+
+# --- imports: no circles ----------------------------------------------------------------------
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+QUIZ_MODULES = ["quiz", "quiz_bank", "quiz_final", "quiz_question", "quiz_draw"]
+
+
+@pytest.mark.parametrize("first", QUIZ_MODULES)
+def test_each_quiz_module_imports_first_in_a_fresh_interpreter(first):
+    order = [first] + [m for m in QUIZ_MODULES if m != first]
+    code = "; ".join(f"import lenet_nb.{m}" for m in order)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def _imports(path):
+    """The lenet_nb modules a source file imports, at any depth (lazy imports count too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lenet_nb"):
+            names = [node.module] if node.module != "lenet_nb" else [
+                f"lenet_nb.{a.name}" for a in node.names]
+            found.update(names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("lenet_nb."))
+    return found
+
+
+def import_graph(package_dir):
+    """Module name -> the package's modules it imports, read from the sources with ast."""
+    modules = {f"lenet_nb.{p.stem}": p for p in package_dir.glob("*.py") if p.stem != "__init__"}
+    return {name: sorted(_imports(path) & set(modules) - {name})
+            for name, path in modules.items()}
+
+
+def import_cycles(graph):
+    """Every cycle of the graph, each as a sorted tuple of its modules (strongly connected)."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                cycles.append(tuple(sorted(group)))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(cycles)
+
+
+def test_import_cycles_finds_a_circle_and_only_that():
+    graph = {"a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"], "e": []}
+    assert import_cycles(graph) == [("a", "b", "c")]
+    assert import_cycles({"a": ["b"], "b": []}) == []
+
+
+# circles outside the quizzes, still on this branch (both through a lazy import inside a
+# function): train <-> plot is being untangled on another branch, data <-> fetch (data's
+# command-line entry imports fetch.main) is not yet assigned; drop each once it is fixed
+KNOWN_CYCLES = {("lenet_nb.plot", "lenet_nb.train"), ("lenet_nb.data", "lenet_nb.fetch")}
+
+
+def test_lenet_nb_has_no_import_cycles():
+    graph = import_graph(Path(lenet_nb.__file__).parent)
+    assert "lenet_nb.quiz_bank" in graph["lenet_nb.quiz"]  # the widget module reads the banks
+    for data in ("quiz_question", "quiz_bank", "quiz_final"):  # data never imports the widgets
+        assert "lenet_nb.quiz" not in graph[f"lenet_nb.{data}"], data
+    assert set(import_cycles(graph)) <= KNOWN_CYCLES
+
+
+def test_the_stored_quiz_notebook_is_readable_without_a_kernel():
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "05_quizzes.ipynb"
+    nb = json.loads(path.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    stored = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    everything = json.dumps([outputs, nb["metadata"]], ensure_ascii=False)
+    # static converters (nbconvert, hence GitHub and nbviewer) show a widget view only when the
+    # notebook stores that widget's state; without it they show the text/html list instead
+    state = nb["metadata"].get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    views = [o["data"][WIDGET_VIEW] for o in outputs if WIDGET_VIEW in o.get("data", {})]
+    assert len(views) == 5 and not any(view["model_id"] in state for view in views)
+    quiz = self_check("ch5")
+    for q in quiz.questions:
+        assert html.escape(q.prompt) in stored, q.key
+        assert all(f"<li>{html.escape(c)}</li>" in stored for c in q.choices), q.key
+        for secret in q.explanations + (q.explanation, q.hint):  # nor any answer's explanation
+            assert not secret or (secret not in everything
+                                  and html.escape(secret) not in everything), q.key

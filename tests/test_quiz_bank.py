@@ -1,5 +1,6 @@
 """Answer-key tests: every answer that can be computed is computed from lenet_nb and compared."""
 
+import math
 import re
 from pathlib import Path
 
@@ -9,9 +10,10 @@ from torch import nn
 
 from lenet_nb import anatomy, conv, fc_limits, lenet5, pitfalls
 from lenet_nb.data import TensorBatches, load_split
-from lenet_nb.models import conv_out, count_parameters, get_model
-from lenet_nb.quiz import grade
+from lenet_nb.lr_sweep import split_validation
+from lenet_nb.models import conv_out, count_parameters, get_model, init_xavier
 from lenet_nb.quiz_bank import BANKS
+from lenet_nb.quiz_question import grade
 from lenet_nb.shapes import param_rows, params_by_kind, shape_table
 from lenet_nb.train import evaluate_accuracy
 
@@ -117,6 +119,14 @@ def check_ch3_zero_grad():
     once = layer.weight.grad.clone()
     layer(X).sum().backward()  # no zero_grad in between: the second gradient is added
     torch.testing.assert_close(layer.weight.grad, 2 * once)
+    # the momentum distractor: with the same gradient 50 times, SGD's momentum buffer (0.9)
+    # stays below 10 gradients' worth, the never-cleared .grad holds 50
+    w = nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    for _ in range(50):
+        w.grad = torch.ones(3)
+        opt.step()
+    assert opt.state[w]["momentum_buffer"].max().item() < 10 < 50
     assert_choice("ch3-zero-grad", "Every step uses the sum of all gradients so far")
 
 
@@ -132,6 +142,14 @@ def check_ch3_logits():
 
 def check_ch3_sigmoid_lr():
     assert sigmoid_slope_max() == pytest.approx(0.25)
+    # the Xavier distractor's explanation: with Xavier weights the sigmoid net's weight
+    # gradients still shrink from the last layer to the first
+    torch.manual_seed(0)
+    net = init_xavier(get_model("d2l"))
+    X, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
+    nn.functional.cross_entropy(net(X), y).backward()
+    norms = [m.weight.grad.norm().item() for m in net if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert norms == sorted(norms) and norms[-1] > 100 * norms[0]
     assert_choice("ch3-sigmoid-lr", "The sigmoid's slope is at most 0.25")
 
 
@@ -175,6 +193,10 @@ def check_ch4_rbf():
 
 
 def check_boyu_lenet_wrong():
+    # the prompt names the d2l LeNet: in LeNet-5 and MyLeNet5 C5 is a convolution
+    assert isinstance(lenet5.LeNet5().C5, nn.Conv2d)
+    assert [type(m).__name__ for m in get_model("mylenet5")][6] == "Conv2d"
+    assert "d2l LeNet" in QUESTIONS["boyu-lenet-wrong"].prompt
     by_kind = params_by_kind(param_rows(get_model("d2l"), (1, 1, 28, 28)))
     total = sum(by_kind.values())
     assert by_kind["Linear"] > by_kind["Conv2d"]
@@ -199,12 +221,18 @@ def check_first_linear():
 
 
 def check_learn14_linear():
+    rows = shape_table(get_model("learn14"), torch.zeros(1, 1, 28, 28))
+    assert next(shape for kind, shape in rows if kind == "Flatten") == (1, 16 * 4 * 4)
     assert_number("learn14-linear", count_parameters(first_linear(get_model("learn14"))))
 
 
 def check_boyu_cnn_wrong():
     assert nn.AvgPool2d(2, stride=2)(torch.zeros(1, 1, 28, 28)).shape[-2:] == (14, 14)
-    assert [d2l_rows()[i][1][1:] for i in (0, 3)] == [(6, 28, 28), (16, 10, 10)]
+    shapes = [d2l_rows()[i][1][1:] for i in (0, 3)]
+    assert shapes == [(6, 28, 28), (16, 10, 10)]
+    q = QUESTIONS["boyu-cnn-wrong"]
+    sizes = [f"{math.prod(shape):,}" for shape in shapes]  # fewer values: information is lost
+    assert sizes == ["4,704", "1,600"] and all(f"= {n}" in q.explanations[3] for n in sizes)
     assert_choice("boyu-cnn-wrong", "Fully-connected layers have more parameters")
 
 
@@ -279,12 +307,61 @@ def check_test_shuffle():
     net, X, y = get_model("mlp", hidden=8), torch.rand(300, 1, 28, 28), torch.randint(0, 10, (300,))
     ordered = evaluate_accuracy(net, TensorBatches(X, y, 64))
     assert evaluate_accuracy(net, TensorBatches(X, y, 64, shuffle=True, seed=3)) == ordered
-    assert_choice("test-shuffle", "No, only the order")
+    # 300 = 4 × 64 + 44: the batch mean moves with the order, the per-sample rate does not
+    counts = [pitfalls.correct_per_batch(net, TensorBatches(X, y, 64, shuffle=True, seed=s))
+              for s in range(5)]
+    assert len({pitfalls.accuracy_per_sample(c, n) for c, n in counts}) == 1
+    assert len({pitfalls.accuracy_batch_mean(c, n) for c, n in counts}) > 1
+    X, y = load_split("FashionMNIST", train=False)
+    assert len(TensorBatches(X, y, batch_size=64)) == 157 and len(y) - 156 * 64 == 16
+    assert_choice("test-shuffle", "The mean of the 157 per-batch accuracies")
 
 
-def check_paper_params():
-    assert sum(lenet5.PAPER_PARAMS.values()) == 60_000
-    assert_number("paper-params", count_parameters(lenet5.LeNet5()))
+def check_test_selection():
+    # the explanation's claim: the best of ten equally good epochs' noisy test accuracies is
+    # biased upwards (10,000 test images, true accuracy 0.9, 2,000 repeats)
+    gen = torch.Generator().manual_seed(0)
+    measured = torch.binomial(torch.full((2000, 10), 10_000.0), torch.full((2000, 10), 0.9),
+                              generator=gen) / 10_000
+    best, mean = measured.max(1).values.mean().item(), measured.mean().item()
+    assert abs(mean - 0.9) < 0.001 and best - 0.9 > 0.004  # ~1.5 standard errors too high
+    X, y = torch.rand(100, 1, 4, 4), torch.arange(100) % 10
+    train_iter, val_iter = split_validation(X, y, num_val=20, batch_size=10)
+    # the validation split is carved out of the training data, the test set is not touched
+    assert [sum(len(yb) for _, yb in it) for it in (train_iter, val_iter)] == [80, 20]
+    assert_choice("test-selection", "It is optimistic: choose the epoch on a validation split")
+
+
+def check_map_loss():
+    y_hat = torch.tensor([[2.0, 1.0, 3.0]], requires_grad=True)
+    loss = lenet5.MAPLoss(5.0)(y_hat, torch.tensor([0]))
+    y = y_hat.detach()
+    expected = y[0, 0] + torch.log(torch.exp(torch.tensor(-5.0)) + torch.exp(-y).sum())
+    torch.testing.assert_close(loss.detach(), expected)  # the prompt's formula
+    loss.backward()
+    assert (y_hat.grad[0, 1:] < 0).all()  # raising a wrong class's penalty lowers the loss
+    assert_choice("map-loss", "A reward for large penalties of the other classes")
+
+
+def check_rbf_collapse():
+    rbf = lenet5.RBF(torch.zeros(10, 84))  # ten equal centres
+    F6 = torch.zeros(8, 84)  # F6 always at that point, whatever the input
+    y_hat, y = rbf(F6), torch.arange(8)
+    assert y_hat.abs().sum() == 0  # every penalty 0: the loss y_D is 0 too
+    assert y_hat.gather(1, y.view(-1, 1)).sum() == 0
+    torch.testing.assert_close(lenet5.MAPLoss(5.0)(y_hat, y), torch.log(torch.tensor(10.0)
+                                                                        + math.exp(-5)))
+    net = lenet5.LeNet5()  # the paper's centres are fixed: a buffer, not a parameter
+    assert "output.centers" in dict(net.named_buffers())
+    assert not any("centers" in name for name, _ in net.named_parameters())
+    assert_choice("rbf-collapse", "All ten centres equal")
+
+
+def check_d2l_field():
+    rows = anatomy.receptive_fields(get_model("d2l"), 28)
+    pools = [r for kind, r, _, _ in rows if kind == "AvgPool2d"]
+    assert pools == [6, 16]
+    assert_number("d2l-field", pools[1])
 
 
 def check_masked_c3():
@@ -295,9 +372,13 @@ def check_masked_c3():
 
 
 def check_c3_why():
-    # The reasons are the paper's words; what the code can confirm: C3 is not fully connected.
+    # The reasons are the paper's words; what the code can confirm: C3 is not fully connected,
+    # a full 6 -> 16 convolution gives the same shape, and the d2l LeNet trains a full one.
     assert int(lenet5.c3_connections().sum()) == 60 < 6 * 16
-    assert_choice("c3-why", "To keep the connections few and break symmetry")
+    S2 = torch.zeros(1, 6, 14, 14)
+    assert lenet5.LeNet5().C3(S2).shape == nn.Conv2d(6, 16, 5)(S2).shape == (1, 16, 10, 10)
+    assert get_model("d2l")[3].in_channels == 6
+    assert_choice("c3-why", "It breaks the symmetry")
 
 
 def check_f6_84():
@@ -306,6 +387,7 @@ def check_f6_84():
     assert all(len(row) == 7 for b in lenet5.DIGIT_BITMAPS for row in b) and all(
         len(b) == 12 for b in lenet5.DIGIT_BITMAPS
     )
+    assert first_linear(get_model("d2l")[9:]).out_features == 84  # d2l copies the 84
     assert_choice("f6-84", "84 = 7 × 12")
 
 
@@ -370,4 +452,4 @@ def test_the_quiz_notebook_shows_every_topic_once():
     final = BANKS["ch5"]
     assert shown == list(dict.fromkeys(q.topic for q in final))
     # the introduction states the number of questions in words: keep it true
-    assert len(final) == 20 and "Twenty questions" in source
+    assert len(final) == 23 and "Twenty-three questions" in source

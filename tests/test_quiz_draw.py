@@ -1,5 +1,7 @@
 """Answer key of chapter 6's self-check, computed from lenet_nb where it can be."""
 
+import html
+
 import numpy as np
 import torch
 
@@ -39,4 +41,7 @@ def test_c1_maps_shift_with_the_input():
 
 def test_the_quiz_builds():
     assert isinstance(quiz_draw.self_check_ch6(), Quiz)
+    assert "text/html" not in quiz_draw.self_check_ch6()._repr_mimebundle_()  # stored output
+    page = quiz_draw.self_check_ch6(static=True)._repr_mimebundle_()["text/html"]
+    assert all(html.escape(q.prompt) in page for q in quiz_draw.CH6)
     assert len(set(QUESTIONS)) == len(quiz_draw.CH6) == 5
