@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8888
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup data lab student test lint nbcheck bench sync clean
+.PHONY: setup data lab student test lint nbcheck bench sync clean reproduce report
 
 setup: $(STAMP)
 
@@ -46,6 +46,14 @@ test: data lint nbcheck
 	$(PYTEST) tests --ignore=tests/browser
 	$(PYTEST) --nbval --nbval-current-env notebooks; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 	$(PYTEST) tests/browser
+
+# Re-run every chapter in full mode, in place, one at a time, then write REPORT.md (wall times).
+reproduce: data
+	$(BIN)/python -m lenet_nb.report run notebooks
+
+# REPORT.md from the stored notebooks, without running them.
+report: $(STAMP)
+	$(BIN)/python -m lenet_nb.report write notebooks
 
 bench: data
 	$(BIN)/python benchmarks/train_throughput.py
