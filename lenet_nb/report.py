@@ -20,6 +20,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from lenet_nb.files import atomic_write
 from lenet_nb.sources import sources_table
 
 RUN_KEY = "lenet_nb_run"
@@ -64,13 +65,17 @@ def execute(path, quick=False):
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    # no widget state: without it static viewers show the quizzes' text rendering, not widgets
+    nb.metadata.pop("widgets", None)
     start = time.perf_counter()
     with _environ(LENET_NB_QUICK="1" if quick else "0"):
         NotebookClient(nb, timeout=None, kernel_name="python3", record_timing=True,
+                       store_widget_state=False,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     nb.metadata[RUN_KEY] = {**machine(), "quick": quick, "wall_s": round(seconds, 1)}
-    nbformat.write(nb, path)
+    with atomic_write(path) as tmp:  # an interrupted write never leaves half a notebook
+        nbformat.write(nb, tmp)
     return seconds
 
 
