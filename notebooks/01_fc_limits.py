@@ -99,8 +99,8 @@ print(fc_limits.format_dense_vs_conv(1000, 3, 256))
 # 3.07 GB for the weights of one layer, before any gradient or optimizer state (Adam keeps two
 # more copies; Adam, the optimiser used in section 5, is explained in chapter 3). Learn PyTorch
 # (14) writes "3000000 × 256 × 4 bytes = 3000000 kB = 3000 M = 3 G". Its
-# first step holds only if a kB is 1,024 bytes (256 × 4 = 1,024); the next steps divide by
-# 1,000. Mixing binary and decimal units, the chain lands near the right answer by luck: the
+# first step holds only if a kB is 1,024 bytes (256 × 4 = 1,024); the next steps divide by a
+# thousand. Mixing binary and decimal units, the chain lands near the right answer by luck: the
 # weights take 3,072,000,000 bytes (the biases another 1,024), which is 3.07 GB in decimal units
 # (10⁹ bytes) or 2.86 GiB in binary ones (2³⁰ bytes).
 #

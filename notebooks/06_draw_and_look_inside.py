@@ -18,9 +18,10 @@
 # # Chapter 6 — Draw a digit, and look inside the network that reads it
 #
 # LeNet became famous for reading digits that people wrote. In this chapter you write them: a
-# drawing pad sends every finished stroke to two trained networks, the paper's LeNet-5 from
-# chapter 4 and the d2l-style LeNet of chapters 2 and 3, and shows what each reads, the 28×28
-# image it actually saw and LeNet-5's first feature maps. Then we look inside:
+# drawing pad sends every finished stroke to two trained networks, the paper's LeNet-5 from chapter
+# 4 and the d2l-style LeNet of chapters 2 and 3 (the network of the book *Dive into Deep Learning*,
+# d2l for short), and shows what each reads, the 28×28 image it actually saw and LeNet-5's first
+# feature maps. Then we look inside:
 #
 # 1. two trained readers, cached on disk;
 # 2. how a drawing becomes an MNIST digit (you write the preprocessing);
