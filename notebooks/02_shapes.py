@@ -192,8 +192,8 @@ print(shapes.compare_shape_tables(tables))
 #
 # ## 3. The output-size formula
 #
-# A convolution or pooling window of size k, with padding p and stride s, applied to an n×n map
-# produces a map of side
+# A convolution or pooling window of size k, with padding p (zeros added on every side) and stride s
+# (how many pixels the window moves at each step), applied to an n×n map produces a map of side
 #
 # $$\left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1 .$$
 #
