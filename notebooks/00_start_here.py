@@ -61,8 +61,8 @@
 #   only respond while the notebook is running in JupyterLab: run the cells above them first.
 # - **Self-check quizzes.** Each chapter ends with a recap and a few questions, and
 #   `05_quizzes` collects more. Pick an answer (or type a number) and press **Check**: the quiz
-#   says right or wrong and explains why, for the answer you picked. Nothing is recorded; try
-#   again as often as you like.
+#   says right or wrong and explains why, for the choice you picked; for a number it gives a hint
+#   until you get it, then the explanation. Nothing is recorded; try again as often as you like.
 #
 # ## Your own copy: the student edition
 #
