@@ -335,9 +335,10 @@ assert same
 # %% [markdown]
 # ### 3.5 Several channels in, several out
 #
-# A colour image has 3 channels; a feature map layer has as many as the layer before it had
-# kernels. With c_in input channels, the kernel gets one h×w slice per channel: each channel is
-# cross-correlated with its own slice and the c_in results are **added up** into one output map.
+# A colour image has 3 channels. The output of a convolution layer is a stack of *feature maps*, one
+# 2-D map per kernel, so it has as many channels as the layer had kernels. With c_in input channels,
+# the kernel gets one h×w slice per channel: each channel is cross-correlated with its own slice and
+# the c_in results are **added up** into one output map.
 
 # %%
 def corr2d_multi_in(X, K):
