@@ -311,14 +311,13 @@ for name, net, X in [("LeNet-5", lenet5, X32), ("d2l LeNet", d2l, X28)]:
     assert same, f"my_saliency differs from lenet_nb.explain.saliency for {name}"
 
 # %% [markdown]
-# Now both, side by side, for the drawn seven and three test digits (each with its true
-# label). Occlusion drops are spread back onto the pixels (`explain.occlusion_pixels`: each
-# pixel gets the mean drop of the patches covering it). One colour map for all heat maps: red
-# is positive, blue negative, white zero. Each column has one scale for all its rows, shown by
-# the colour bar under it: a column holds one kind of map of one network, in that network's
-# score units, so its rows compare; columns do not (a drop of the score and a gradient are
-# different quantities). LeNet-5's panels are 32×32 (the 2-pixel frame it reads), the d2l
-# LeNet's 28×28.
+# Now both, side by side, for the drawn seven and three test digits (each with its true label).
+# Occlusion drops are spread back onto the pixels (`explain.occlusion_pixels`: each pixel gets the
+# mean drop of the patches covering it). One colour map and one scale for all heat maps: red is
+# positive, blue negative, white zero, and each map is divided by its own largest value (the colour
+# bar), because what to compare is *where* a map is strong, not how strong: a drop of the score and
+# a gradient are different quantities, and the two networks' scores have different units. LeNet-5's
+# panels are 32×32 (the 2-pixel frame it reads), the d2l LeNet's 28×28.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -340,13 +339,15 @@ axes = explain.plot_explanations(panels, [c[0] for c in cases],
                                  ["input", "LeNet-5\nocclusion", "LeNet-5\nsaliency",
                                   "d2l LeNet\nocclusion", "d2l LeNet\nsaliency"])
 axes = axes.reshape(len(panels), -1)
-for c in range(1, axes.shape[1]):  # one symmetric scale per heat-map column, and its colour bar
-    top = max(float(abs(ax.get_images()[0].get_array()).max()) for ax in axes[:, c]) or 1.0
-    for ax in axes[:, c]:
-        ax.get_images()[0].set_clim(-top, top)
-    bar = plt.colorbar(axes[-1, c].get_images()[0], ax=list(axes[:, c]), location="bottom",
-                       shrink=0.9, pad=0.02)
-    bar.ax.tick_params(labelsize=6)
+for ax in axes[:, 1:].flatten():  # each heat map divided by its own largest |value|: one scale
+    image = ax.get_images()[0]
+    values = image.get_array()
+    image.set_data(values / (float(abs(values).max()) or 1.0))
+    image.set_clim(-1, 1)
+bar = plt.colorbar(axes[-1, 1].get_images()[0], ax=list(axes[:, 1:].flatten()), shrink=0.6,
+                   location="bottom", pad=0.03)
+bar.set_label("value ÷ the panel's largest |value|", fontsize=7)
+bar.ax.tick_params(labelsize=6)
 plt.show()
 
 # %% [markdown]
