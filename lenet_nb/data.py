@@ -258,7 +258,7 @@ class TensorBatches:
 
 
 def default_num_workers(requested=None):
-    """DataLoader workers: as requested (default 4, as the seeds use) but never above the cores."""
+    """DataLoader workers: as requested (default 4, as the tutorials) but never above the cores."""
     cores = os.cpu_count() or 1
     requested = 4 if requested is None else whole_number("num_workers", requested, low=0)
     return min(requested, cores)
@@ -311,7 +311,7 @@ def load_data(name, batch_size, resize=None, pad=0, subset=None, fast=True, seed
 
 
 def _classic_loader(name, train, batch_size, resize, pad, idx, num_workers, root):
-    """The seeds' path: torchvision Dataset + ToTensor + DataLoader (kept for teaching)."""
+    """The tutorials' path: torchvision Dataset + ToTensor + DataLoader (kept for teaching)."""
     import torchvision
     from torchvision import transforms
 

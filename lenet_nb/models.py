@@ -1,4 +1,4 @@
-"""The LeNet variants the seeds train, plus a small MLP, with shape checks and clear errors."""
+"""The LeNet variants the source tutorials train, plus a small MLP, with shape checks."""
 
 from collections import OrderedDict
 
@@ -88,9 +88,9 @@ class MyLeNet5(ShapeChecked):
             nn.AvgPool2d(kernel_size=2, stride=2),
             nn.Conv2d(6, 16, kernel_size=5), act(),
             nn.AvgPool2d(kernel_size=2, stride=2),
-            nn.Conv2d(16, 120, kernel_size=5),  # C5: 5x5 maps -> 1x1, no activation (as seeded)
+            nn.Conv2d(16, 120, kernel_size=5),  # C5: 5x5 -> 1x1, no activation (as the MNIST intro)
             nn.Flatten(),
-            nn.Linear(120, 84),  # F6: no activation either; the seed's forward has none
+            nn.Linear(120, 84),  # F6: no activation either; the MNIST intro's forward has none
             nn.Linear(84, num_classes))
 
 

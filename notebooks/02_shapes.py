@@ -26,8 +26,8 @@
 # field) and how many multiply-adds each layer costs, and finish by reproducing the connection
 # count of the 1998 paper. Four exercises along the way check themselves.
 #
-# Nothing here is trained or random in a way that matters, so every printed table below is
-# checked by the tests, and quick mode changes nothing.
+# Nothing here is trained, so every printed table below is checked by the tests (README, section
+# "Quick mode and tests").
 
 # %%
 # %matplotlib inline
@@ -43,9 +43,10 @@ from lenet_nb.widgets import shape_widget
 # %% [markdown]
 # ## 1. Build it, then walk through it
 #
-# The network is the one *Dive into Deep Learning* uses, and with it the d2l-style LeNet page
-# and the Boyu course page: 5×5 kernels, padding 2 on the first convolution only, sigmoid
-# activations and average pooling. In PyTorch it is one `nn.Sequential`, read top to bottom:
+# The network is the one *Dive into Deep Learning* (d2l) uses, and with it two of the tutorials this
+# course grew from (README, section "Sources"): the d2l-style LeNet page ("the d2l page" from here
+# on) and the Boyu course page ("Boyu"): 5×5 kernels, padding 2 on the first convolution only,
+# sigmoid activations and average pooling. In PyTorch it is one `nn.Sequential`, read top to bottom:
 
 # %%
 torch.manual_seed(0)  # the initial weights: the outputs printed below depend on them
@@ -63,7 +64,8 @@ net = nn.Sequential(
 # The package has the same network as `LeNet()` (`lenet_nb/models.py`; it adds a check that the
 # input has the shape `[batch, 1, 28, 28]`), and the rest of the course uses it. Are the two
 # really the same? Give the reference our weights (the layers sit in the same order, so the
-# state-dict keys `0.weight`, `0.bias`, … match), then compare the shape after every layer, the
+# keys of the *state dict*, the dictionary of a network's named weight tensors, `0.weight`,
+# `0.bias`, …, match), then compare the shape after every layer, the
 # parameter count and the outputs for the same images:
 
 # %%
@@ -119,15 +121,15 @@ for layer in net:
 # - **Linear** 400 → 120 → 84 → 10: one score per Fashion-MNIST class.
 #
 # From here on the tables come from `shapes.shape_table(net, X)`, which is this loop done with
-# forward hooks, so it also works for networks that are not one flat `nn.Sequential`
-# (`lenet_nb/shapes.py`).
+# forward hooks (functions PyTorch calls with each layer's output as it runs), so it also works for
+# networks that are not one flat `nn.Sequential` (`lenet_nb/shapes.py`).
 #
 # ## 2. Three variants side by side
 #
-# The tutorials do not all use this network. "Learn PyTorch from scratch (14): LeNet" drops the
-# padding, pools with the maximum instead of the average and keeps the sigmoids; it pushes a
-# batch of 64 images through. The original paper (LeCun et al., 1998) feeds 32×32 images and
-# uses no padding.
+# The tutorials do not all use this network. "Learn PyTorch from scratch (14): LeNet" ("Learn
+# PyTorch (14)") drops the padding, pools with the maximum instead of the average and keeps the
+# sigmoids; it pushes a batch of 64 images through. The original paper (LeCun et al., 1998) feeds
+# 32×32 images and uses no padding.
 #
 # ### Exercise 2 (complete the code): the unpadded LeNet
 #
@@ -184,14 +186,14 @@ print(shapes.compare_shape_tables(tables))
 #   receptive fields. d2l's padding of 2 adds the same 2-pixel border (of zeros), so both reach
 #   C5 with 16 maps of 5×5.
 #
-# Seed 003's summary says LeNet "alternates convolutional and max-pooling layers", but the
+# Boyu's summary says LeNet "alternates convolutional and max-pooling layers", but the
 # network it builds uses average pooling, like d2l and the paper. As the table shows, for the
 # shapes it makes no difference.
 #
 # ## 3. The output-size formula
 #
-# A convolution or pooling window of size k, with padding p and stride s, applied to an n×n map
-# produces a map of side
+# A convolution or pooling window of size k, with padding p (zeros added on every side) and stride s
+# (how many pixels the window moves at each step), applied to an n×n map produces a map of side
 #
 # $$\left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1 .$$
 #
@@ -237,7 +239,7 @@ for kind, n in by_kind.items():
 # %% [markdown]
 # The two convolutions, which do all the looking at the image, hold 2,572 parameters. The three
 # linear layers hold 59,134, or 95.8 %: the first one alone, 400 × 120 weights plus 120 biases,
-# has 48,120. This is the fact behind seed 003's quiz question ("most of LeNet's parameters are
+# has 48,120. This is the fact behind Boyu's quiz question ("most of LeNet's parameters are
 # in the convolutional block" is the *wrong* statement), and chapter 1's point again: the
 # convolutions reuse one small kernel everywhere, the dense layers pay for every connection.
 #
@@ -336,9 +338,9 @@ ax = anatomy.plot_receptive_fields(masks, titles)
 # - a linear layer multiplies each of its `in` inputs by each of its `out` weights: in · out.
 #
 # PyTorch has a counter that watches the operations actually run,
-# `torch.utils.flop_counter.FlopCounterMode`. It reports FLOPs, and counts one multiply-add as
-# 2 of them. `anatomy.macs_per_layer` puts the hand formula and the counter's FLOPs / 2 side by
-# side for one image (`lenet_nb/anatomy.py`):
+# `torch.utils.flop_counter.FlopCounterMode`. It reports FLOPs (floating-point operations), and
+# counts one multiply-add as 2 of them. `anatomy.macs_per_layer` puts the hand formula and the
+# counter's FLOPs / 2 side by side for one image (`lenet_nb/anatomy.py`):
 
 # %%
 mac_rows = anatomy.macs_per_layer(net, torch.zeros(1, 1, 28, 28))
@@ -367,12 +369,13 @@ for kind, m in macs.items():
 #
 # - C1, C5 and F6: each unit reads a 5×5 window of every input map (or every input of a full
 #   layer) plus its bias;
-# - S2 and S4 (the paper's trainable subsampling): each unit adds 4 inputs, times one
-#   coefficient, plus a bias: 4 + 1;
+# - S2 and S4 (the paper's *trainable subsampling*): each unit adds its 4 inputs, multiplies
+#   the sum by one learned coefficient and adds a learned bias: 4 + 1;
 # - C3: a map reads only the S2 maps of the paper's Table I, 3, 4 or 6 of them, so a unit has
 #   3·25 + 1, 4·25 + 1 or 6·25 + 1 connections;
-# - the output: each of the 10 RBF units compares all 84 F6 values with its digit bitmap, no
-#   bias.
+# - the output: each of the 10 RBF units (radial basis function: the unit outputs the squared
+#   distance between its input and a fixed vector) compares all 84 F6 values with its digit
+#   bitmap, no bias.
 #
 # The last column is what `FlopCounterMode` sees of the same network:
 
@@ -422,7 +425,7 @@ shape_widget()
 # %% [markdown]
 # ## 8. Smaller maps, more channels
 #
-# The seeds' tip about LeNet, and most convolutional networks after it: as we go deeper, the
+# The d2l page's tip about LeNet, and most convolutional networks after it: as we go deeper, the
 # resolution drops (each value sees a larger part of the image, so it can respond to larger
 # patterns) while the number of channels grows (more kinds of pattern are told apart). Bars show
 # the area H × W of the input and of each convolution and pooling output, the line the number

@@ -18,9 +18,10 @@
 # # Chapter 6 — Draw a digit, and look inside the network that reads it
 #
 # LeNet became famous for reading digits that people wrote. In this chapter you write them: a
-# drawing pad sends every finished stroke to two trained networks, the paper's LeNet-5 from
-# chapter 4 and the d2l-style LeNet of chapters 2 and 3, and shows what each reads, the 28×28
-# image it actually saw and LeNet-5's first feature maps. Then we look inside:
+# drawing pad sends every finished stroke to two trained networks, the paper's LeNet-5 from chapter
+# 4 and the d2l-style LeNet of chapters 2 and 3 (the network of the book *Dive into Deep Learning*,
+# d2l for short), and shows what each reads, the 28×28 image it actually saw and LeNet-5's first
+# feature maps. Then we look inside:
 #
 # 1. two trained readers, cached on disk;
 # 2. how a drawing becomes an MNIST digit (you write the preprocessing);
@@ -31,11 +32,8 @@
 # 7. a shift and rotation test: what convolution and pooling buy, and where they stop;
 # 8. does our preprocessing keep MNIST's accuracy?
 #
-# **Quick mode.** Under `pytest` the notebook runs in quick mode: each network trains for one
-# epoch on 2,000 images and the tests use a few hundred digits, so the accuracies printed there
-# mean nothing. The outputs stored in this file come from a full run (`LENET_NB_QUICK=0`) on a
-# 2-core CPU shared with other jobs. Everything that differs between the modes goes through
-# `lenet_nb.config.reduce_in_tests(full, quick)`.
+# The outputs stored here come from a full run on a 2-core CPU shared with other jobs; how the
+# tests re-run the chapter in a shorter form is in the README, section "Quick mode and tests".
 
 # %%
 # %matplotlib inline
@@ -60,8 +58,9 @@ from lenet_nb.plot import show_images
 # ## 1. Two trained readers
 #
 # `trained(name)` returns a trained network and a few facts about it. The first time, it trains
-# the network with a progress bar (chapter 4's one-cycle recipe, shortened to three epochs;
-# the sigmoid d2l LeNet uses Adam, with which it learns much faster in so short a budget) and
+# the network with a progress bar (chapter 4's one-cycle recipe, where the learning rate rises
+# and then falls once over the run, shortened to three epochs; the sigmoid d2l LeNet uses Adam,
+# chapter 3's optimiser, with which it learns much faster in so short a budget) and
 # saves the weights atomically under `checkpoints/draw/`, which git ignores; later calls load
 # them with `weights_only=True`, so a checkpoint file can hold numbers but never code. Its
 # source is `lenet_nb/draw.py` (`trained`, `train_net`, `RECIPES`); the training loop is `fit`
@@ -95,13 +94,13 @@ for info in (lenet5_info, d2l_info):
 #    no ink;
 # 2. **crop** to the box of the pixels with ink above 0.1;
 # 3. **scale** the longer side to 20 px (bilinear with anti-aliasing: shrinking must average
-#    pixels, not skip them), then make the strongest stroke 1.0, as in MNIST;
+#    pixels, not skip them), then make the strongest stroke full ink (1), as in MNIST;
 # 4. **centre**: place it whole-pixel in the 28×28 field so that its centre of mass lands on
 #    pixel 14 (a very lopsided digit is kept inside the field rather than cut).
 #
 # Then each network's own input scaling: the d2l LeNet reads the 28×28 image as it is;
-# LeNet-5 reads it padded to 32×32 and maps background to −0.1 and ink to 1.175 itself (chapter
-# 4). Step 1 is `to_ink` in `lenet_nb/draw.py`; here are steps 2–4, written out.
+# LeNet-5 reads it padded to 32×32 and maps background and ink to the paper's input levels
+# itself (chapter 4). Step 1 is `to_ink` in `lenet_nb/draw.py`; here are steps 2–4, written out.
 
 # %%
 def my_center_digit(ink):
@@ -190,14 +189,15 @@ except EmptyDrawing as empty:
 # %% [markdown]
 # ## 3. The drawing pad
 #
-# `DrawPad(lenet5, d2l)` is the canvas (an `ipycanvas` widget) with a pen-width slider, Clear
-# and an upload button for an image file (a photo of a digit on paper works if the ink is
-# darker than the paper). When a stroke ends (mouse button or finger lifted, or the pointer
-# leaving the box), both networks read the drawing: LeNet-5's ten RBF distances (smallest
-# wins), the d2l LeNet's top three probabilities, the 28×28 and 32×32 images they saw, and
-# LeNet-5's C1 and C3 maps. The pad keeps the strokes in Python and renders them with Pillow,
-# so it never waits for pixels from the browser. Source: `lenet_nb/drawpad.py` (`DrawPad`);
-# the reading itself is `read` in `lenet_nb/draw.py`.
+# `DrawPad(lenet5, d2l)` is the canvas (an `ipycanvas` widget) with a pen-width slider, Clear and an
+# upload button for an image file (a photo of a digit on paper works if the ink is darker than the
+# paper). When a stroke ends (mouse button or finger lifted, or the pointer leaving the box), both
+# networks read the drawing: LeNet-5's ten RBF distances (smallest wins: each is the squared
+# distance between F6's 84 outputs and one digit's fixed bitmap, chapter 4), the d2l LeNet's top
+# three probabilities (its softmax), the 28×28 and 32×32 images they saw, and LeNet-5's C1 and C3
+# maps. The pad keeps the strokes in Python and renders them with Pillow, so it never waits for
+# pixels from the browser. Source: `lenet_nb/drawpad.py` (`DrawPad`); the reading itself is `read`
+# in `lenet_nb/draw.py`.
 #
 # **Try it** (in JupyterLab with a running kernel): draw a digit with the mouse or a finger.
 # Draw a 1, a 7 with and without its bar, a 4 open or closed; draw small in a corner; draw
@@ -243,7 +243,8 @@ print(f"one reading: median {np.median(times):.1f} ms, 95th percentile "
 # over every position. A big drop means "this part mattered".
 #
 # The score must grow with "more this digit": for the d2l LeNet that is its logit for the
-# digit, for LeNet-5 it is minus the RBF distance (smaller distance = better).
+# digit (its raw score before the softmax turns the ten scores into probabilities), for
+# LeNet-5 it is minus the RBF distance (smaller distance = better).
 # `class_scores(net, X)` returns those [N, 10] scores for either network (`lenet_nb/explain.py`).
 
 # %%
@@ -310,11 +311,13 @@ for name, net, X in [("LeNet-5", lenet5, X32), ("d2l LeNet", d2l, X28)]:
     assert same, f"my_saliency differs from lenet_nb.explain.saliency for {name}"
 
 # %% [markdown]
-# Now both, side by side, for the drawn seven and three test digits (each with its true
-# label). Occlusion drops are spread back onto the pixels (`explain.occlusion_pixels`: each
-# pixel gets the mean drop of the patches covering it). Red is positive, blue negative, white
-# zero; each panel has its own scale. LeNet-5's panels are 32×32 (the 2-pixel frame it reads),
-# the d2l LeNet's 28×28.
+# Now both, side by side, for the drawn seven and three test digits (each with its true label).
+# Occlusion drops are spread back onto the pixels (`explain.occlusion_pixels`: each pixel gets the
+# mean drop of the patches covering it). One colour map and one scale for all heat maps: red is
+# positive, blue negative, white zero, and each map is divided by its own largest value (the colour
+# bar), because what to compare is *where* a map is strong, not how strong: a drop of the score and
+# a gradient are different quantities, and the two networks' scores have different units. LeNet-5's
+# panels are 32×32 (the 2-pixel frame it reads), the d2l LeNet's 28×28.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -332,9 +335,19 @@ for _, X, target in cases:
         row += [explain.occlusion_pixels(drops, 6, 1, inp.shape[-2:]),
                 explain.saliency(net, inp, target)[0, 0]]
     panels.append(row)
-explain.plot_explanations(panels, [c[0] for c in cases],
-                          ["input", "LeNet-5\nocclusion", "LeNet-5\nsaliency",
-                           "d2l LeNet\nocclusion", "d2l LeNet\nsaliency"])
+axes = explain.plot_explanations(panels, [c[0] for c in cases],
+                                 ["input", "LeNet-5\nocclusion", "LeNet-5\nsaliency",
+                                  "d2l LeNet\nocclusion", "d2l LeNet\nsaliency"])
+axes = axes.reshape(len(panels), -1)
+for ax in axes[:, 1:].flatten():  # each heat map divided by its own largest |value|: one scale
+    image = ax.get_images()[0]
+    values = image.get_array()
+    image.set_data(values / (float(abs(values).max()) or 1.0))
+    image.set_clim(-1, 1)
+bar = plt.colorbar(axes[-1, 1].get_images()[0], ax=list(axes[:, 1:].flatten()), shrink=0.6,
+                   location="bottom", pad=0.03)
+bar.set_label("value ÷ the panel's largest |value|", fontsize=7)
+bar.ax.tick_params(labelsize=6)
 plt.show()
 
 # %% [markdown]
