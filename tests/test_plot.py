@@ -70,11 +70,3 @@ def test_plot_confusion_matrix_and_history_return_axes():
     ax = plot.plot_history(h, label="run")
     assert len(ax.lines) == 3 and ax.lines[0].get_label() == "run: train loss"
     assert list(ax.lines[0].get_ydata()) == [1.0, 0.5, 1 / 3]
-
-
-def test_animator_redraws_every_record(capsys):
-    a = plot.Animator(3)
-    for e in (1, 2):
-        a.add({"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.5, "test_acc": 0.6})
-    assert len(a.ax.lines) == 3 and list(a.ax.lines[0].get_xdata()) == [1, 2]
-    a.close()

@@ -141,6 +141,27 @@ def test_best_checkpoint_is_kept_atomically_and_reloads_safely(tmp_path, monkeyp
     assert train.evaluate_accuracy(fresh, [(X, y)]) == h.best_test_acc
 
 
+def test_val_iter_selects_the_checkpoint_on_validation_not_test(tmp_path):
+    X, y = _toy(32)
+    Xv, yv = _toy(24)
+    yv = (yv + 1) % 10  # validation labels the net cannot learn: its best epoch differs
+    torch.manual_seed(0)
+    net = models.LeNet(activation="relu")
+    path = tmp_path / "best.pt"
+    h = train.fit(net, TensorBatches(X, y, 8, shuffle=True), TensorBatches(X, y, 8), 4, lr=0.1,
+                  checkpoint=path, device="cpu", val_iter=TensorBatches(Xv, yv, 8))
+    assert len(h.val_acc) == 4 and all("val_acc" in r for r in h)
+    best = h.best_epoch("val_acc")
+    assert h.val_acc[best - 1] == max(h.val_acc) and best == h.val_acc.index(max(h.val_acc)) + 1
+    fresh = models.LeNet(activation="relu")
+    extra = train.load_checkpoint(fresh, path)
+    assert extra["epoch"] == best and extra["val_acc"] == max(h.val_acc)
+    assert "test_acc" not in extra  # the test set took no part in the choice
+    assert train.evaluate_accuracy(fresh, [(X, y)]) == h.test_acc[best - 1]
+    with pytest.raises(ValueError, match="no finished epochs"):
+        train.History().best_epoch()
+
+
 def test_checkpoint_errors_are_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         train.load_checkpoint(models.LeNet(), tmp_path / "none.pt")
