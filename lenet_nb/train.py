@@ -201,7 +201,8 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
     `scheduler_per_batch=True` (one-cycle). `loss` must return a batch mean (default
     cross-entropy); `predict` maps outputs to class ids (default argmax). `checkpoint=path`
     keeps the best weights by test accuracy, or by validation accuracy when `val_iter` (a split
-    held out of the training set, evaluated after every epoch as `val_acc`) is given. `seed` reseeds torch and the batch order first.
+    held out of the training set, evaluated after every epoch as `val_acc`) is given. `seed`
+    reseeds torch and the batch order first.
     `channels_last` stores convolution weights channels-last on the CPU (see use_channels_last).
     """
     num_epochs = _check_fit_args(train_iter, num_epochs, lr, optimizer)
