@@ -108,18 +108,35 @@ def test_run_recipe_quick_mode_shrinks_and_repeats_exactly():
     assert a.train_iter.num_samples == QUICK_SUBSET[0]
     assert a.test_iter.num_samples == QUICK_SUBSET[1]
     assert _numbers(a.history) == _numbers(b.history)
-    assert a.result == a.final_test_acc  # seed 001 reports its last epoch
+    assert a.result == a.final_test_acc  # Learn PyTorch (14) reports its last epoch
 
 
 def test_keep_best_recipe_needs_a_checkpoint_and_reloads_the_best(tmp_path):
     with pytest.raises(ValueError, match="checkpoint"):
         run_recipe("mnist-intro")
     path = tmp_path / "best.pt"
-    run = run_recipe("mnist-intro", num_epochs=2, subset=(320, 160), checkpoint=path)
-    assert run.result == run.history.best_test_acc
+    run = run_recipe("mnist-intro", num_epochs=3, subset=(320, 160), checkpoint=path,
+                     num_val=100)
+    assert run.train_iter.num_samples == 220 and run.val_iter.num_samples == 100
+    best = run.history.best_epoch("val_acc")
+    assert run.best_epoch == best and run.result == run.history.test_acc[best - 1]
+    assert run.test_selected_acc == max(run.history.test_acc) >= run.result
     net = build_net(get_recipe("mnist-intro"), seed=99)
     extra = load_checkpoint(net, path)
-    assert extra["test_acc"] == run.history.best_test_acc
+    assert extra["epoch"] == best and extra["val_acc"] == max(run.history.val_acc)
+
+
+def test_validation_split_is_the_same_for_every_seed_and_disjoint_from_training():
+    a = run_recipe("learn14", subset=(300, 100), num_val=50, seed=0)
+    b = run_recipe("learn14", subset=(300, 100), num_val=50, seed=1)
+    assert torch.equal(a.val_iter.X, b.val_iter.X)  # one split, whatever the training seed
+    seen = {tuple(x.flatten().tolist()) for x in a.train_iter.X}
+    assert not any(tuple(x.flatten().tolist()) in seen for x in a.val_iter.X)
+    assert a.train_iter.num_samples + a.val_iter.num_samples == 300
+    assert a.history[0].keys() >= {"val_acc", "test_acc"}
+    c = run_recipe("mnist-intro", num_epochs=1, subset=(300, 100), num_val=50, scheduler="step",
+                   keep_best=False)
+    assert c.recipe.scheduler == "step" and c.recipe.name == "mnist-intro"
 
 
 def test_results_table_has_one_row_per_run():
