@@ -28,7 +28,7 @@ def test_recipes_carry_the_seeds_settings_and_numbers():
     assert (s1.model, s1.optimizer, s1.lr, s1.batch_size, s1.num_epochs, s1.reported) == (
         "learn14", "adam", 0.01, 64, 5, 0.874)
     s2 = get_recipe("mnist-intro")
-    # seed 002 creates StepLR(10, 0.1) but never steps it: its lr stays 1e-3
+    # the MNIST intro creates StepLR(10, 0.1) but never steps it: its lr stays 1e-3
     assert (s2.model, s2.dataset, s2.optimizer, s2.lr, s2.momentum, s2.scheduler,
             s2.batch_size, s2.num_epochs, s2.keep_best, s2.reported) == (
         "mylenet5", "MNIST", "sgd", 1e-3, 0.9, None, 16, 20, True, 0.9792)
