@@ -1,4 +1,4 @@
-"""The source tutorials' training recipes as data, and one function that runs any of them through `fit`."""
+"""The source tutorials' training recipes as data, and one function that runs any of them."""
 
 import time
 from dataclasses import dataclass, field, replace

@@ -39,7 +39,7 @@ def test_accuracy_is_counted_per_sample_not_per_batch():
     it = TensorBatches(X, y, batch_size=3)
     assert train.evaluate_accuracy(Fixed(preds), it) == 0.9
     per_batch = [float((preds[i:i + 3] == y[i:i + 3]).float().mean()) for i in range(0, 10, 3)]
-    assert sum(per_batch) / len(per_batch) == 0.75  # the seeds' way would report 0.75
+    assert sum(per_batch) / len(per_batch) == 0.75  # the tutorials' way would report 0.75
 
 
 def test_accuracy_counts_with_a_custom_predict():
