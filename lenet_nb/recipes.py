@@ -214,14 +214,18 @@ def run_recipe(recipe, num_epochs=None, subset=None, seed=0, checkpoint=None,
 
 
 def results_table(runs):
-    """Return a markdown table: recipe, data, epochs, source's number, ours, wall-clock."""
-    lines = ["| recipe | data | epochs | source reported | ours (test acc) | wall-clock |",
-             "|---|---|---|---|---|---|"]
+    """Return a markdown table: recipe, data, epochs, source's number, ours, kept epoch, time."""
+    lines = ["| recipe | data | epochs | source reported | ours (test acc) | epoch kept | "
+             "wall-clock |", "|---|---|---|---|---|---|---|"]
     for run in runs:
         r = run.recipe
         reported = f"{r.reported:.4f}" if r.reported is not None else r.reported_note
+        kept = "last"
+        if r.keep_best:
+            on = "validation" if run.val_iter is not None else "test set"
+            kept = f"{run.best_epoch} (best on the {on})"
         lines.append(f"| {r.source} | {r.dataset} | {run.num_epochs} | {reported} | "
-                     f"{run.result:.4f} | {run.seconds:.0f} s |")
+                     f"{run.result:.4f} | {kept} | {run.seconds:.0f} s |")
     return "\n".join(lines)
 
 

@@ -146,6 +146,15 @@ def test_results_table_has_one_row_per_run():
     assert "0.7790" in table[2] and f"{run.final_test_acc:.4f}" in table[2]
     modern = run_recipe("modern-mnist", num_epochs=1, subset=(256, 100))
     assert ">= 0.99" in results_table([modern])
+    assert table[2].endswith(" | last | " + table[2].split(" | ")[-1])
+
+
+def test_results_table_says_which_split_chose_the_kept_epoch(tmp_path):
+    run = run_recipe("mnist-intro", num_epochs=2, subset=(300, 100), num_val=100,
+                     checkpoint=tmp_path / "b.pt")
+    row = results_table([run]).splitlines()[2]
+    assert f"| {run.best_epoch} (best on the validation) |" in row
+    assert f"{run.history.test_acc[run.best_epoch - 1]:.4f}" in row
 
 
 def test_every_recipe_builds_a_net_that_fits_its_data():
