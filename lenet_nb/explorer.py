@@ -317,7 +317,8 @@ class ExplorerWidget:
         self.refresh(run)
 
     def refresh(self, current=None):
-        """Redraw the curves of every run and the results table."""
-        runs = list(self.explorer.runs.values())
+        """Redraw the curves and the results table of every run with the explorer's seed."""
+        # the grid's other seeds would bury the learner's own runs in a crowded legend
+        runs = [r for r in self.explorer.runs.values() if r.seed == self.explorer.seed]
         self.plot.value = figure_png(lambda axes: plot_runs(runs, current, axes))
         self.table.value = table_html(runs, current)

@@ -331,6 +331,8 @@ acts = {a: activations(lenet_at_init(a, seed=0), X_probe) for a in ("sigmoid", "
 for layer, a in acts["sigmoid"].items():
     print(f"sigmoid after {layer}: mean {a.mean():.3f}, std {a.std():.3f}, "
           f"mean slope {(a * (1 - a)).mean():.3f}")
+half = torch.sigmoid(torch.tensor(0.0))
+print(f"largest slope of the sigmoid (at 0): {float(half * (1 - half)):.2f}")
 
 # %%
 axes = plot_activation_histograms(acts)
@@ -385,15 +387,14 @@ ax = plot_lr_sweep(sweeps)
 title = ax.set_title("d2l LeNet, SGD, one epoch", fontsize=9)
 
 # %% [markdown]
-# **Reading the sweep** (numbers of the stored full run). For ReLU one epoch is enough to rank
-# the rates: 0.01 is too slow (0.5156), 0.03 is the best (0.6815) with 0.1 and 0.3 close behind
-# (0.6632 and 0.6622), and from 0.9 on training blows up and ends at chance (0.1016 and 0.0999).
-# For sigmoid no rate leaves the plateau within one epoch: every validation accuracy lies
-# between 0.0999 and 0.1016, so the "best" rate the code reports for it, 0.01, is picked by
-# noise, not by learning — just as the one epoch of the d2l recipe in §2.4 ended at a test
-# accuracy of 0.1147. A sweep can only rank what its budget lets the runs show: for the
-# sigmoid network it needs several epochs per rate. And it needs a validation split, so that
-# the test set is still untouched when the final number is reported.
+# **Reading the sweep.** For ReLU one epoch is enough to rank the rates (the table above):
+# in the stored full run the smallest rate was too slow, 0.03 was the best with 0.1 and 0.3
+# close behind, and from 0.9 on training blew up and ended at chance, about one image in ten.
+# For sigmoid no rate leaves the plateau within one epoch: its whole column sits at chance, so
+# the "best" rate the code reports for it is picked by noise, not by learning — just as the one
+# epoch of the d2l recipe in §2.4 ended near chance. A sweep can only rank what its budget lets
+# the runs show: for the sigmoid network it needs several epochs per rate. And it needs a
+# validation split, so that the test set is still untouched when the final number is reported.
 
 # %% [markdown]
 # ## 5. The d2l recipe (d2l, Boyu and the d2l page)
@@ -544,6 +545,8 @@ stepped = run_recipe("mnist-intro", progress=False, live=False, scheduler="step"
 print(f"last-epoch test accuracy: lr 0.001 throughout {mnist_intro_run.final_test_acc:.4f} | "
       f"StepLR really stepped {stepped.final_test_acc:.4f}")
 print("StepLR, test accuracy per epoch:", " ".join(f"{a:.3f}" for a in stepped.history.test_acc))
+print(f"rate after epoch {stepped.recipe.step_size}: "
+      f"{stepped.recipe.lr * stepped.recipe.gamma:.4f}")
 
 # %% [markdown]
 # Compare the two numbers above. After the step the rate is 0.0001, so every later step moves
@@ -760,10 +763,10 @@ for way, text in (("per_sample", "per sample (correct)"),
 
 # %% [markdown]
 # Dividing by `batches * batch_size` always under-reports, by the factor 10,000 / 10,048
-# (compare the first and last lines above); the batch mean errs in either direction, depending on how well
-# the small last batch happens to go. The fix is to count: `lenet_nb.train.accuracy` returns
-# the *number* of correct predictions of a batch, and `evaluate_accuracy` divides their sum by
-# the number of samples.
+# (compare the first and last lines above); the batch mean errs in either direction,
+# depending on how well the small last batch happens to go. The fix is to count:
+# `lenet_nb.train.accuracy` returns the *number* of correct predictions of a batch, and
+# `evaluate_accuracy` divides their sum by the number of samples.
 #
 # The same slip hides in the tutorials' losses: `CrossEntropyLoss` already returns a batch
 # *mean*, so Learn PyTorch (14)'s printed loss is divided by 64 once too often and Boyu's by
@@ -799,11 +802,11 @@ print(f"{cost['batches_per_epoch']} batches | one epoch, evaluation once: "
 #
 # ### 11.3 "ReLU and Softmax" in the text, Sigmoid and CrossEntropyLoss in the code
 #
-# The MNIST intro's text describes ReLU activations and a final Softmax layer; its code uses Sigmoid and
-# no Softmax (and no activation at all after C5 and F6, so C5, F6 and the output layer multiply
-# into a single linear map). Leaving the Softmax out is right: `CrossEntropyLoss` expects raw
-# scores (logits) and applies log-softmax itself. Adding the Softmax the text describes would
-# apply it twice: the loss can then never fall below
+# The MNIST intro's text describes ReLU activations and a final Softmax layer; its code uses Sigmoid
+# and no Softmax (and no activation at all after C5 and F6, so C5, F6 and the output layer multiply
+# into a single linear map). Leaving the Softmax out is right: `CrossEntropyLoss` expects raw scores
+# (logits) and applies log-softmax itself. Adding the Softmax the text describes would apply it
+# twice: the loss can then never fall below
 
 # %%
 from lenet_nb.pitfalls import double_softmax_floor, softmax_before_loss
@@ -851,8 +854,8 @@ print(f"in-memory tensor: {time_loader_pass(mnist_intro_run.test_iter):.3f} s")
 # training itself. `lenet_nb.data.default_num_workers` caps the count at the cores, and the fast
 # path avoids per-image decoding altogether.
 #
-# The MNIST intro also shuffles its *test* loader. Accuracy does not depend on the order, so the shuffle
-# buys nothing, and anything taken "from the first batch" (like a picture of 20 test images)
+# The MNIST intro also shuffles its *test* loader. Accuracy does not depend on the order, so the
+# shuffle buys nothing, and anything taken "from the first batch" (like a picture of 20 test images)
 # changes from run to run:
 
 # %%

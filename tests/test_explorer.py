@@ -183,6 +183,14 @@ def test_widget_trains_then_serves_the_cache_without_printing(capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_widget_shows_only_the_explorers_own_seed():
+    e = ex.Explorer(subset=(128, 64), batch_size=64)
+    e.train("relu", "max", 1, 0.3, seed=0)
+    e.train("relu", "max", 1, 0.3, seed=1)
+    w = ex.ExplorerWidget(e)
+    assert 'data-runs="1"' in w.table.value
+
+
 def test_widget_controls_have_stable_css_classes():
     w = ex.ExplorerWidget(ex.Explorer(subset=SUBSET))
     assert "lenet-explorer-train" in w.button._dom_classes
