@@ -827,7 +827,7 @@ r = softmax_before_loss(torch.tensor([[8.0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]), torch.
 # ### 11.4 Four DataLoader workers on two cores; a shuffled test set
 #
 # Learn PyTorch (14) and the MNIST intro start 4 worker processes. On this machine that is more
-# processes than cores, and PyTorch says so (once per loader; printed once here):
+# processes than cores, and PyTorch says so (it repeats the warning; we print it once):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
