@@ -69,7 +69,8 @@ def feature_maps(net, x):
 def plot_filters(net, scale=1.2):
     """Show the C1 kernels (6 of 5x5 for LeNet) as images; returns axes."""
     w = conv_layers(net)[0].weight.detach()[:, 0]
-    return show_images(w, 1, len(w), titles=[f"C1 #{i}" for i in range(len(w))], scale=scale)
+    return show_images(w, 1, len(w), titles=[f"C1 #{i}" for i in range(len(w))], scale=scale,
+                       cmap="RdBu_r", colorbar="weight")
 
 
 def plot_feature_maps(maps, name, num_cols=8, scale=1.0):
@@ -77,7 +78,7 @@ def plot_feature_maps(maps, name, num_cols=8, scale=1.0):
     m = maps[name]
     num_rows = -(-len(m) // num_cols)
     return show_images(m, num_rows, num_cols, titles=[f"{name}:{i}" for i in range(len(m))],
-                       scale=scale)
+                       scale=scale, cmap="viridis", colorbar="activation")
 
 
 # ---------------------------------------------------------------- gradients and activations

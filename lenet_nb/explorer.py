@@ -11,12 +11,15 @@ import torch
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import load_data_fashion_mnist, load_data_mnist
 from lenet_nb.models import LeNet, init_xavier
+from lenet_nb.stats import format_mean_range, mean_range, ranges_separate
 from lenet_nb.train import History, fit
 from lenet_nb.validate import positive_number, whole_number
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 POOLINGS = ("avg", "max")
-FULL_SUBSET = (10000, 2000)  # (train, test) images: a few seconds per epoch on 2 cores
+# (train, test) images: 10,000 to train on (a few seconds per epoch on 2 cores), the whole
+# test set to score on, so one run's number is not the luck of a small sample
+FULL_SUBSET = (10000, None)
 QUICK_SUBSET = (1000, 250)  # quick mode (tests, CI, browser test): well under a second
 LR_CHOICES = (0.01, 0.03, 0.1, 0.3, 0.9)
 
@@ -31,6 +34,7 @@ class Run:
     lr: float
     history: object
     seconds: float
+    seed: int = 0
 
     @property
     def label(self):
@@ -43,11 +47,12 @@ class Run:
                 "epochs": self.num_epochs, "lr": self.lr,
                 "train_loss": self.history.train_loss[-1],
                 "train_acc": self.history.train_acc[-1],
-                "test_acc": self.history.test_acc[-1], "seconds": self.seconds}
+                "test_acc": self.history.test_acc[-1], "seconds": self.seconds,
+                "seed": self.seed}
 
 
-def run_key(activation, pooling, num_epochs, lr):
-    """Validate settings and return the cache key (activation, pooling, epochs, lr)."""
+def run_key(activation, pooling, num_epochs, lr, seed=0):
+    """Validate settings and return the cache key (activation, pooling, epochs, lr, seed)."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if pooling not in POOLINGS:
@@ -55,7 +60,7 @@ def run_key(activation, pooling, num_epochs, lr):
     if int(num_epochs) != num_epochs or num_epochs < 1:
         raise ValueError(f"num_epochs must be a whole number >= 1, got {num_epochs!r}")
     lr = positive_number("lr", lr)  # inf or NaN would train, and cache, a NaN run
-    return activation, pooling, int(num_epochs), float(f"{lr:.6g}")
+    return activation, pooling, int(num_epochs), float(f"{lr:.6g}"), int(seed)
 
 
 class Explorer:
@@ -77,16 +82,20 @@ class Explorer:
             self._data = load(self.batch_size, subset=self.subset, seed=self.seed)
         return self._data
 
-    def train(self, activation, pooling, num_epochs, lr, on_epoch=None):
+    def train(self, activation, pooling, num_epochs, lr, on_epoch=None, seed=None):
         """Return (run, cached): a cached run at once, else train one and store it.
 
-        `on_epoch(epoch, num_epochs)` is called after every epoch (for a progress bar).
+        `on_epoch(epoch, num_epochs)` is called after every epoch (for a progress bar);
+        `seed` (default: the explorer's) sets the initial weights and the batch order.
         """
-        key = run_key(activation, pooling, num_epochs, lr)
+        key = run_key(activation, pooling, num_epochs, lr, self.seed if seed is None else seed)
         if key in self.runs:
             return self.runs[key], True
         train_iter, test_iter = self.data()
-        torch.manual_seed(self.seed)  # same settings -> same initial weights and numbers
+        # same settings -> same initial weights, same batch order, same numbers, whatever ran
+        # before
+        torch.manual_seed(key[4])
+        train_iter.generator.manual_seed(key[4])
         net = LeNet(activation=activation, pooling=pooling)
         init_xavier(net)
         optimizer = torch.optim.SGD(net.parameters(), lr=key[3])
@@ -103,13 +112,15 @@ class Explorer:
             history.append({**one[0], "epoch": epoch})
             if on_epoch is not None:
                 on_epoch(epoch, key[2])
-        run = Run(*key, history=history, seconds=time.perf_counter() - start)
+        run = Run(*key[:4], history=history, seconds=time.perf_counter() - start, seed=key[4])
         self.runs[key] = run
         return run, False
 
-    def grid(self, num_epochs, lr):
-        """Train (or fetch) every activation x pooling combination with the same budget."""
-        return [self.train(a, p, num_epochs, lr)[0] for a in ACTIVATIONS for p in POOLINGS]
+    def grid(self, num_epochs, lr, seeds=None):
+        """Train (or fetch) every activation x pooling combination, same budget, once per seed."""
+        seeds = [self.seed] if seeds is None else list(seeds)
+        return [self.train(a, p, num_epochs, lr, seed=s)[0]
+                for a in ACTIVATIONS for p in POOLINGS for s in seeds]
 
     def rows(self):
         """Results-table rows, in training order."""
@@ -153,32 +164,83 @@ def plot_runs(runs, current=None, axes=None):
 
 
 def plot_grid(runs, axes=None):
-    """3x2 panels (activation x pooling): test accuracy and train loss per epoch of each run."""
+    """3x2 panels (activation x pooling): test and train accuracy per epoch of every seed."""
     if axes is None:
         _, axes = plt.subplots(len(ACTIVATIONS), len(POOLINGS), figsize=(8, 7.5),
                                sharex=True, sharey=True, squeeze=False)
+    acc = final_accs(runs)
+    labelled = set()
     for run in runs:
         ax = axes[ACTIVATIONS.index(run.activation)][POOLINGS.index(run.pooling)]
         epochs = range(1, run.num_epochs + 1)
-        ax.plot(epochs, run.history.test_acc, marker="o", label="test acc")
-        ax.plot(epochs, run.history.train_acc, ls="--", label="train acc")
-        ax.set_title(f"{run.activation} + {run.pooling}: {run.history.test_acc[-1]:.3f}")
+        first = ax not in labelled  # one legend entry per panel, one line per seed
+        labelled.add(ax)
+        ax.plot(epochs, run.history.test_acc, marker="o", color="C0", lw=1,
+                label="test acc (one line per seed)" if first else None)
+        ax.plot(epochs, run.history.train_acc, ls="--", color="C1", lw=1,
+                label="train acc" if first else None)
+        ax.set_title(f"{run.activation} + {run.pooling}: "
+                     f"{format_mean_range(acc[(run.activation, run.pooling)])}", fontsize=9)
         ax.set_ylim(0, 1)
-    axes[0][0].legend(fontsize=8)
+    axes[0][0].legend(fontsize=7)
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
     return axes
 
 
-def grid_table(runs):
-    """Markdown table of final test accuracy: activations as rows, poolings as columns."""
-    acc = {(r.activation, r.pooling): r.history.test_acc[-1] for r in runs}
+def final_accs(runs):
+    """{(activation, pooling): [final test accuracy of each seed]}."""
+    acc = {}
+    for r in runs:
+        acc.setdefault((r.activation, r.pooling), []).append(r.history.test_acc[-1])
+    return acc
+
+
+def grid_table(runs, digits=3):
+    """Markdown table of final test accuracy, mean (range over seeds): activations x poolings."""
+    acc = final_accs(runs)
+    seeds = max((len(v) for v in acc.values()), default=0)
     lines = ["| activation | " + " | ".join(f"{p} pool" for p in POOLINGS) + " |",
              "|---|" + "---|" * len(POOLINGS)]
     for a in ACTIVATIONS:
-        cells = [f"{acc[(a, p)]:.3f}" if (a, p) in acc else "–" for p in POOLINGS]
+        cells = [format_mean_range(acc[(a, p)], digits) if (a, p) in acc else "–"
+                 for p in POOLINGS]
         lines.append(f"| {a} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + (f"\n\nmean (lowest–highest) over {seeds} seeds" if seeds > 1 else "")
+
+
+def grid_comparisons(runs):
+    """Every pair of cells differing in one choice: mean accuracies and whether ranges separate."""
+    acc = final_accs(runs)
+    pairs = [((a, "max"), (a, "avg")) for a in ACTIVATIONS]
+    pairs += [((a, p), (b, p)) for p in POOLINGS
+              for i, a in enumerate(ACTIVATIONS) for b in ACTIVATIONS[i + 1:]]
+    rows = []
+    for one, two in pairs:
+        if one in acc and two in acc:
+            rows.append({"a": "+".join(one), "b": "+".join(two),
+                         "mean_a": mean_range(acc[one])[0], "mean_b": mean_range(acc[two])[0],
+                         "separate": ranges_separate(acc[one], acc[two])})
+    return rows
+
+
+def comparisons_table(runs, digits=3):
+    """Markdown table of grid_comparisons: which differences are larger than the seed noise."""
+    lines = ["| A | B | A mean | B mean | ranges separate |", "|---|---|---|---|---|"]
+    for r in grid_comparisons(runs):
+        lines.append(f"| {r['a']} | {r['b']} | {r['mean_a']:.{digits}f} | "
+                     f"{r['mean_b']:.{digits}f} | {'yes' if r['separate'] else 'no'} |")
     return "\n".join(lines)
+
+
+def trained_combinations(runs, threshold=0.2):
+    """Combinations whose every seed ends above `threshold` (twice chance): they trained."""
+    return [k for k, v in final_accs(runs).items() if min(v) > threshold]
+
+
+def opening_lr(grids, threshold=0.2):
+    """The grid's learning rate at which most combinations train (the smaller one on a tie)."""
+    return max(grids, key=lambda lr: (len(trained_combinations(grids[lr], threshold)), -lr))
 
 
 def figure_png(draw):
@@ -195,7 +257,7 @@ def figure_png(draw):
 class ExplorerWidget:
     """Thin ipywidgets front end over an Explorer; callbacks change widget state only."""
 
-    def __init__(self, explorer, num_epochs=None, lr=0.9, activation="sigmoid", pooling="avg"):
+    def __init__(self, explorer, num_epochs=None, lr=0.1, activation="sigmoid", pooling="avg"):
         import ipywidgets as w  # imported here so the logic above works without a front end
 
         self.explorer = explorer
@@ -255,7 +317,8 @@ class ExplorerWidget:
         self.refresh(run)
 
     def refresh(self, current=None):
-        """Redraw the curves of every run and the results table."""
-        runs = list(self.explorer.runs.values())
+        """Redraw the curves and the results table of every run with the explorer's seed."""
+        # the grid's other seeds would bury the learner's own runs in a crowded legend
+        runs = [r for r in self.explorer.runs.values() if r.seed == self.explorer.seed]
         self.plot.value = figure_png(lambda axes: plot_runs(runs, current, axes))
         self.table.value = table_html(runs, current)

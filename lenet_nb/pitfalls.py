@@ -1,4 +1,4 @@
-"""Small, measurable demonstrations of the mistakes in the seeds' training code."""
+"""Small, measurable demonstrations of the mistakes in the source tutorials' training code."""
 
 import math
 import os
@@ -32,12 +32,14 @@ def accuracy_per_sample(correct, sizes):
 
 
 def accuracy_batch_mean(correct, sizes):
-    """Seed 002's accuracy: mean of per-batch accuracies (a small last batch weighs too much)."""
+    """The MNIST intro's accuracy: mean of per-batch accuracies (a small last batch weighs
+    too much)."""
     return sum(c / n for c, n in zip(correct, sizes)) / len(sizes)
 
 
 def accuracy_full_batches(correct, sizes, batch_size):
-    """Seed 001's accuracy: correct predictions over batches * batch_size (too many samples)."""
+    """Learn PyTorch (14)'s accuracy: correct predictions over batches * batch_size (counts
+    samples that do not exist)."""
     return sum(correct) / (len(sizes) * batch_size)
 
 
@@ -50,7 +52,7 @@ def compare_accuracy_averaging(net, data_iter):
             "num_batches": len(sizes), "last_batch": sizes[-1]}
 
 
-# --- 2. evaluating the test set inside the batch loop (seed 003's indentation) ------------
+# --- 2. evaluating the test set inside the batch loop (Boyu's indentation) ---------------
 
 
 def train_epoch_boyu(net, train_iter, test_iter, lr, eval_inside_loop, max_batches=None):
@@ -71,7 +73,7 @@ def train_epoch_boyu(net, train_iter, test_iter, lr, eval_inside_loop, max_batch
         loss(net(X), y).backward()
         optimizer.step()
         train_s += time.perf_counter() - start
-        if eval_inside_loop:  # the seed's bug: this line sits one indentation level too deep
+        if eval_inside_loop:  # Boyu's bug: this line sits one indentation level too deep
             start = time.perf_counter()
             evaluate_accuracy(net, test_iter)
             eval_s += time.perf_counter() - start

@@ -7,23 +7,35 @@ from lenet_nb.train import argmax_predict
 from lenet_nb.validate import whole_number
 
 
-def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, colors=None):
-    """Show a grid of images (tensors [H, W] or [1, H, W]); returns the axes (flattened)."""
+def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, colors=None, cmap="gray",
+                colorbar=None):
+    """Show a grid of images (tensors [H, W] or [1, H, W]); returns the axes (flattened).
+
+    With `colorbar` (its label) all images share one colour scale, shown by one colour bar,
+    so the same shade means the same value in every panel.
+    """
     num_rows, num_cols = whole_number("num_rows", num_rows), whole_number("num_cols", num_cols)
     if len(imgs) > num_rows * num_cols:
         raise ValueError(f"{len(imgs)} images do not fit a {num_rows}x{num_cols} grid")
     _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale),
                            squeeze=False)
     axes = axes.flatten()
+    imgs = [img.detach().cpu() if torch.is_tensor(img) else torch.as_tensor(img) for img in imgs]
+    imgs = [(img.squeeze(0) if img.dim() == 3 else img).float() for img in imgs]
+    scale_kw = {}
+    if colorbar is not None and imgs:
+        scale_kw = {"vmin": min(float(i.min()) for i in imgs),
+                    "vmax": max(float(i.max()) for i in imgs)}
+    shown = None
     for i, ax in enumerate(axes):
         ax.axis("off")
         if i >= len(imgs):
             continue
-        img = imgs[i]
-        img = img.detach().cpu() if torch.is_tensor(img) else torch.as_tensor(img)
-        ax.imshow((img.squeeze(0) if img.dim() == 3 else img).float().numpy(), cmap="gray")
+        shown = ax.imshow(imgs[i].numpy(), cmap=cmap, **scale_kw)
         if titles is not None:
             ax.set_title(titles[i], fontsize=8, color=colors[i] if colors else "black")
+    if colorbar is not None and shown is not None:
+        ax.figure.colorbar(shown, ax=list(axes), shrink=0.8, label=colorbar)
     return axes
 
 
@@ -101,32 +113,3 @@ def plot_confusion_matrix(cm, labels=None, ax=None):
             ax.text(j, i, v, ha="center", va="center", fontsize=6,
                     color="white" if v > top / 2 else "black")
     return ax
-
-
-class Animator:
-    """Live training curves in a notebook: one figure, redrawn in place after every epoch."""
-
-    def __init__(self, num_epochs, keys=("train_loss", "train_acc", "test_acc")):
-        from IPython.display import display
-
-        self.keys, self.records = keys, []
-        self.fig, self.ax = plt.subplots(figsize=(4.5, 3))
-        self.ax.set_xlim(0.5, num_epochs + 0.5)
-        self.handle = display(self.fig, display_id=True)
-
-    def add(self, record):
-        """Add one epoch's record and redraw."""
-        self.records.append(record)
-        self.ax.cla()
-        epochs = [r["epoch"] for r in self.records]
-        for key, style in zip(self.keys, ("-", "--", "-.")):
-            self.ax.plot(epochs, [r[key] for r in self.records], style, label=key)
-        self.ax.set_xlabel("epoch")
-        self.ax.grid(True, alpha=0.3)
-        self.ax.legend(fontsize=8)
-        if self.handle is not None:  # None outside a notebook front end
-            self.handle.update(self.fig)
-
-    def close(self):
-        """Stop drawing: the inline backend would otherwise show the figure a second time."""
-        plt.close(self.fig)

@@ -103,6 +103,17 @@ class History(list):
         return max(self.test_acc) if self else float("nan")
 
     @property
+    def val_acc(self):
+        return self.column("val_acc")
+
+    def best_epoch(self, key="val_acc"):
+        """The epoch (1-based) with the highest `key`; the earlier one on a tie."""
+        if not self:
+            raise ValueError("the history has no finished epochs")
+        values = self.column(key)
+        return values.index(max(values)) + 1
+
+    @property
     def total_seconds(self):
         return sum(self.column("seconds"))
 
@@ -183,13 +194,15 @@ def _check_fit_args(train_iter, num_epochs, lr, optimizer):
 
 def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, scheduler=None,
         loss=None, predict=None, device=None, checkpoint=None, progress=None, live=None,
-        init=None, scheduler_per_batch=False, seed=None, channels_last=True):
+        init=None, scheduler_per_batch=False, seed=None, channels_last=True, val_iter=None):
     """Train `net`, evaluate after every epoch and return a History of per-epoch records.
 
     `optimizer` defaults to SGD(lr); `scheduler` steps once per epoch, or once per batch with
     `scheduler_per_batch=True` (one-cycle). `loss` must return a batch mean (default
     cross-entropy); `predict` maps outputs to class ids (default argmax). `checkpoint=path`
-    keeps the best weights by test accuracy. `seed` reseeds torch and the batch order first.
+    keeps the best weights by test accuracy, or by validation accuracy when `val_iter` (a split
+    held out of the training set, evaluated after every epoch as `val_acc`) is given. `seed`
+    reseeds torch and the batch order first.
     `channels_last` stores convolution weights channels-last on the CPU (see use_channels_last).
     """
     num_epochs = _check_fit_args(train_iter, num_epochs, lr, optimizer)
@@ -203,7 +216,7 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
     net.to(device)
     if channels_last and device.type == "cpu":
         use_channels_last(net)
-    for data_iter in (train_iter, test_iter):
+    for data_iter in (train_iter, test_iter, val_iter):
         if hasattr(data_iter, "to"):
             data_iter.to(device)  # in-memory batches: moved once, not per batch
     loss = loss or nn.CrossEntropyLoss()
@@ -212,7 +225,7 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
     show_bar, show_live = _auto(progress), _auto(live)
     animator = None
     if show_live:
-        from lenet_nb.plot import Animator
+        from lenet_nb.live import Animator  # matplotlib only when curves are drawn
 
         animator = Animator(num_epochs)
     history, best, bar = History(), -1.0, None
@@ -238,12 +251,16 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
                 scheduler.step()
             test_acc = evaluate_accuracy(net, test_iter, predict, device)
             record = {"epoch": epoch, "train_loss": loss_sum / n, "train_acc": correct / n,
-                      "test_acc": test_acc, "seconds": time.perf_counter() - start,
-                      "images_per_s": n / train_seconds}
+                      "test_acc": test_acc}
+            if val_iter is not None:
+                record["val_acc"] = evaluate_accuracy(net, val_iter, predict, device)
+            record.update(seconds=time.perf_counter() - start, images_per_s=n / train_seconds)
             history.append(record)
-            if checkpoint is not None and test_acc > best:
-                best = test_acc
-                save_checkpoint(net, checkpoint, epoch=epoch, test_acc=test_acc)
+            chosen = record["val_acc"] if val_iter is not None else test_acc
+            if checkpoint is not None and chosen > best:
+                best = chosen
+                save_checkpoint(net, checkpoint, epoch=epoch,
+                                **{"val_acc" if val_iter is not None else "test_acc": chosen})
             if animator is not None:
                 animator.add(record)
     except KeyboardInterrupt:

@@ -68,7 +68,9 @@ def test_feature_maps_need_two_convolutions():
 def test_plots_return_one_axis_per_image():
     torch.manual_seed(0)
     net = LeNet()
-    assert len(dg.plot_filters(net)) == 6
+    axes = dg.plot_filters(net)
+    assert len(axes) == 6 and len({a.images[0].get_clim() for a in axes}) == 1
+    assert any(a.get_ylabel() == "weight" for a in axes[0].figure.axes)  # the colour bar
     maps = dg.feature_maps(net, torch.rand(1, 28, 28))
     assert len(dg.plot_feature_maps(maps, "C3", num_cols=8)) == 16
     X, y = torch.rand(3, 1, 28, 28), torch.tensor([0, 1, 2])

@@ -114,6 +114,45 @@ def test_grid_covers_all_six_combinations_and_reuses_the_cache():
     assert all(t for t in titles) and titles[-1].startswith("relu + max")
 
 
+def test_grid_over_seeds_gives_mean_and_range_per_cell():
+    e = ex.Explorer(subset=(128, 64), batch_size=64)
+    runs = e.grid(1, 0.3, seeds=(0, 1, 2))
+    assert len(runs) == 18 and {r.seed for r in runs} == {0, 1, 2}
+    acc = ex.final_accs(runs)
+    assert all(len(v) == 3 for v in acc.values())
+    relu_max = acc[("relu", "max")]
+    row = next(line for line in ex.grid_table(runs).splitlines() if line.startswith("| relu |"))
+    lo, hi = min(relu_max), max(relu_max)
+    assert f"{sum(relu_max) / 3:.3f} ({lo:.3f}–{hi:.3f})" in row
+    again = ex.Explorer(subset=(128, 64), batch_size=64).train("relu", "max", 1, 0.3, seed=2)[0]
+    assert again.history.test_acc[-1] == relu_max[2]  # the seed alone fixes the numbers
+    comparisons = ex.grid_comparisons(runs)
+    assert len(comparisons) == 3 + 2 * 3
+    first = comparisons[0]
+    assert first["a"] == "sigmoid+max" and first["separate"] == (
+        max(acc[("sigmoid", "max")]) < min(acc[("sigmoid", "avg")])
+        or max(acc[("sigmoid", "avg")]) < min(acc[("sigmoid", "max")]))
+    assert ex.comparisons_table(runs).count("\n") == 1 + len(comparisons)
+
+
+def test_opening_lr_is_where_most_combinations_train():
+    class H(list):
+        @property
+        def test_acc(self):
+            return [r["test_acc"] for r in self]
+
+    def run(a, p, acc, seed):
+        return ex.Run(a, p, 1, 0.1, history=H([{"test_acc": acc}]), seconds=0.0, seed=seed)
+
+    good = [run(a, p, 0.7, s) for a in ex.ACTIVATIONS for p in ex.POOLINGS for s in (0, 1)]
+    bad = [run(a, p, 0.7 if a == "sigmoid" else 0.1, s)
+           for a in ex.ACTIVATIONS for p in ex.POOLINGS for s in (0, 1)]
+    mixed = good[:-1] + [run("relu", "max", 0.1, 1)]  # one seed of one cell diverged
+    assert len(ex.trained_combinations(good)) == 6 and len(ex.trained_combinations(mixed)) == 5
+    assert ex.opening_lr({0.9: bad, 0.1: good}) == 0.1
+    assert ex.opening_lr({0.3: good, 0.1: good}) == 0.1  # a tie goes to the smaller rate
+
+
 def test_grid_table_marks_missing_combinations():
     assert "| tanh | – | – |" in ex.grid_table([])
 
@@ -144,13 +183,21 @@ def test_widget_trains_then_serves_the_cache_without_printing(capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_widget_shows_only_the_explorers_own_seed():
+    e = ex.Explorer(subset=(128, 64), batch_size=64)
+    e.train("relu", "max", 1, 0.3, seed=0)
+    e.train("relu", "max", 1, 0.3, seed=1)
+    w = ex.ExplorerWidget(e)
+    assert 'data-runs="1"' in w.table.value
+
+
 def test_widget_controls_have_stable_css_classes():
     w = ex.ExplorerWidget(ex.Explorer(subset=SUBSET))
     assert "lenet-explorer-train" in w.button._dom_classes
     assert "lenet-explorer-table" in w.table._dom_classes
     assert "lenet-explorer-plot" in w.plot._dom_classes
     assert "lenet-explorer" in w.ui._dom_classes
-    assert w.settings() == ("sigmoid", "avg", 1, 0.9)  # quick mode: one epoch by default
+    assert w.settings() == ("sigmoid", "avg", 1, 0.1)  # quick mode: one epoch by default
 
 
 def test_widget_shows_errors_in_its_status():

@@ -27,6 +27,16 @@ def test_show_images_returns_one_axis_per_cell():
     assert len(axes[5].images) == 0  # the empty cell stays empty
 
 
+def test_show_images_with_colorbar_shares_one_scale():
+    imgs = torch.stack([torch.zeros(4, 4), torch.full((4, 4), 2.0), -torch.ones(4, 4)])
+    axes = plot.show_images(imgs, 1, 3, cmap="RdBu_r", colorbar="weight")
+    limits = {a.images[0].get_clim() for a in axes}
+    assert limits == {(-1.0, 2.0)}  # the same value, the same colour in every panel
+    assert {a.images[0].get_cmap().name for a in axes} == {"RdBu_r"}
+    colorbars = [a for a in axes[0].figure.axes if a.get_ylabel() == "weight"]
+    assert len(colorbars) == 1
+
+
 def test_show_images_accepts_channel_first_and_rejects_overflow():
     axes = plot.show_images(torch.rand(2, 1, 28, 28), 1, 2)
     assert axes[0].images[0].get_array().shape == (28, 28)
@@ -70,11 +80,3 @@ def test_plot_confusion_matrix_and_history_return_axes():
     ax = plot.plot_history(h, label="run")
     assert len(ax.lines) == 3 and ax.lines[0].get_label() == "run: train loss"
     assert list(ax.lines[0].get_ydata()) == [1.0, 0.5, 1 / 3]
-
-
-def test_animator_redraws_every_record(capsys):
-    a = plot.Animator(3)
-    for e in (1, 2):
-        a.add({"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.5, "test_acc": 0.6})
-    assert len(a.ax.lines) == 3 and list(a.ax.lines[0].get_xdata()) == [1, 2]
-    a.close()

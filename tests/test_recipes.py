@@ -28,7 +28,7 @@ def test_recipes_carry_the_seeds_settings_and_numbers():
     assert (s1.model, s1.optimizer, s1.lr, s1.batch_size, s1.num_epochs, s1.reported) == (
         "learn14", "adam", 0.01, 64, 5, 0.874)
     s2 = get_recipe("mnist-intro")
-    # seed 002 creates StepLR(10, 0.1) but never steps it: its lr stays 1e-3
+    # the MNIST intro creates StepLR(10, 0.1) but never steps it: its lr stays 1e-3
     assert (s2.model, s2.dataset, s2.optimizer, s2.lr, s2.momentum, s2.scheduler,
             s2.batch_size, s2.num_epochs, s2.keep_best, s2.reported) == (
         "mylenet5", "MNIST", "sgd", 1e-3, 0.9, None, 16, 20, True, 0.9792)
@@ -108,18 +108,35 @@ def test_run_recipe_quick_mode_shrinks_and_repeats_exactly():
     assert a.train_iter.num_samples == QUICK_SUBSET[0]
     assert a.test_iter.num_samples == QUICK_SUBSET[1]
     assert _numbers(a.history) == _numbers(b.history)
-    assert a.result == a.final_test_acc  # seed 001 reports its last epoch
+    assert a.result == a.final_test_acc  # Learn PyTorch (14) reports its last epoch
 
 
 def test_keep_best_recipe_needs_a_checkpoint_and_reloads_the_best(tmp_path):
     with pytest.raises(ValueError, match="checkpoint"):
         run_recipe("mnist-intro")
     path = tmp_path / "best.pt"
-    run = run_recipe("mnist-intro", num_epochs=2, subset=(320, 160), checkpoint=path)
-    assert run.result == run.history.best_test_acc
+    run = run_recipe("mnist-intro", num_epochs=3, subset=(320, 160), checkpoint=path,
+                     num_val=100)
+    assert run.train_iter.num_samples == 220 and run.val_iter.num_samples == 100
+    best = run.history.best_epoch("val_acc")
+    assert run.best_epoch == best and run.result == run.history.test_acc[best - 1]
+    assert run.test_selected_acc == max(run.history.test_acc) >= run.result
     net = build_net(get_recipe("mnist-intro"), seed=99)
     extra = load_checkpoint(net, path)
-    assert extra["test_acc"] == run.history.best_test_acc
+    assert extra["epoch"] == best and extra["val_acc"] == max(run.history.val_acc)
+
+
+def test_validation_split_is_the_same_for_every_seed_and_disjoint_from_training():
+    a = run_recipe("learn14", subset=(300, 100), num_val=50, seed=0)
+    b = run_recipe("learn14", subset=(300, 100), num_val=50, seed=1)
+    assert torch.equal(a.val_iter.X, b.val_iter.X)  # one split, whatever the training seed
+    seen = {tuple(x.flatten().tolist()) for x in a.train_iter.X}
+    assert not any(tuple(x.flatten().tolist()) in seen for x in a.val_iter.X)
+    assert a.train_iter.num_samples + a.val_iter.num_samples == 300
+    assert a.history[0].keys() >= {"val_acc", "test_acc"}
+    c = run_recipe("mnist-intro", num_epochs=1, subset=(300, 100), num_val=50, scheduler="step",
+                   keep_best=False)
+    assert c.recipe.scheduler == "step" and c.recipe.name == "mnist-intro"
 
 
 def test_results_table_has_one_row_per_run():
@@ -129,6 +146,15 @@ def test_results_table_has_one_row_per_run():
     assert "0.7790" in table[2] and f"{run.final_test_acc:.4f}" in table[2]
     modern = run_recipe("modern-mnist", num_epochs=1, subset=(256, 100))
     assert ">= 0.99" in results_table([modern])
+    assert table[2].endswith(" | last | " + table[2].split(" | ")[-1])
+
+
+def test_results_table_says_which_split_chose_the_kept_epoch(tmp_path):
+    run = run_recipe("mnist-intro", num_epochs=2, subset=(300, 100), num_val=100,
+                     checkpoint=tmp_path / "b.pt")
+    row = results_table([run]).splitlines()[2]
+    assert f"| {run.best_epoch} (best on the validation) |" in row
+    assert f"{run.history.test_acc[run.best_epoch - 1]:.4f}" in row
 
 
 def test_every_recipe_builds_a_net_that_fits_its_data():

@@ -39,7 +39,7 @@ def test_accuracy_is_counted_per_sample_not_per_batch():
     it = TensorBatches(X, y, batch_size=3)
     assert train.evaluate_accuracy(Fixed(preds), it) == 0.9
     per_batch = [float((preds[i:i + 3] == y[i:i + 3]).float().mean()) for i in range(0, 10, 3)]
-    assert sum(per_batch) / len(per_batch) == 0.75  # the seeds' way would report 0.75
+    assert sum(per_batch) / len(per_batch) == 0.75  # the tutorials' way would report 0.75
 
 
 def test_accuracy_counts_with_a_custom_predict():
@@ -139,6 +139,27 @@ def test_best_checkpoint_is_kept_atomically_and_reloads_safely(tmp_path, monkeyp
     assert extra == {"epoch": best + 1, "test_acc": h.best_test_acc,
                      "architecture": models.describe_model(fresh)}
     assert train.evaluate_accuracy(fresh, [(X, y)]) == h.best_test_acc
+
+
+def test_val_iter_selects_the_checkpoint_on_validation_not_test(tmp_path):
+    X, y = _toy(32)
+    Xv, yv = _toy(24)
+    yv = (yv + 1) % 10  # validation labels the net cannot learn: its best epoch differs
+    torch.manual_seed(0)
+    net = models.LeNet(activation="relu")
+    path = tmp_path / "best.pt"
+    h = train.fit(net, TensorBatches(X, y, 8, shuffle=True), TensorBatches(X, y, 8), 4, lr=0.1,
+                  checkpoint=path, device="cpu", val_iter=TensorBatches(Xv, yv, 8))
+    assert len(h.val_acc) == 4 and all("val_acc" in r for r in h)
+    best = h.best_epoch("val_acc")
+    assert h.val_acc[best - 1] == max(h.val_acc) and best == h.val_acc.index(max(h.val_acc)) + 1
+    fresh = models.LeNet(activation="relu")
+    extra = train.load_checkpoint(fresh, path)
+    assert extra["epoch"] == best and extra["val_acc"] == max(h.val_acc)
+    assert "test_acc" not in extra  # the test set took no part in the choice
+    assert train.evaluate_accuracy(fresh, [(X, y)]) == h.test_acc[best - 1]
+    with pytest.raises(ValueError, match="no finished epochs"):
+        train.History().best_epoch()
 
 
 def test_checkpoint_errors_are_clear(tmp_path):
