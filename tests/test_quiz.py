@@ -241,18 +241,12 @@ def test_import_cycles_finds_a_circle_and_only_that():
     assert import_cycles({"a": ["b"], "b": []}) == []
 
 
-# circles outside the quizzes, still on this branch (both through a lazy import inside a
-# function): train <-> plot is being untangled on another branch, data <-> fetch (data's
-# command-line entry imports fetch.main) is not yet assigned; drop each once it is fixed
-KNOWN_CYCLES = {("lenet_nb.plot", "lenet_nb.train")}
-
-
 def test_lenet_nb_has_no_import_cycles():
     graph = import_graph(Path(lenet_nb.__file__).parent)
     assert "lenet_nb.quiz_bank" in graph["lenet_nb.quiz"]  # the widget module reads the banks
     for data in ("quiz_question", "quiz_bank", "quiz_final"):  # data never imports the widgets
         assert "lenet_nb.quiz" not in graph[f"lenet_nb.{data}"], data
-    assert set(import_cycles(graph)) <= KNOWN_CYCLES
+    assert import_cycles(graph) == []  # train <-> plot and data <-> fetch were untangled too
 
 
 def test_the_stored_quiz_notebook_is_readable_without_a_kernel():

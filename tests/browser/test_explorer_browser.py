@@ -29,7 +29,7 @@ def test_explorer_adds_a_row_and_a_curve_per_new_run(lab, page):
     before = rows.count()
 
     # one epoch more and a learning rate one notch lower than the runs the notebook trained,
-    # so nothing comes from the cache (and relu does not diverge at lr 0.9)
+    # so nothing comes from the cache
     epochs, lr = explorer.locator(".lenet-explorer-epochs"), explorer.locator(".lenet-explorer-lr")
     old_epochs = int(epochs.locator(".widget-readout").inner_text())
     epochs.locator(".noUi-handle").press("ArrowRight")
