@@ -27,16 +27,16 @@
 # Read them in this order; each one uses what the ones before it built. The times are our
 # estimate for a first reading with the exercises done, not the time the computer needs.
 #
-# 1. `01_fc_limits` (about 1.5 hours): why a dense layer is a poor fit for images; a
+# 1. `01_fc_limits` (about 90 minutes): why a dense layer is a poor fit for images; a
 #    convolution and pooling built by hand; what happens when the pixels are shuffled.
-# 2. `02_shapes` (about 1.5 hours): LeNet layer by layer: shapes, parameters, receptive fields,
+# 2. `02_shapes` (about 90 minutes): LeNet layer by layer: shapes, parameters, receptive fields,
 #    multiply-adds, the paper's connection count.
 # 3. `03_training` (about 3 hours): the training loop written out, why the sigmoid LeNet learns
 #    slowly, the tutorials' recipes re-run, a modern recipe, looking inside a trained network.
 # 4. `04_lenet5_paper` (about 3 hours): the paper's LeNet-5, its special layers written by you
 #    and checked, then trained towards the paper's error rate.
 # 5. `05_quizzes` (about 30 minutes): self-checking questions across chapters 1–4.
-# 6. `06_draw_and_look_inside` (about 1.5 hours): draw a digit and watch two networks read it;
+# 6. `06_draw_and_look_inside` (about 90 minutes): draw a digit and watch two networks read it;
 #    occlusion, saliency, receptive fields, shifted and rotated digits.
 #
 # Chapters 1, 3, 4 and 6 train networks. On a laptop-class CPU some cells take minutes; the time a

@@ -461,9 +461,10 @@ ax = shapes.plot_shape_trend([("input", tuple(X.shape))] + shapes.shape_table(ne
 #   formula predicts before PyTorch fails.
 #
 # Chapter 3 trains this network. First, check yourself: `self_check` shows this chapter's
-# questions and grades your answers (`lenet_nb/quiz.py`, questions in `lenet_nb/quiz_bank.py`):
+# questions and grades your answers (widgets in `lenet_nb/quiz.py`, grading in
+# `lenet_nb/quiz_question.py`, questions in `lenet_nb/quiz_bank.py`):
 
 # %%
 from lenet_nb.quiz import self_check
 
-self_check("ch2")
+self_check("ch2", static=True)  # static=True: the questions also readable without a kernel
