@@ -16,16 +16,16 @@ import torch
 from lenet_nb.data import TensorBatches, load_split, to_float
 from lenet_nb.lenet5 import MAP_J, MAPLoss
 from lenet_nb.lenet5_train import (
+    HOLDOUT,
     LRS,
     NUM_EPOCHS,
+    SPLIT_SEED,
     VALIDATION_FILE,
     add_validation_rows,
     build,
     make_optimizer,
 )
 from lenet_nb.train import fit
-
-HOLDOUT, SPLIT_SEED = 10_000, 1234
 
 
 def validation_split(batch_size, seed):
