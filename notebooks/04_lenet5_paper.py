@@ -474,8 +474,9 @@ assert abs(loss - by_hand) < 1e-6, "MAPLoss and the formula disagree"
 #   batch dimension when a batch holds one image: the output becomes a bare 10-vector, and the
 #   loss or `argmin(dim=1)` fail. `flatten(1)` keeps the batch dimension.
 # * **Plain `nn.Tanh`, PyTorch's default initialisation, `randn` subsampling coefficients, no
-#   loss at all.** The paper uses 1.7159·tanh(2a/3), uniform ±2.4/F_i initialisation and the
-#   MAP loss: `Squash`, `init_paper`, `MAPLoss`.
+#   loss at all.** The paper uses 1.7159·tanh(2a/3), uniform ±2.4/F_i initialisation (F_i is
+#   the unit's fan-in: the number of inputs it sums) and the MAP loss: `Squash`, `init_paper`,
+#   `MAPLoss`.
 #
 # One thing the 2020 reproduction gets **right**: it keeps the RBF centres in a buffer, not a
 # parameter. The paper chose the bitmaps by hand and kept them fixed, so the optimiser must not
