@@ -5,28 +5,12 @@ Run: .venv/bin/python benchmarks/lenet5_step.py [--steps N] [--repeats R]
 
 import argparse
 import statistics
-import time
 
 import torch
 
-from lenet_nb.lenet5 import LeNet5, MAPLoss
-from lenet_nb.lenet5_reference import reference_from
+from lenet_nb.lenet5 import LeNet5
+from lenet_nb.lenet5_reference import images_per_s, reference_from
 from lenet_nb.train import use_channels_last
-
-
-def images_per_s(net, batch_size, steps, warmup=3):
-    """Time `steps` SGD steps (forward, MAP loss, backward, update) on random data."""
-    gen = torch.Generator().manual_seed(0)
-    X = torch.rand(batch_size, 1, 32, 32, generator=gen)
-    y = torch.randint(0, 10, (batch_size,), generator=gen)
-    loss, trainer = MAPLoss(), torch.optim.SGD(net.parameters(), lr=1e-4, momentum=0.9)
-    for i in range(warmup + steps):
-        if i == warmup:
-            start = time.perf_counter()
-        trainer.zero_grad()
-        loss(net(X), y).backward()
-        trainer.step()
-    return steps * batch_size / (time.perf_counter() - start)
 
 
 def main():

@@ -273,3 +273,17 @@ def format_parameter_table(rows):
     lines.append(f"{'total':<7}{'':>10}{total[0]:>11,}{total[1]:>7,}{60000:>8,}")
     return "\n".join(lines)
 
+
+
+def c3_activity(net, X):
+    """Per C3 map: (spread of its squashed output over images X and positions, kernel norm).
+
+    A map whose output hardly changes from image to image carries no information: "dead".
+    """
+    net.eval()
+    with torch.inference_mode():
+        S2 = net.act(net.S2(net.act(net.C1(scale_input(X)))))
+        C3 = net.act(net.C3(S2))  # [N, 16, 10, 10]
+        spread = C3.transpose(0, 1).flatten(1).std(dim=1)
+        norms = torch.stack([net.C3.kernel(k).norm() for k in range(C3.shape[1])])
+    return spread, norms

@@ -1,14 +1,16 @@
 """The slow teaching reference for LeNet-5: one small conv per C3 map, one loop step per map.
 
-Written the straightforward way (as seed 004 does, minus its bugs) so that the fast
+Written the straightforward way (as the 2020 reproduction does, minus its bugs) so that the fast
 `lenet_nb.lenet5.LeNet5` can be checked against it in tests/test_lenet5.py and timed against it
 in benchmarks/lenet5_step.py. Do not train with it: it is several times slower.
 """
 
+import time
+
 import torch
 from torch import nn
 
-from lenet_nb.lenet5 import C3_TABLE, LeNet5
+from lenet_nb.lenet5 import C3_TABLE, LeNet5, MAPLoss
 
 
 class LoopSubsampling(nn.Module):
@@ -57,3 +59,18 @@ def reference_from(net):
             conv.weight.copy_(net.C3.kernel(k).unsqueeze(0))
             conv.bias.copy_(net.C3.bias[k : k + 1])
     return ref
+
+
+def images_per_s(net, batch_size, steps, warmup=3):
+    """Time `steps` SGD steps (forward, MAP loss, backward, update) on random data."""
+    gen = torch.Generator().manual_seed(0)
+    X = torch.rand(batch_size, 1, 32, 32, generator=gen)
+    y = torch.randint(0, 10, (batch_size,), generator=gen)
+    loss, trainer = MAPLoss(), torch.optim.SGD(net.parameters(), lr=1e-4, momentum=0.9)
+    for i in range(warmup + steps):
+        if i == warmup:
+            start = time.perf_counter()
+        trainer.zero_grad()
+        loss(net(X), y).backward()
+        trainer.step()
+    return steps * batch_size / (time.perf_counter() - start)

@@ -14,6 +14,7 @@ from lenet_nb.lenet5 import (
     Squash,
     Subsampling,
     TableConv2d,
+    c3_activity,
     c3_connections,
     fan_in,
     format_parameter_table,
@@ -217,3 +218,18 @@ def test_subsampling_sums_two_by_two_then_scales_and_shifts():
         s.bias.fill_(1.0)
     X = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     assert s(X).item() == pytest.approx(0.5 * 10 + 1)
+
+
+def test_c3_activity_finds_a_map_made_constant():
+    torch.manual_seed(0)
+    net = LeNet5()
+    X = torch.rand(6, 1, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        net.C3.weight[net.C3.starts[4] : net.C3.starts[5]] = 0  # map 4 now sees nothing
+    spread, norms = c3_activity(net, X)
+    assert spread.shape == norms.shape == (16,)
+    assert spread[4] == 0 and norms[4] == 0
+    assert (spread[torch.arange(16) != 4] > 1e-3).all()
+    # the spread is the plain std of a map's squashed outputs over images and positions
+    C3 = net.act(net.C3(net.act(net.S2(net.act(net.C1(scale_input(X)))))))
+    torch.testing.assert_close(spread[7], C3[:, 7].flatten().std())

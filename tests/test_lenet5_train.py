@@ -10,16 +10,22 @@ from lenet_nb.lenet5_train import (
     LRS,
     NUM_EPOCHS,
     PAPER_ROWS,
+    VALIDATION_FIELDS,
     Crop,
     Distorted,
     Run,
+    add_validation_rows,
     build,
     deviations_markdown,
     make_optimizer,
     random_affine,
+    ranges_overlap,
+    read_validation_rows,
     results_table,
     spread,
     train_lenet5,
+    validation_markdown,
+    validation_summary,
 )
 from lenet_nb.train import History
 
@@ -103,10 +109,10 @@ def fake_run(name, seed, acc):
 def test_results_table_puts_paper_rows_first_and_groups_seeds():
     runs = [fake_run("lenet5", 0, 0.991), fake_run("lenet5", 1, 0.989), fake_run("d2l", 0, 0.98)]
     lines = results_table(runs).splitlines()
-    assert len(lines) == 1 + len(PAPER_ROWS) + 2
-    assert "LeNet-5 (paper)" in lines[5] and "0.95 %" in lines[5]
-    assert "1.00 ± 0.10 %" in lines[-2] and lines[-2].split()[-3:] == ["2", "1", "2.0"]
-    assert "2.00 ± 0.00 %" in lines[-1]
+    assert len(lines) == 2 + len(PAPER_ROWS) + 2
+    assert lines[6] == "| LeNet-5 (paper) | 0.95 % | | | | |"
+    assert lines[-2] == "| lenet5 (ours) | 1.00 % | 0.90–1.10 % | 0: 0.90, 1: 1.10 | 1 | 2.0 |"
+    assert lines[-1] == "| d2l (ours) | 2.00 % | 2.00–2.00 % | 0: 2.00 | 1 | 2.0 |"
 
 
 def test_deviations_table_states_j_the_learning_rate_and_the_budget():
@@ -136,3 +142,54 @@ def test_make_optimizer_passes_weight_decay_and_builds_one_cycle():
     d2l_net, _, _ = build("d2l", 0)
     d2l_opt, none = make_optimizer("d2l", d2l_net, 0.9, 2, 5)
     assert none is None and d2l_opt.param_groups[0]["weight_decay"] == 0.0
+
+
+def fake_row(j, seed, val_error, model="lenet5", epochs=20, lr=0.01):
+    return dict(model=model, batch=128, epochs=epochs, lr=lr, weight_decay=0.0, j=j, seed=seed,
+                val_error=val_error, seconds=12.5, threads=1, finished="2026-01-01T00:00:00Z")
+
+
+def test_validation_rows_are_merged_atomically_and_a_rerun_replaces_its_row(tmp_path):
+    path = tmp_path / "sub" / "sweep.csv"
+    assert read_validation_rows(path) == []
+    add_validation_rows([fake_row(5.0, 0, 0.0092), fake_row(1.0, 0, 0.0115)], path)
+    add_validation_rows([fake_row(5.0, 1, 0.0095)], path)  # a second run of the tool
+    add_validation_rows([fake_row(5.0, 0, 0.0090)], path)  # same settings and seed: replaces
+    rows = read_validation_rows(path)
+    assert [(r["j"], r["seed"], r["val_error"]) for r in rows] == [
+        ("5", "0", "0.009"), ("1", "0", "0.0115"), ("5", "1", "0.0095")]
+    assert path.read_text().splitlines()[0] == ",".join(VALIDATION_FIELDS)
+    # no temp file left behind: only the data file and its lock
+    assert sorted(p.name for p in path.parent.iterdir()) == [".sweep.csv.lock", "sweep.csv"]
+
+
+def test_validation_rows_with_a_missing_field_or_foreign_columns_are_refused(tmp_path):
+    row = fake_row(5.0, 0, 0.01)
+    del row["seconds"]
+    with pytest.raises(ValueError, match="seconds"):
+        add_validation_rows([row], tmp_path / "a.csv")
+    (tmp_path / "b.csv").write_text("seed,error\n0,0.1\n")
+    with pytest.raises(ValueError, match="move it aside"):
+        read_validation_rows(tmp_path / "b.csv")
+
+
+def test_validation_summary_and_markdown_on_tiny_rows(tmp_path):
+    path = tmp_path / "sweep.csv"
+    add_validation_rows([fake_row(1.0, 1, 0.0096), fake_row(1.0, 0, 0.0115),
+                         fake_row(5.0, 0, 0.0092), fake_row(float("nan"), 0, 0.02,
+                                                            model="lenet5-softmax", lr=0.1)],
+                        path)
+    summary = validation_summary(read_validation_rows(path))
+    assert [(g["j"], g["seeds"], g["errors"]) for g in summary] == [
+        ("1", [0, 1], [0.0115, 0.0096]), ("5", [0], [0.0092]), ("nan", [0], [0.02])]
+    assert summary[0]["mean"] == pytest.approx(0.01055)
+    assert ranges_overlap(summary[0], summary[1]) is False  # 0.92 lies below 0.96–1.15
+    assert ranges_overlap(summary[0], summary[0]) is True
+    assert validation_markdown(summary).splitlines() == [
+        "| model | j | epochs | batch | peak lr | weight decay | seeds | validation error: mean "
+        "| range | each seed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        "| lenet5 | 1 | 20 | 128 | 0.01 | 0 | 0, 1 | 1.05 % | 0.96–1.15 % | 1.15, 0.96 % |",
+        "| lenet5 | 5 | 20 | 128 | 0.01 | 0 | 0 | 0.92 % | 0.92–0.92 % | 0.92 % |",
+        "| lenet5-softmax | – | 20 | 128 | 0.1 | 0 | 0 | 2.00 % | 2.00–2.00 % | 2.00 % |",
+    ]
