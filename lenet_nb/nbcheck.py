@@ -1,4 +1,5 @@
-"""Checks on the chapter notebooks: each .ipynb paired with an in-sync .py, outputs kept small.
+"""Checks on the chapter notebooks: each .ipynb paired with an in-sync .py, outputs kept small,
+no source tutorial called by an internal number ("seed 001").
 
 With `--numbers`, also: every number quoted in a markdown cell is visible in the same notebook.
 
@@ -33,6 +34,8 @@ from pathlib import Path
 
 MAX_NOTEBOOK_BYTES = 2_000_000
 MAX_OUTPUT_BYTES = 300_000  # one output; a PNG of a modest figure is ~20-80 kB
+# learners never meet our internal numbers for the five source tutorials ("seed 001")
+INTERNAL_NAME = re.compile(r"\bseeds? ?00[0-4]\b", re.I)
 
 
 def cells(path):
@@ -79,6 +82,11 @@ def problems(folder):
     for py in sorted(folder.glob("*.py")):
         if not py.with_suffix(".ipynb").exists():
             found.append(f"{py} has no paired notebook: run `make sync`")
+        for n, line in enumerate(py.read_text(encoding="utf-8").splitlines(), start=1):
+            if INTERNAL_NAME.search(line):
+                found.append(f"{py}:{n} calls a source tutorial by an internal number "
+                             f"({line.strip()[:60]!r}): name it by its title or short name "
+                             f"(lenet_nb.sources)")
     return found
 
 

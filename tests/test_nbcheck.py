@@ -38,6 +38,13 @@ def test_out_of_sync_and_unpaired_are_reported(tmp_path):
     assert nbcheck.main([str(tmp_path)]) == 1
 
 
+def test_internal_names_of_the_sources_are_reported(tmp_path):
+    _write_pair(tmp_path, "01_a", source="# as Seed 001 does\nx = 1")
+    _write_pair(tmp_path, "02_b", source="torch.manual_seed(1)  # a random seed 0017 is fine")
+    found = nbcheck.problems(tmp_path)
+    assert len(found) == 1 and "01_a.py:" in found[0] and "by its title" in found[0]
+
+
 def test_large_outputs_are_reported(tmp_path):
     path = _write_pair(tmp_path, "01_a")
     nb = json.loads(path.read_text())
