@@ -38,7 +38,7 @@ lint: $(STAMP)
 
 # Notebooks paired with their .py and free of oversized outputs.
 nbcheck: $(STAMP)
-	$(BIN)/python -m lenet_nb.nbcheck notebooks
+	$(BIN)/python -m lenet_nb.nbcheck --numbers notebooks
 
 # Unit tests, notebooks under strict nbval (quick mode via conftest.py), browser tests.
 test: data lint nbcheck

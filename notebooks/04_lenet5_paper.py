@@ -468,7 +468,8 @@ assert abs(loss - by_hand) < 1e-6, "MAPLoss and the formula disagree"
 # * **Its summary: 60,818 total, 59,956 trainable, 862 non-trainable.** The summary tool counts
 #   only attributes named `weight` and `bias`. The subsampling coefficients are called
 #   `weights`, so S2's 6 and S4's 16 coefficients vanish, and the layers' biases are booked as
-#   non-trainable. The network has 60,000 trainable parameters and 840 fixed values (60,840);
+#   non-trainable. The network has 60,000 trainable parameters and 840 fixed values (the RBF
+#   bitmaps, a buffer);
 #   `parameter_table` counts every parameter, whatever its name.
 # * **`torch.squeeze(x)` after C5.** `squeeze` removes *every* size-1 dimension, including the
 #   batch dimension when a batch holds one image: the output becomes a bare 10-vector, and the
