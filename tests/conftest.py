@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
 from lenet_nb import data  # noqa: E402
+from lenet_nb.quiz_question import choice_question, numeric_question  # noqa: E402
 
 
 def idx_bytes(t):
@@ -92,3 +93,15 @@ def close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def make_choice(key="c", answer=1, topic="t"):
+    """A three-option test question whose answer is option `answer`."""
+    return choice_question(
+        key, "Pick <b>", [("a", "why a"), ("b", "why b"), ("c", "why c")], answer, topic=topic
+    )
+
+
+def make_number(key="n", answer=95.8, tolerance=0.05, topic="t"):
+    """A numeric test question."""
+    return numeric_question(key, "How much?", answer, "because", "try again", tolerance, topic)

@@ -20,16 +20,7 @@ from lenet_nb.quiz import (
     numeric_question,
     self_check,
 )
-
-
-def make_choice(key="c", answer=1, topic="t"):
-    return choice_question(
-        key, "Pick <b>", [("a", "why a"), ("b", "why b"), ("c", "why c")], answer, topic=topic
-    )
-
-
-def make_number(key="n", answer=95.8, tolerance=0.05, topic="t"):
-    return numeric_question(key, "How much?", answer, "because", "try again", tolerance, topic)
+from tests.conftest import make_choice, make_number
 
 
 def test_feedback_html_escapes_and_names_the_verdict():

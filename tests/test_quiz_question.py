@@ -7,22 +7,10 @@ import pytest
 from lenet_nb.quiz_question import (
     Feedback,
     Question,
-    choice_question,
     grade,
-    numeric_question,
     parse_number,
 )
-
-
-def make_choice(key="c", answer=1, topic="t"):
-    return choice_question(
-        key, "Pick <b>", [("a", "why a"), ("b", "why b"), ("c", "why c")], answer, topic=topic
-    )
-
-
-def make_number(key="n", answer=95.8, tolerance=0.05, topic="t"):
-    return numeric_question(key, "How much?", answer, "because", "try again", tolerance, topic)
-
+from tests.conftest import make_choice, make_number
 
 # --- questions as data ---------------------------------------------------------------------
 
