@@ -7,7 +7,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from lenet_nb.lenet5 import RBF, LeNet5, Subsampling, TableConv2d
-from lenet_nb.models import conv_out
+from lenet_nb.models import conv_out, removing
 from lenet_nb.shapes import SPATIAL_LAYERS, layer_geometry, leaf_layers
 
 # The paper's total (LeCun et al. 1998, Section II.B): connections, counting each bias as one.
@@ -129,11 +129,8 @@ def macs_per_layer(net, X):
     shapes = {}
     hooks = [m.register_forward_hook(lambda m, i, o, n=name: shapes.update({n: tuple(o.shape)}))
              for name, m in leaf_layers(net)]
-    try:
+    with removing(hooks):
         counted = tool_macs(net, X)
-    finally:
-        for h in hooks:
-            h.remove()
     return [(type(m).__name__, shapes[name], hand_macs(m, shapes[name]), counted.get(name, 0))
             for name, m in leaf_layers(net)]
 
@@ -173,11 +170,8 @@ def lenet5_connections(net=None):
     shapes = {}
     hooks = [getattr(net, n).register_forward_hook(
         lambda m, i, o, n=n: shapes.update({n: tuple(o.shape)})) for n in names]
-    try:
+    with removing(hooks):
         counted = tool_macs(net, torch.zeros(1, 1, 32, 32))
-    finally:
-        for h in hooks:
-            h.remove()
     return [(n, *_connections(getattr(net, n), shapes[n]), counted.get(n)) for n in names]
 
 

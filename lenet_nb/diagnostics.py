@@ -3,6 +3,7 @@
 import torch
 from torch import nn
 
+from lenet_nb.models import removing
 from lenet_nb.plot import show_images
 from lenet_nb.validate import whole_number
 
@@ -57,12 +58,8 @@ def feature_maps(net, x):
         hooks.append(layer.register_forward_hook(
             lambda _m, _inp, out, name=name: maps.__setitem__(name, out[0].detach().clone())))
     net.eval()
-    try:
-        with torch.inference_mode():
-            net(x.unsqueeze(0))
-    finally:
-        for h in hooks:
-            h.remove()
+    with removing(hooks), torch.inference_mode():
+        net(x.unsqueeze(0))
     return maps
 
 
@@ -117,12 +114,8 @@ def activations(net, X):
             hooks.append(m.register_forward_hook(
                 lambda _m, _inp, out, name=last: found.__setitem__(name, out.detach().clone())))
             last = None
-    try:
-        with torch.no_grad():
-            net(X)
-    finally:
-        for h in hooks:
-            h.remove()
+    with removing(hooks), torch.no_grad():
+        net(X)
     return found
 
 

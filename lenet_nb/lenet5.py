@@ -4,6 +4,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from lenet_nb.models import removing
 from lenet_nb.validate import positive_number
 
 # Table I of the paper: the S2 maps (0-5) each C3 map (0-15) reads.
@@ -248,10 +249,8 @@ def parameter_table(net):
     for name in names:
         mod = getattr(net, name)
         hooks.append(mod.register_forward_hook(lambda m, i, o, n=name: shapes.update({n: o})))
-    with torch.no_grad():
+    with removing(hooks), torch.no_grad():
         net(torch.zeros(1, 1, 32, 32))
-    for h in hooks:
-        h.remove()
     rows = []
     for name in names:
         mod = getattr(net, name)

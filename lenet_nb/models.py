@@ -1,5 +1,6 @@
 """The LeNet variants the source tutorials train, plus a small MLP, with shape checks."""
 
+import contextlib
 from collections import OrderedDict
 
 from torch import nn
@@ -123,6 +124,16 @@ def get_model(name, **kw):
 def leaf_layers(net):
     """Return (name, module) for every module of net that has no children, in registration order."""
     return [(name, m) for name, m in net.named_modules() if not list(m.children())]
+
+
+@contextlib.contextmanager
+def removing(hooks):
+    """Yield, then remove the given hook handles, also when the body raises."""
+    try:
+        yield
+    finally:
+        for h in hooks:
+            h.remove()
 
 
 def describe_model(net):

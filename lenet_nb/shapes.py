@@ -6,7 +6,7 @@ import torch
 import torchinfo
 from torch import nn
 
-from lenet_nb.models import POOLINGS, LeNet, conv_out, count_parameters, leaf_layers
+from lenet_nb.models import POOLINGS, LeNet, conv_out, count_parameters, leaf_layers, removing
 
 # Layers whose output side follows floor((n + 2p - k) / s) + 1 (models.conv_out).
 SPATIAL_LAYERS = (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)
@@ -36,12 +36,8 @@ def shape_table(net, X):
         rows.append((type(module).__name__, tuple(output.shape)))
 
     hooks = [m.register_forward_hook(record) for _, m in leaf_layers(net)]
-    try:
-        with torch.no_grad():
-            net(X)
-    finally:
-        for h in hooks:
-            h.remove()
+    with removing(hooks), torch.no_grad():
+        net(X)
     return rows
 
 

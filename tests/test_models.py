@@ -118,3 +118,13 @@ def test_count_parameters_trainable_only():
     net[0].weight.requires_grad_(False)
     assert models.count_parameters(net) == 61706 - 150
     assert models.count_parameters(net, trainable_only=False) == 61706
+
+
+def test_removing_takes_the_hooks_off_even_when_the_forward_pass_fails():
+    net = nn.Linear(2, 2)
+    seen = []
+    hooks = [net.register_forward_hook(lambda m, i, o: seen.append(o.shape))]
+    with pytest.raises(RuntimeError), models.removing(hooks):
+        net(torch.zeros(1, 3))  # wrong width: the forward pass raises
+    net(torch.zeros(1, 2))
+    assert seen == [] and not net._forward_hooks
