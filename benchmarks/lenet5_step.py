@@ -9,7 +9,7 @@ import statistics
 import torch
 
 from lenet_nb.lenet5 import LeNet5
-from lenet_nb.lenet5_reference import images_per_s, reference_from
+from lenet_nb.lessons.lenet5_reference import images_per_s, reference_from
 from lenet_nb.train import use_channels_last
 
 

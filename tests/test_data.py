@@ -1,11 +1,18 @@
 """Data: IDX parsing, SHA-256 verification, the fetch chain and both loader paths."""
 
 
+import math
+import os
+import tempfile
+import time
+
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
-from lenet_nb import data
-from tests.conftest import idx_bytes
+from lenet_nb import data, fetch
+from tests.conftest import PROPERTY, idx_bytes
 
 
 def test_read_idx_round_trip(tmp_path):
@@ -131,3 +138,177 @@ def test_official_data_loads():
     assert data.load_split("FashionMNIST")[1].bincount().tolist() == [6000] * 10
     assert data.load_split("FashionMNIST")[1][0] == 9  # the first image is an ankle boot
     assert data.load_split("MNIST")[1][:3].tolist() == [5, 0, 4]  # the well-known first digits
+
+
+# --- careless and hostile inputs ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pad, resize", [(2, 32), (0, 20), (1, 28)])
+def test_item06_fast_and_classic_paths_resize_then_pad_alike(tiny_root, pad, resize):
+    _, fast = data.load_data_mnist(7, pad=pad, resize=resize, root=tiny_root)
+    _, classic = data.load_data_mnist(7, pad=pad, resize=resize, root=tiny_root, fast=False,
+                                      num_workers=0)
+    Xf, yf = map(torch.cat, zip(*fast))
+    Xc, yc = map(torch.cat, zip(*classic))
+    assert Xf.shape == (20, 1, resize + 2 * pad, resize + 2 * pad)
+    assert torch.equal(Xf, Xc) and torch.equal(yf, yc)
+
+
+def test_item07_unreadable_file_is_a_data_error_naming_it(tiny_root, monkeypatch, capsys):
+    def denied(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(data, "sha256_of", denied)
+    path = data.raw_dir("MNIST", tiny_root) / "t10k-labels-idx1-ubyte"
+    with pytest.raises(data.DataError, match="cannot be read") as e:
+        data.verify_file("MNIST", "t10k-labels-idx1-ubyte", tiny_root)
+    assert str(path) in str(e.value) and "chmod a+r" in str(e.value)
+    assert fetch.main(["verify", "--root", str(tiny_root)]) == 1
+    assert "Permission denied" in capsys.readouterr().err
+
+
+def test_item07_read_idx_of_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
+    p = tmp_path / "x-idx1-ubyte"
+    p.write_bytes(idx_bytes(torch.zeros(3, dtype=torch.uint8)))
+    real_open = open
+
+    def guarded(file, *args, **kw):
+        if str(file) == str(p):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kw)
+
+    monkeypatch.setattr("builtins.open", guarded)
+    with pytest.raises(data.DataError, match="cannot be read"):
+        data.read_idx(p)
+
+
+def test_item09_a_directory_is_not_a_regular_file_not_missing(tiny_root):
+    path = data.raw_dir("MNIST", tiny_root) / "t10k-labels-idx1-ubyte"
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(data.DataError, match="not a regular file") as e:
+        data.verify_file("MNIST", "t10k-labels-idx1-ubyte", tiny_root)
+    assert "missing" not in str(e.value)
+    with pytest.raises(data.DataError, match="not a regular file"):
+        data.read_idx(path)
+
+
+def test_item09_wrong_size_is_refused_before_hashing(tiny_root, monkeypatch):
+    hashed = []
+    monkeypatch.setattr(data, "sha256_of", lambda p: hashed.append(p) or "0" * 64)
+    path = data.raw_dir("MNIST", tiny_root) / "train-images-idx3-ubyte"
+    with open(path, "r+b") as f:
+        f.truncate(3 * 10**9)  # sparse: 3 GB that take no disk
+    with pytest.raises(data.DataError, match="3000000000 bytes, expected 39216"):
+        data.verify_file("MNIST", "train-images-idx3-ubyte", tiny_root)
+    assert hashed == []
+
+
+def _idx(tmp_path, header_dims, payload=b"", ndim=None):
+    ndim = len(header_dims) if ndim is None else ndim
+    p = tmp_path / "x-idx"
+    p.write_bytes(bytes([0, 0, 8, ndim]) + b"".join(d.to_bytes(4, "big") for d in header_dims)
+                  + payload)
+    return p
+
+
+def test_item13_zero_dimension_is_a_data_error(tmp_path):
+    with pytest.raises(data.DataError, match=r"empty dimension \(shape \[0, 28, 28\]\)"):
+        data.read_idx(_idx(tmp_path, [0, 28, 28]))
+
+
+def test_item13_255_dimensions_is_a_data_error(tmp_path):
+    with pytest.raises(data.DataError, match="255 dimensions"):
+        data.read_idx(_idx(tmp_path, [1] * 255, b"\0"))
+    with pytest.raises(data.DataError, match="0 dimensions"):
+        data.read_idx(_idx(tmp_path, [], b"\0"))
+
+
+def test_item13_overflowing_product_gives_the_exact_size(tmp_path):
+    dims = [2**32 - 1] * 3
+    expected = 4 + 12 + (2**32 - 1) ** 3  # ~8e28: would overflow int64
+    with pytest.raises(data.DataError, match=f"header says {expected} for shape"):
+        data.read_idx(_idx(tmp_path, dims, b"\0" * 10))
+
+
+def test_item13_header_cut_short_is_a_data_error(tmp_path):
+    p = tmp_path / "x"
+    p.write_bytes(bytes([0, 0, 8, 3, 0, 0]))
+    with pytest.raises(data.DataError, match="truncated inside its header"):
+        data.read_idx(p)
+
+
+_dims = st.lists(st.one_of(st.integers(0, 4), st.integers(0, 2**32 - 1)), min_size=0,
+                 max_size=6)
+
+
+@PROPERTY
+@given(magic=st.sampled_from([b"\0\0\x08", b"\0\0\x09", b"\x1f\x8b\x08"]), dims=_dims,
+       ndim=st.one_of(st.none(), st.integers(0, 255)), extra=st.integers(-3, 3))
+def test_item13_property_read_idx_gives_a_data_error_or_the_right_tensor(magic, dims, ndim,
+                                                                         extra):
+    ndim = len(dims) if ndim is None else ndim
+    n = math.prod(dims) if math.prod(dims) < 10_000 else 7
+    payload = bytes(i % 251 for i in range(max(0, n + extra)))
+    raw = magic + bytes([ndim]) + b"".join(d.to_bytes(4, "big") for d in dims) + payload
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "x-idx")
+        with open(p, "wb") as f:
+            f.write(raw)
+        try:
+            X = data.read_idx(p)
+        except data.DataError:
+            return
+    # accepted: then it must be exactly what the header and payload say
+    assert magic == b"\0\0\x08" and ndim == len(dims) and 1 <= ndim <= data.MAX_IDX_DIMS
+    assert list(X.shape) == dims and X.dtype == torch.uint8
+    assert X.flatten().tolist() == list(payload)
+
+
+@pytest.mark.parametrize("bad", [2.7, True, "4", 0, None])
+def test_item16_tensor_batches_refuse_non_integer_batch_sizes(bad):
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+        data.TensorBatches(torch.zeros(5, 1, 2, 2), torch.zeros(5), batch_size=bad)
+
+
+@pytest.mark.parametrize("kw, match", [({"subset": True}, "subset"),
+                                       ({"subset": (10, 2.5)}, "subset size"),
+                                       ({"subset": 0}, "subset"),
+                                       ({"batch_size": 2.7}, "batch_size"),
+                                       ({"pad": -1}, "pad"),
+                                       ({"pad": 1.5}, "pad"),
+                                       ({"resize": 0}, "resize")])
+def test_item16_load_data_refuses_bad_values(tiny_root, kw, match):
+    args = {"batch_size": 8, **kw}
+    with pytest.raises(ValueError, match=f"{match} must be"):
+        data.load_data("MNIST", root=tiny_root, **args)
+
+
+@PROPERTY
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 50), shuffle=st.booleans(),
+       seed=st.integers(0, 2**31))
+def test_item16_property_every_sample_once_per_epoch(n, batch_size, shuffle, seed):
+    X, y = torch.arange(n).float().view(n, 1, 1, 1), torch.arange(n)
+    it = data.TensorBatches(X, y, batch_size, shuffle=shuffle, seed=seed)
+    for _ in range(2):
+        batches = list(it)
+        assert len(batches) == len(it) == math.ceil(n / batch_size)
+        assert all(0 < len(yb) <= batch_size for _, yb in batches)
+        ys = torch.cat([yb for _, yb in batches])
+        assert sorted(ys.tolist()) == list(range(n))
+        assert torch.equal(torch.cat([Xb for Xb, _ in batches]).view(-1).long(), ys)
+
+
+def test_item17_edit_in_place_keeping_size_and_mtime_is_noticed(tiny_root):
+    data.verify_file("MNIST", "t10k-images-idx3-ubyte", tiny_root)
+    path = data.raw_dir("MNIST", tiny_root) / "t10k-images-idx3-ubyte"
+    st_before = path.stat()
+    time.sleep(0.01)  # so the ctime moves on filesystems with coarse clocks
+    with open(path, "r+b") as f:
+        f.seek(100)
+        f.write(bytes([path.read_bytes()[100] ^ 0xFF]))
+    os.utime(path, ns=(st_before.st_atime_ns, st_before.st_mtime_ns))
+    assert path.stat().st_size == st_before.st_size
+    assert path.stat().st_mtime_ns == st_before.st_mtime_ns
+    with pytest.raises(data.DataError, match="corrupted"):
+        data.verify_file("MNIST", "t10k-images-idx3-ubyte", tiny_root)

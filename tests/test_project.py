@@ -1,10 +1,14 @@
-"""Project files agree: environment.yml vs pyproject.toml, .ci/run vs the README's command."""
+"""Project files agree (environment.yml, pyproject.toml, .ci/run, README) and the package keeps its
+house rules: the library at the top, rooms by kind, no import circles, tests mirror modules."""
 
+import ast
 import re
 import tomllib
 from pathlib import Path
 
 import yaml
+
+import lenet_nb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,3 +48,141 @@ def test_readme_chapter_table_lists_every_notebook():
     listed = set(re.findall(r"^\| `(\d\d_\w+)` \|", readme, re.M))
     on_disk = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
     assert on_disk and listed == on_disk
+
+
+# --- the house: imports ---------------------------------------------------------------------
+
+
+def _imports(path):
+    """The lenet_nb modules a source file imports, at any depth (lazy imports count too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lenet_nb"):
+            names = [node.module] if node.module != "lenet_nb" else [
+                f"lenet_nb.{a.name}" for a in node.names]
+            found.update(names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("lenet_nb."))
+    return found
+
+
+def import_graph(package_dir):
+    """Module name -> the package's modules it imports, read from the sources with ast."""
+    modules = {}
+    for p in package_dir.rglob("*.py"):
+        parts = p.relative_to(package_dir.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if p.stem == "__init__" else parts)] = p
+    return {name: sorted(_imports(path) & set(modules) - {name})
+            for name, path in modules.items()}
+
+
+def import_cycles(graph):
+    """Every cycle of the graph, each as a sorted tuple of its modules (strongly connected)."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                cycles.append(tuple(sorted(group)))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(cycles)
+
+
+def test_import_cycles_finds_a_circle_and_only_that():
+    graph = {"a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"], "e": []}
+    assert import_cycles(graph) == [("a", "b", "c")]
+    assert import_cycles({"a": ["b"], "b": []}) == []
+
+
+def test_lenet_nb_has_no_import_cycles():
+    graph = import_graph(Path(lenet_nb.__file__).parent)
+    assert "lenet_nb.quiz.bank" in graph["lenet_nb.quiz.widget"]  # the widget reads the banks
+    for data in ("question", "bank", "final"):  # the questions never import the widgets
+        assert "lenet_nb.quiz.widget" not in graph[f"lenet_nb.quiz.{data}"], data
+    assert import_cycles(graph) == []  # train <-> plot and data <-> fetch were untangled too
+
+
+# --- the house: rooms and sizes ---------------------------------------------------------------
+
+PACKAGE = Path(lenet_nb.__file__).parent
+ROOMS = ("lessons", "exercises", "quiz", "course")
+
+
+def _modules(folder):
+    return sorted(p for p in folder.glob("*.py") if p.stem != "__init__")
+
+
+def test_the_top_level_holds_only_the_library():
+    assert len(_modules(PACKAGE)) <= 16, [p.stem for p in _modules(PACKAGE)]
+    assert sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__") \
+        == sorted(ROOMS)
+
+
+def test_the_library_never_imports_from_the_rooms():
+    """Lessons, checkers, quizzes and course tools build on the library, never the other way."""
+    graph = import_graph(PACKAGE)
+    for module in (f"lenet_nb.{p.stem}" for p in _modules(PACKAGE)):
+        rooms = [m for m in graph[module] if m.split(".")[1] in ROOMS]
+        assert rooms == [], f"{module} imports {rooms}"
+
+
+def test_no_module_is_over_400_lines():
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 400}
+    assert long == {}
+
+
+def test_every_module_has_its_mirrored_test_module():
+    """lenet_nb/x.py <-> tests/test_x.py; lenet_nb/room/x.py <-> tests/room/test_x.py."""
+    missing = []
+    for folder, tests in [(PACKAGE, ROOT / "tests")] + [
+            (PACKAGE / room, ROOT / "tests" / room) for room in ROOMS]:
+        missing += [f"{tests.relative_to(ROOT)}/test_{p.stem}.py" for p in _modules(folder)
+                    if not (tests / f"test_{p.stem}.py").exists()]
+    assert missing == []
+
+
+def test_every_test_module_mirrors_a_module():
+    """No test module for a module that is gone (tests/test_project.py tests the project)."""
+    orphans = []
+    for folder, tests in [(PACKAGE, ROOT / "tests")] + [
+            (PACKAGE / room, ROOT / "tests" / room) for room in ROOMS]:
+        orphans += [str(t.relative_to(ROOT)) for t in tests.glob("test_*.py")
+                    if t.name != "test_project.py"
+                    and not (folder / f"{t.stem.removeprefix('test_')}.py").exists()]
+    assert orphans == []
+
+
+def test_readme_module_tables_match_the_tree():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## The package"):readme.index("## Browser tests")]
+    listed = set(re.findall(r"^\| `(lenet_nb\.[\w.]+)` \|", section, re.M))
+    on_disk = {".".join(p.relative_to(ROOT).with_suffix("").parts)
+               for p in PACKAGE.rglob("*.py") if p.stem != "__init__"}
+    assert listed == on_disk
+
+
+def test_make_lab_opens_on_the_start_page():
+    recipe = re.search(r"^lab:.*?\n((?:\t.*\n?)+)", (ROOT / "Makefile").read_text(), re.M).group(1)
+    url = re.search(r"--LabApp\.default_url=/lab/tree/(\S+)", recipe).group(1)
+    root = re.search(r"--ServerApp\.root_dir=(\S+)", recipe).group(1)
+    assert (ROOT / root / url).resolve() == (ROOT / "notebooks" / "00_start_here.ipynb").resolve()

@@ -223,3 +223,112 @@ def test_history_columns():
 
 def test_try_gpu_returns_a_device():
     assert train.try_gpu().type in {"cpu", "cuda"}
+
+
+# --- careless and hostile inputs ------------------------------------------------------------
+
+
+def _noise(n=16, seed=0):
+    """Random images labelled by index: for shape and error checks, not for learning."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, 28, 28, generator=g), torch.arange(n) % 10
+
+
+@pytest.mark.parametrize("lr", [float("nan"), float("inf"), -0.1, 0, True, "0.1"])
+def test_item02_bad_lr_is_refused(lr):
+    X, y = _noise(8)
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        train.fit(models.LeNet(), [(X, y)], [(X, y)], 1, lr=lr)
+
+
+def test_item02_nan_loss_stops_returns_history_and_never_checkpoints(tmp_path, capsys):
+    X, y = _noise(16)
+    calls = []
+
+    def loss(y_hat, y):
+        calls.append(1)
+        value = nn.functional.cross_entropy(y_hat, y)
+        return value * float("nan") if len(calls) == 3 else value  # epoch 2, batch 1
+
+    torch.manual_seed(0)
+    net = models.LeNet()
+    path = tmp_path / "best.pt"
+    h = train.fit(net, TensorBatches(X, y, 8), TensorBatches(X, y, 8), 4, lr=0.1, loss=loss,
+                  checkpoint=path, device="cpu")
+    assert len(h) == 1 and h.diverged and not h.interrupted and len(calls) == 3
+    err = capsys.readouterr().err
+    assert "loss became nan in epoch 2, batch 1 of 2" in err and "smaller learning rate" in err
+    assert torch.load(path, weights_only=True)["extra"]["epoch"] == 1
+    # the step was never taken: the weights are those after epoch 1, all finite
+    assert all(torch.isfinite(p).all() for p in net.parameters())
+    assert h.summary().startswith("loss ")
+
+
+def test_item02_a_diverging_learning_rate_stops_in_the_first_epoch(capsys):
+    X, y = _noise(32)
+    torch.manual_seed(0)
+    h = train.fit(models.LeNet(activation="relu", pooling="max"), TensorBatches(X, y, 8),
+                  TensorBatches(X, y, 8), 3, lr=1e6, device="cpu")
+    assert h.diverged and len(h) == 0
+    assert "now 1000000.0" in capsys.readouterr().err
+
+
+def test_item03_column_labels_are_refused_not_broadcast():
+    y_hat = torch.eye(4, 10)
+    with pytest.raises(ValueError, match=r"shape \[4, 1\].*y.view\(-1\)"):
+        train.accuracy(y_hat, torch.arange(4).view(4, 1))
+    with pytest.raises(ValueError, match="one per prediction"):
+        train.accuracy(y_hat, torch.arange(3))
+    net = models.LeNet()
+    X, y = _noise(4)
+    with pytest.raises(ValueError, match="1-D"):
+        train.evaluate_accuracy(net, [(X, y.view(4, 1))])
+    assert train.accuracy(y_hat, torch.arange(4)) == 4
+
+
+@pytest.mark.parametrize("train_iter", [[], iter([])])
+def test_item15_empty_train_iterator_is_a_clear_error(train_iter):
+    X, y = _noise(4)
+    with pytest.raises(ValueError, match="no (batches|samples)"):
+        train.fit(models.LeNet(), train_iter, [(X, y)], 1, lr=0.1, device="cpu")
+
+
+def test_item15_a_used_up_generator_is_named_in_epoch_2():
+    X, y = _noise(4)
+    with pytest.raises(ValueError, match="no samples in epoch 2.*generator"):
+        train.fit(models.LeNet(), (b for b in [(X, y)]), [(X, y)], 2, lr=0.1, device="cpu")
+
+
+@pytest.mark.parametrize("num_epochs", ["2", 1.5, True, None, 0])
+def test_item15_num_epochs_must_be_a_whole_number(num_epochs):
+    X, y = _noise(4)
+    with pytest.raises(ValueError, match="num_epochs must be an integer >= 1"):
+        train.fit(models.LeNet(), [(X, y)], [(X, y)], num_epochs, lr=0.1)
+
+
+class _StopInEval(nn.Module):
+    """Trains normally; pressing Ctrl-C is simulated by its first forward in eval mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 10)
+
+    def forward(self, X):
+        if not self.training:
+            raise KeyboardInterrupt
+        return self.lin(X)
+
+
+def test_item15_ctrl_c_during_evaluation_restores_training_mode(capsys):
+    X, y = torch.rand(8, 4), torch.arange(8)
+    net = _StopInEval()
+    h = train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, device="cpu")
+    assert h.interrupted and len(h) == 0 and net.training
+    net.eval()
+    with pytest.raises(KeyboardInterrupt):
+        train.evaluate_accuracy(net, [(X, y)])
+    assert not net.training  # the mode it had before
+
+
+def test_item15_empty_history_summary():
+    assert train.History().summary() == "no finished epochs"

@@ -15,7 +15,7 @@ import torch
 
 from lenet_nb.data import TensorBatches, load_split, to_float
 from lenet_nb.lenet5 import MAP_J, MAPLoss
-from lenet_nb.lenet5_train import (
+from lenet_nb.lessons.lenet5_train import (
     HOLDOUT,
     LRS,
     NUM_EPOCHS,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from lenet_nb.student import make_student
+from lenet_nb.course.student import make_student
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"

@@ -2,7 +2,7 @@
 
 import re
 
-from lenet_nb.quiz_bank import BANKS
+from lenet_nb.quiz.bank import BANKS
 
 
 def test_quiz_gives_feedback_and_keeps_score(lab, page):

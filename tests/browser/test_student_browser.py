@@ -4,7 +4,7 @@ the success message."""
 import json
 from pathlib import Path
 
-from lenet_nb.student import BEGIN, END, STUB
+from lenet_nb.course.student import BEGIN, END, STUB
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,1 @@
+"""The exercise checkers: the shared checking machinery, then one module per chapter."""

@@ -1,0 +1,85 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: notebooks///ipynb,notebooks_py///py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Start here
+#
+# This course takes you from *"why not just a fully-connected network?"* to a trained LeNet-5
+# built the way the 1998 paper describes it. Each chapter is one notebook in this folder. This
+# page says in which order to read them, roughly how long each takes, and how the interactive
+# parts answer you. There is nothing to run on this page.
+#
+# ## The chapters, in order
+#
+# Read them in this order; each one uses what the ones before it built. The times are our
+# estimate for a first reading with the exercises done, not the time the computer needs.
+#
+# 1. `01_fc_limits` (about 90 minutes): why a dense layer is a poor fit for images; a
+#    convolution and pooling built by hand; what happens when the pixels are shuffled.
+# 2. `02_shapes` (about 90 minutes): LeNet layer by layer: shapes, parameters, receptive fields,
+#    multiply-adds, the paper's connection count.
+# 3. `03_training` (about 3 hours): the training loop written out, why the sigmoid LeNet learns
+#    slowly, the tutorials' recipes re-run, a modern recipe, looking inside a trained network.
+# 4. `04_lenet5_paper` (about 3 hours): the paper's LeNet-5, its special layers written by you
+#    and checked, then trained towards the paper's error rate.
+# 5. `05_quizzes` (about 30 minutes): self-checking questions across chapters 1–4.
+# 6. `06_draw_and_look_inside` (about 90 minutes): draw a digit and watch two networks read it;
+#    occlusion, saliency, receptive fields, shifted and rotated digits.
+#
+# Chapters 1, 3, 4 and 6 train networks. On a laptop-class CPU some cells take minutes; the time a
+# whole chapter takes to run on our 2-core machine is listed in `REPORT.md`, which `make
+# reproduce` writes after running every chapter. You do not have to wait for it: every notebook
+# is stored with the outputs of that full run, so you can read a chapter, results included,
+# before running anything.
+#
+# ## What answers you, and how
+#
+# - **Exercises.** Chapters 1, 2, 3, 4 and 6 have exercises of three kinds: *complete the code*,
+#   *predict, then run* (write down a shape or a count before you see it) and *change and
+#   observe*. Each is one code cell that ends with a checker, e.g. `ex.check_corr2d(corr2d)`.
+#   Run the cell: the checker answers `✔ corr2d: …` when your answer is right, or
+#   `✘ corr2d, not yet: …` with what exactly is wrong and a hint (which shape, which value, "did
+#   you forget the + 1?"). It never shows the answer to a *predict* question, and it never stops
+#   the notebook with an error, whatever you type. The cells after an exercise never depend on
+#   your answer, so you can move on and come back.
+# - **Widgets.** Some cells show sliders and drop-down menus (the cost of a dense layer against
+#   a convolution, LeNet's shapes for other sizes, the activation × pooling explorer, the drawing
+#   pad). Move one and the result below it is recomputed by the notebook's Python kernel, so they
+#   only respond while the notebook is running in JupyterLab: run the cells above them first.
+# - **Self-check quizzes.** Each chapter ends with a recap and a few questions, and
+#   `05_quizzes` collects more. Pick an answer (or type a number) and press **Check**: the quiz
+#   says right or wrong and explains why, for the choice you picked; for a number it gives a hint
+#   until you get it, then the explanation. Nothing is recorded; try again as often as you like.
+#
+# ## Your own copy: the student edition
+#
+# The notebooks in this folder are the *instructor edition*: the exercises' solutions are filled
+# in. For your own work, run `make student` in a terminal at the project's root. It writes
+# `student/`, a copy of every notebook in which each solution is replaced by
+# `...  # your code here` and the exercise cells' outputs are cleared. In JupyterLab's file
+# browser, go up one folder from `notebooks/` and open the notebooks in `student/`. Running
+# `make student` again rewrites the notebooks in `student/`, so copy your answers elsewhere
+# before you run it again.
+#
+# ## Quick mode, in one line
+#
+# The tests run every chapter in a short *quick mode* (fewer epochs, less data), so numbers they
+# print mean nothing; the README's section "Quick mode and tests" explains it.
+#
+# ## Where the material comes from
+#
+# The course grew from five tutorials on LeNet, the book *Dive into Deep Learning* and the 1998
+# LeNet-5 paper; the README's section "Sources" lists them and what we take from each.

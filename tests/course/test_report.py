@@ -1,0 +1,156 @@
+"""The full-run report: rendered from stored notebooks, executed in place, REPORT.md current."""
+
+import os
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from lenet_nb.course import nbcheck, report
+from lenet_nb.course.sources import sources_table
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def test_committed_report_agrees_with_the_stored_notebooks():
+    expected = report.render(NOTEBOOKS)
+    committed = (ROOT / "REPORT.md").read_text(encoding="utf-8")
+    assert committed == expected, (
+        "REPORT.md does not match the notebooks' stored outputs: run `make reproduce` (full "
+        "re-run) or `python -m lenet_nb.course.report write notebooks` (from the stored outputs)")
+
+
+def _timed(cell, start, end):
+    cell.metadata["execution"] = {"iopub.execute_input": f"2026-01-02T03:{start}Z",
+                                  "shell.execute_reply": f"2026-01-02T03:{end}Z"}
+    return cell
+
+
+def _chapter(folder):
+    """01_a: timed cells, two tagged `report` (markdown and printed); 02_b: nothing recorded."""
+    nb = nbformat.v4.new_notebook()
+    table = nbformat.v4.new_code_cell("show_table()", metadata={"tags": ["report"]})
+    table.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/markdown": "| ours | paper |\n|---|---|\n| 0.92 % | 0.95 % |",
+        "text/plain": "<IPython.core.display.Markdown object>"})]
+    printed = nbformat.v4.new_code_cell("print(acc)", metadata={"tags": ["report"]})
+    printed.outputs = [nbformat.v4.new_output("stream", name="stdout", text="test acc 0.9123\n")]
+    other = nbformat.v4.new_code_cell("print(2)")
+    other.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# A"), _timed(table, "00:00.0", "01:30.5"),
+                _timed(printed, "01:31.0", "01:31.5"), _timed(other, "01:32.0", "01:33.0")]
+    nb.metadata[report.RUN_KEY] = {"cpu": "Test CPU", "cores": 2, "torch": "2.0",
+                                   "torch_threads": 1, "OMP_NUM_THREADS": "1",
+                                   "python": "3.11.7", "os": "Linux", "quick": False,
+                                   "wall_s": 95.4}
+    nbformat.write(nb, folder / "01_a.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]),
+                   folder / "02_b.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(), folder / "not_a_chapter.ipynb")
+
+
+def test_render_on_a_tiny_folder_is_exact(tmp_path):
+    _chapter(tmp_path)
+    assert report.render(tmp_path) == f"""# Full-run report
+
+Written by `python -m lenet_nb.course.report write notebooks` from the stored notebooks (`make reproduce` re-runs every chapter in full mode first). Do not edit by hand.
+
+## Machine
+
+Chapters 01_a:
+- cpu: Test CPU
+- cores: 2
+- torch: 2.0
+- torch_threads: 1
+- OMP_NUM_THREADS: 1
+- python: 3.11.7
+- os: Linux
+
+## Chapters
+
+Wall time: measured by `make reproduce` around the whole notebook. Cells summed: the code cells' execution times from the timings stored in the notebook (kernel start-up excluded; available for any stored run).
+
+| chapter | full mode | last cell run | wall time | cells summed |
+|---|---|---|---|---|
+| `01_a` | yes | 2026-01-02 03:01 UTC | 1 min 35 s | 1 min 32 s |
+| `02_b` | not recorded | not recorded | not recorded | not recorded |
+
+## What the sources reported
+
+{sources_table().rstrip()}
+
+## Headline results per chapter
+
+The stored outputs of each chapter's cells tagged `report`.
+
+### `01_a`
+
+| ours | paper |
+|---|---|
+| 0.92 % | 0.95 % |
+
+```
+test acc 0.9123
+```
+
+### `02_b`
+
+No cell tagged `report` in this chapter.
+"""  # noqa: E501
+
+
+def test_write_puts_the_report_next_to_the_notebooks_folder(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _chapter(folder)
+    assert report.main(["write", str(folder)]) == 0
+    assert (tmp_path / "REPORT.md").read_text() == report.render(folder)
+
+
+def test_bad_input_is_explained(tmp_path, capsys):
+    with pytest.raises(FileNotFoundError, match="no chapter notebooks"):
+        report.render(tmp_path)
+    assert report.main([]) == 2
+    assert report.main(["execute"]) == 2
+    assert "usage: python -m lenet_nb.course.report {run,write}" in capsys.readouterr().err
+
+
+def test_execute_runs_in_full_mode_in_place_and_keeps_the_pairing(tmp_path):
+    folder, sources = tmp_path / "notebooks", tmp_path / "notebooks_py"
+    folder.mkdir(), sources.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# A"),
+        nbformat.v4.new_code_cell("import os\nprint(os.environ['LENET_NB_QUICK'])")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["jupytext"] = {"formats": "notebooks///ipynb,notebooks_py///py:percent",
+                               "cell_metadata_filter": "tags,-all",
+                               "notebook_metadata_filter":
+                                   "-jupytext.text_representation.jupytext_version"}
+    jupytext.write(nb, folder / "01_a.ipynb")
+    jupytext.write(nb, sources / "01_a.py", fmt="py:percent")
+    py_before = (sources / "01_a.py").read_text()
+    seconds = report.execute(folder / "01_a.ipynb")
+    done = nbformat.read(folder / "01_a.ipynb", as_version=4)
+    assert done.cells[1].outputs[0]["text"] == "0\n"  # full mode, even under pytest's quick mode
+    run = done.metadata[report.RUN_KEY]
+    assert run["quick"] is False and run["wall_s"] == round(seconds, 1)
+    assert 0 < report.cell_seconds(done) <= seconds
+    assert (sources / "01_a.py").read_text() == py_before
+    assert nbcheck.problems(folder) == []
+    # the run's record stays in the .ipynb: a later `make sync` leaves the .py unchanged too
+    assert report.RUN_KEY not in jupytext.writes(done, fmt="py:percent")
+    assert os.environ["LENET_NB_QUICK"] == "1"  # pytest's quick mode restored afterwards
+
+
+def test_durations():
+    assert [report._duration(s) for s in (None, 0.4, 12.3, 372)] == [
+        "not recorded", "0 s", "12 s", "6 min 12 s"]
+
+
+def test_readme_takes_full_run_times_from_the_report():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "[REPORT.md](REPORT.md)" in readme and "make reproduce" in readme
+    assert "half an hour" not in readme and "35 minutes" not in readme  # stale, hand-written

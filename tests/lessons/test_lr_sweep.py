@@ -1,0 +1,62 @@
+"""Learning-rate sweep: a disjoint validation split, one fit per rate, a log-axis plot."""
+
+import pytest
+import torch
+
+from lenet_nb.lessons import lr_sweep as sw
+from lenet_nb.models import MLP
+from lenet_nb.train import fit
+
+
+def data(n=60):
+    g = torch.Generator().manual_seed(0)
+    return torch.rand(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g)
+
+
+def test_split_validation_is_disjoint_and_complete():
+    X, y = data()
+    X[:, 0, 0, 0] = torch.arange(60.0)  # tag every image with its index
+    train_iter, val_iter = sw.split_validation(X, y, 15, batch_size=8, seed=1)
+    train_ids = set(train_iter.X[:, 0, 0, 0].long().tolist())
+    val_ids = set(val_iter.X[:, 0, 0, 0].long().tolist())
+    assert len(val_ids) == 15 and len(train_ids) == 45
+    assert train_ids.isdisjoint(val_ids) and train_ids | val_ids == set(range(60))
+    assert train_iter.shuffle and not val_iter.shuffle and train_iter.batch_size == 8
+    again, _ = sw.split_validation(X, y, 15, batch_size=8, seed=1)
+    assert torch.equal(again.X, train_iter.X)  # the same seed holds out the same samples
+
+
+@pytest.mark.parametrize("num_val", [0, 60])
+def test_split_validation_refuses_empty_parts(num_val):
+    X, y = data()
+    with pytest.raises(ValueError, match="num_val"):
+        sw.split_validation(X, y, num_val, batch_size=8)
+
+
+def build():
+    torch.manual_seed(0)
+    return MLP(hidden=8)
+
+
+def test_each_rate_equals_a_plain_fit_with_the_same_seed():
+    X, y = data()
+    train_iter, val_iter = sw.split_validation(X, y, 20, batch_size=16)
+    results = sw.lr_sweep(build, train_iter, val_iter, [0.01, 0.5], num_epochs=2, seed=4)
+    assert [r["lr"] for r in results] == [0.01, 0.5]
+    h = fit(build(), train_iter, val_iter, 2, lr=0.5, seed=4, progress=False, live=False)
+    assert results[1]["train_loss"] == h[-1]["train_loss"]
+    assert results[1]["val_acc"] == h[-1]["test_acc"]
+    assert results[1]["train_acc"] == h[-1]["train_acc"]
+
+
+def test_best_lr_table_and_plot():
+    results = [{"lr": 0.1, "val_acc": 0.5}, {"lr": 0.3, "val_acc": 0.7},
+               {"lr": 1.0, "val_acc": 0.7}]
+    assert sw.best_lr(results) == 0.3  # tie: the smaller rate
+    table = sw.sweep_table({"a": results, "b": results})
+    assert table.splitlines()[0] == "| lr | a: val acc | b: val acc |"
+    assert "| 0.3 | 0.7000 | 0.7000 |" in table
+    ax = sw.plot_lr_sweep({"a": results})
+    assert ax.get_xscale() == "log"
+    assert list(ax.lines[0].get_xdata()) == [0.1, 0.3, 1.0]
+    assert list(ax.lines[0].get_ydata()) == [0.5, 0.7, 0.7]
