@@ -19,7 +19,7 @@ import platform
 import re
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lenet_nb.files import atomic_write
@@ -77,7 +77,7 @@ def grid(seeds, **axes):
             for values in itertools.product(*axes.values()) for seed in seeds]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Experiment:
     """A named long experiment; its results live in results/<name>.csv, one row per run.
 
@@ -96,7 +96,6 @@ class Experiment:
     runs: Callable
     run_one: Callable
     minutes: float = 0.0  # estimated run time on 2 idle cores, shown by `list`
-    about: str = field(default="", compare=False)
 
     def __post_init__(self):
         for what in ("name", "chapter"):

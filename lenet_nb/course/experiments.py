@@ -344,16 +344,20 @@ def main(argv=None, experiments=None, results_dir=None):
     chosen = list(known.values()) if args.all else [known[n] for n in args.names]
     if not chosen:
         print(list_lines([])[0])
+    if args.only:
+        return guarded(lambda: run(chosen[0], args.resume, args.only, args.fresh, results_dir))
+    return guarded(lambda: run_all(chosen, args.resume, args.fresh, results_dir))
+
+
+def guarded(action, interrupted="nothing unfinished was stored"):
+    """Exit code of `action()`: 0; 1 with a one-line message for a ResultsError; 130 on Ctrl-C."""
     try:
-        if args.only:
-            run(chosen[0], args.resume, args.only, args.fresh, results_dir)
-        else:
-            run_all(chosen, args.resume, args.fresh, results_dir)
+        action()
     except ResultsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: nothing unfinished was stored", file=sys.stderr)
+        print(f"interrupted: {interrupted}", file=sys.stderr)
         return 130
     return 0
 

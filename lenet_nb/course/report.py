@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lenet_nb.config import QUICK_ENV, is_quick
 from lenet_nb.course import experiments as cx
 from lenet_nb.course.experiments import duration
 from lenet_nb.course.sources import sources_table
@@ -277,6 +278,9 @@ def run(folder, out=None):
 
 def reproduce(folder, resume=False, experiments=None, out=None):
     """`make reproduce`: every registered experiment, then every chapter, timed; REPORT.md."""
+    if is_quick():  # the experiments would refuse anyway: say so before anything runs
+        raise ResultsError(f"{QUICK_ENV} is on (quick mode): `make reproduce` stores full-mode "
+                           f"results; run it with {QUICK_ENV}=0")
     results, started = results_dir(folder), time.perf_counter()
     cx.run_all(list(cx.registry(experiments).values()), resume=resume, results_dir=results)
     chapters = time.perf_counter()
@@ -312,16 +316,8 @@ def main(argv=None):
         print(USAGE, file=sys.stderr)
         return 2
     folder = argv[1] if len(argv) > 1 else "notebooks"
-    try:
-        out = commands[argv[0]](folder)
-    except ResultsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: no unfinished run or notebook was stored", file=sys.stderr)
-        return 130
-    print(f"wrote {out}")
-    return 0
+    return cx.guarded(lambda: print(f"wrote {commands[argv[0]](folder)}"),
+                      "no unfinished run or notebook was stored")
 
 
 if __name__ == "__main__":

@@ -165,7 +165,7 @@ def test_render_lists_stored_experiments_and_the_last_reproduce(tmp_path):
 
 
 def test_reproduce_runs_the_experiments_then_the_chapters_and_records_the_time(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LENET_NB_QUICK", "0")
     folder = tmp_path / "notebooks"
     folder.mkdir()
@@ -184,6 +184,9 @@ def test_reproduce_runs_the_experiments_then_the_chapters_and_records_the_time(
     (tmp_path / "results" / report.REPRODUCE_FILE).unlink()
     with pytest.raises(xp.ResultsError, match="quick mode"):
         report.reproduce(folder, experiments=[exp])
+    assert report.main(["reproduce", str(folder)]) == 1
+    assert capsys.readouterr().err.startswith("error: LENET_NB_QUICK is on (quick mode)")
+    assert order == ["experiment", "chapters"]  # nothing ran
     assert not (tmp_path / "results" / report.REPRODUCE_FILE).exists()
 
 
