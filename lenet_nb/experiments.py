@@ -216,8 +216,23 @@ def from_cell(text):
     return text
 
 
+def is_results_file(path):
+    """True when `path` starts with a results header: a file this module wrote."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.readline().startswith(",".join(FIRST) + ",")
+
+
 def write_rows(path, rows):
-    """Write rows atomically: fixed columns, the runs' fields and metrics, then provenance."""
+    """Write rows atomically: fixed columns, the runs' fields and metrics, then provenance.
+
+    Refuses to replace a file that is not a results file (the package never overwrites a file
+    it did not write).
+    """
+    path = Path(path)
+    if path.exists() and not is_results_file(path):
+        raise ResultsError(f"{path} exists and is not a results file (its first line is not "
+                           f"{','.join(FIRST)},...). Nothing was changed: move it away or give "
+                           f"the experiment another name")
     middle = [k for row in rows for k in row if k not in FIRST + PROVENANCE]
     header = list(FIRST) + list(dict.fromkeys(middle)) + list(PROVENANCE)
     buf = io.StringIO()
@@ -231,7 +246,11 @@ def write_rows(path, rows):
 def read_rows(path, fix):
     """[(line number, row of raw cells)] of a results file; CorruptResults names the line."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise CorruptResults(f"{path} is not a text file ({e.reason} at byte {e.start}): "
+                             f"{fix}") from None
     if not text:
         raise CorruptResults(f"{path} is empty: {fix}")
     if not text.endswith("\n"):

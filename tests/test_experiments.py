@@ -195,6 +195,22 @@ def test_a_truncated_or_damaged_file_is_refused_naming_the_line(tmp_path):
     path.write_text("model,seed\nlenet5,0\n")
     with pytest.raises(xp.CorruptResults, match="line 1 is not a results header"):
         xp.load(exp, tmp_path)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\n")
+    with pytest.raises(xp.CorruptResults, match="is not a text file"):
+        xp.load(exp, tmp_path)
+
+
+def test_a_file_the_package_did_not_write_is_never_replaced(tmp_path):
+    exp = _exp()
+    theirs = exp.path(tmp_path)
+    theirs.write_text("model,seed,val_error\nlenet5,0,0.0095\n")
+    with pytest.raises(xp.ResultsError, match="is not a results file .* Nothing was changed"):
+        _stored(tmp_path, exp)
+    assert theirs.read_text() == "model,seed,val_error\nlenet5,0,0.0095\n"
+    theirs.unlink()
+    _stored(tmp_path, exp)
+    assert xp.is_results_file(theirs)
+    _stored(tmp_path, exp)  # ours: replaced
 
 
 def test_status_names_each_state(tmp_path):

@@ -83,8 +83,9 @@ def test_a_run_writes_one_row_per_run_with_provenance(tmp_path, full_mode):
 def test_ctrl_c_in_run_2_of_3_leaves_the_file_untouched_and_resumable(tmp_path, full_mode):
     fresh = tmp_path / "fresh"
     cx.run(_toy(), results_dir=fresh, log=lambda m: None)
+    cx.run(_toy(epochs=2), results_dir=tmp_path, log=lambda m: None)  # an earlier configuration
     old = tmp_path / "toy.csv"
-    old.write_text("an earlier, complete results file\n")
+    earlier = old.read_text()
 
     def ctrl_c_once(spec, attempt):
         if spec["seed"] == 1 and attempt == 1:
@@ -94,7 +95,7 @@ def test_ctrl_c_in_run_2_of_3_leaves_the_file_untouched_and_resumable(tmp_path, 
     exp = _toy(calls=calls, fail=ctrl_c_once)
     with pytest.raises(KeyboardInterrupt):
         cx.run(exp, results_dir=tmp_path, log=lines.append)
-    assert old.read_text() == "an earlier, complete results file\n"
+    assert old.read_text() == earlier
     partial = exp.partial_path(tmp_path)
     assert [r["run"] for _, r in xp.read_rows(partial, "")] == ["width=8,seed=0"]
     assert "run width=8,seed=1 stopped (interrupted) and was not stored; 1 of 3" in lines[-1]
@@ -103,11 +104,21 @@ def test_ctrl_c_in_run_2_of_3_leaves_the_file_untouched_and_resumable(tmp_path, 
         cx.run(exp, results_dir=tmp_path, log=lambda m: None)
     lines.clear()
     assert cx.run(exp, resume=True, results_dir=tmp_path, log=lines.append) == old
-    assert any("toy.csv line 1 is not a results header" in m and "none of its rows is kept" in m
-               for m in lines)
+    assert "toy.csv: 3 row(s) not kept (another configuration, torch, thread count or CPU " \
+        "capability)" in lines
     assert calls == ["width=8,seed=0", "width=8,seed=1", "width=8,seed=1", "width=8,seed=2"]
     assert not partial.exists()
     assert _without_time(old) == _without_time(fresh / "toy.csv")
+
+
+def test_resume_skips_a_damaged_file_saying_why(tmp_path, full_mode):
+    exp = _toy()
+    exp.partial_path(tmp_path).write_text(",".join(xp.FIRST) + ",x\nthe rest is lost")
+    lines = []
+    cx.run(exp, resume=True, results_dir=tmp_path, log=lines.append)
+    assert any(".toy.partial.csv line 2 is cut short" in m and "none of its rows is kept" in m
+               for m in lines)
+    assert xp.status(exp, tmp_path) == ("ok", "")
 
 
 def test_the_order_of_runs_never_matters(tmp_path, full_mode):
