@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from lenet_nb import experiments as xp
+from lenet_nb import train
 from lenet_nb.course import experiments as cx
 from lenet_nb.data import TensorBatches
 from lenet_nb.train import History, fit
@@ -176,7 +177,7 @@ def _diverging(kind):
             return {"acc": [0.5, float("nan"), 0.1], "best_epoch": 1}
         h = History([{"epoch": 1, "train_loss": 2.3, "train_acc": 0.1, "test_acc": 0.1,
                       "seconds": 1.0, "images_per_s": 1.0}])
-        setattr(h, *(("diverged", True) if kind == "history" else ("stopped", "diverged")))
+        h.stopped = "diverged"  # a History flagged diverged: see the real fit below
         return h
     return fail
 
@@ -184,8 +185,7 @@ def _diverging(kind):
 @pytest.mark.parametrize("kind, note", [
     ("exception", "loss nan in epoch 2, batch 7"), ("ours", "loss inf"),
     ("nan metric", "metric acc is not finite"),
-    ("history", "the loss became non-finite after 1 finished epoch(s)"),
-    ("stopped history", "the loss became non-finite after 1 finished epoch(s)")])
+    ("history", "the loss became non-finite after 1 finished epoch(s)")])
 def test_a_diverged_run_is_stored_as_diverged_never_as_finished(tmp_path, full_mode, kind, note):
     cx.run(_toy(fail=_diverging(kind)), results_dir=tmp_path, log=lambda m: None)
     rows = xp.load(_toy(), tmp_path)
@@ -195,22 +195,43 @@ def test_a_diverged_run_is_stored_as_diverged_never_as_finished(tmp_path, full_m
     assert setting.seeds == [0, 2] and setting.diverged == 1
 
 
-def test_a_real_fit_that_diverges_is_stored_as_diverged(tmp_path, full_mode, capsys):
-    """Whether fit returns a History flagged diverged (today) or raises TrainingDiverged."""
+def _fit_run(X):
+    """A run function training a linear net on X with fit (as the chapters' runs do)."""
     def run_one(config, spec):
-        X = torch.ones(16, 4)
-        X[3, 0] = float("inf")  # the loss of the first batch is not finite
         net = nn.Sequential(nn.Linear(4, 2))
-        data = TensorBatches(X, torch.zeros(16, dtype=torch.long), 8)
+        data = TensorBatches(X, torch.zeros(len(X), dtype=torch.long), 8)
         return fit(net, data, data, 2, lr=0.1, device="cpu", seed=spec["seed"], progress=False,
                    live=False)
-
-    exp = xp.Experiment("div", "recipes", {}, lambda c: [{"seed": 0}], run_one)
-    cx.run(exp, results_dir=tmp_path, log=lambda m: None)
-    assert xp.load(exp, tmp_path)[0]["status"] == "diverged"
+    return xp.Experiment("fit", "recipes", {}, lambda c: [{"seed": 0}], run_one)
 
 
-def test_an_error_or_an_interrupted_history_stores_nothing_for_that_run(tmp_path, full_mode):
+def test_a_real_fit_that_diverges_is_stored_as_diverged(tmp_path, full_mode, capsys):
+    """Whether fit returns a History flagged diverged (today) or raises TrainingDiverged."""
+    X = torch.ones(16, 4)
+    X[3, 0] = float("inf")  # the loss of the first batch is not finite
+    cx.run(_fit_run(X), results_dir=tmp_path, log=lambda m: None)
+    assert xp.load(_fit_run(X), tmp_path)[0]["status"] == "diverged"
+
+
+def test_a_real_fit_interrupted_by_ctrl_c_stores_nothing(tmp_path, full_mode, monkeypatch,
+                                                          capsys):
+    """Whether fit returns a History flagged interrupted (today) or raises TrainingInterrupted."""
+    real = train._train_epoch
+    started = []
+
+    def epoch(*args, **kwargs):  # Ctrl-C during the second epoch
+        started.append(1)
+        if len(started) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train, "_train_epoch", epoch)
+    with pytest.raises(KeyboardInterrupt):
+        cx.run(_fit_run(torch.ones(16, 4)), results_dir=tmp_path, log=lambda m: None)
+    assert len(started) == 2 and list(tmp_path.iterdir()) == []
+
+
+def test_an_error_or_a_stopped_history_stores_nothing_for_that_run(tmp_path, full_mode):
     def broken(spec, attempt):
         if spec["seed"] == 1:
             raise ValueError("a bug in the run function")
@@ -219,13 +240,13 @@ def test_an_error_or_an_interrupted_history_stores_nothing_for_that_run(tmp_path
         cx.run(_toy(fail=broken), results_dir=tmp_path, log=lambda m: None)
     assert len(xp.read_rows(_toy().partial_path(tmp_path), "")) == 1
 
-    def ctrl_c_inside_fit(spec, attempt):
+    def stopped_history(spec, attempt):
         h = History()
-        h.interrupted = True  # fit caught Ctrl-C and returned the finished epochs
+        h.stopped = "interrupted"  # a History carried by a Ctrl-C
         return h
 
     with pytest.raises(KeyboardInterrupt):
-        cx.run(_toy(fail=ctrl_c_inside_fit), fresh=True, results_dir=tmp_path, log=print)
+        cx.run(_toy(fail=stopped_history), fresh=True, results_dir=tmp_path, log=print)
     assert not _toy().partial_path(tmp_path).exists() and not (tmp_path / "toy.csv").exists()
 
 
