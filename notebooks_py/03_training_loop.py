@@ -41,11 +41,10 @@ from lenet_nb.exercises import training_loop as ex
 # %% [markdown]
 # ## 1. The training loop, written in the open
 #
-# Every network in the rest of the course is trained by `lenet_nb.train.fit`. Before we
-# lean on it, we write its core
-# ourselves: a function that measures accuracy and a function that trains for one epoch. Then
-# we run one epoch of the d2l recipe with them and check that `fit` computes the very same
-# numbers.
+# Every network in the rest of the course is trained by `lenet_nb.train.fit`. Before we lean on
+# it, we write its core ourselves: a function that measures accuracy and a function that trains
+# for one epoch. Then we run one epoch of the d2l recipe with them and check that `fit` computes
+# the very same numbers.
 #
 # The data: `load_data_fashion_mnist` reads the verified Fashion-MNIST files into memory once
 # and serves `(X, y)` batches, shuffled by its own seeded generator — `lenet_nb/data.py`. In

@@ -53,9 +53,8 @@ checkpoint_dir = Path(checkpoint_folder.name)
 #
 # * "d2l" is the network and training of the LeNet section of *Dive into Deep Learning* (d2l;
 #   its figures quoted here are those of the pre-1.0 edition): sigmoid, average pooling,
-#   padding 2 on C1, Xavier initialisation
-#   (chapter 3, §1.4), SGD with the large learning rate 0.9. **The Boyu
-#   course page** ("Boyu" from here on) runs that recipe on a CPU.
+#   padding 2 on C1, Xavier initialisation (chapter 3, §1.4), SGD with the large learning rate
+#   0.9. **The Boyu course page** ("Boyu" from here on) runs that recipe on a CPU.
 # * **The d2l-style LeNet page** ("the d2l page") shows the same network but states a learning
 #   rate of 0.01.
 # * **"Learn PyTorch from scratch (14): LeNet"** ("Learn PyTorch (14)") drops the padding and
@@ -138,12 +137,11 @@ print("test accuracy per epoch:", " ".join(f"{a:.4f}" for a in learn14_run.histo
 # out of 20 epochs whose test accuracies differ by noise as well as by learning, it picks the
 # luckiest, so it overstates what the kept network does on new images, and the test set is no
 # longer unseen. We hold out 10,000 of the 60,000 training images as a validation split (the
-# same `split_validation`
-# as chapter 3, §3), train on the other 50,000, and let `fit` evaluate both splits
-# after every epoch. With `val_iter=` it keeps the weights of the best **validation** epoch,
-# written atomically (temporary file, then rename, so an interrupted run never leaves a
-# half-written checkpoint); we report that epoch's test accuracy, and show the tutorial's
-# test-selected number beside it.
+# same `split_validation` as chapter 3, §3), train on the other 50,000, and let `fit` evaluate
+# both splits after every epoch. With `val_iter=` it keeps the weights of the best
+# **validation** epoch, written atomically (temporary file, then rename, so an interrupted run
+# never leaves a half-written checkpoint); we report that epoch's test accuracy, and show the
+# tutorial's test-selected number beside it.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -481,9 +479,8 @@ print(f"{cost['batches_per_epoch']} batches | one epoch, evaluation once: "
 
 # %% [markdown]
 # The learned weights are the same either way (evaluation changes nothing;
-# `tests/lessons/test_pitfalls.py`
-# checks it), only the time grows by an evaluation per batch. The fix is the indentation: one
-# evaluation after the loop, as `fit` does.
+# `tests/lessons/test_pitfalls.py` checks it), only the time grows by an evaluation per batch.
+# The fix is the indentation: one evaluation after the loop, as `fit` does.
 #
 # ### 8.3 "ReLU and Softmax" in the text, Sigmoid and CrossEntropyLoss in the code
 #
@@ -617,19 +614,18 @@ for lr, grid in grids.items():
 
 # %% [markdown]
 # **Reading the grid.** State a difference only where its row says "yes"; where it says "no",
-# three seeds of this short budget cannot tell the two apart. What the theory of
-# chapter 3, §2 predicts,
-# and what to check in the tables: *sigmoid*'s slope is at most 0.25, so at lr 0.1 it should
-# stay near chance (0.1) with either pooling — the rate d2l uses, 0.9, is what lets it start
-# to leave the plateau within a few epochs. *Tanh* has slope 1 at zero and is centred on zero,
-# and Xavier's initialisation was designed for it, so it should train at lr 0.1. *ReLU* passes
-# gradients undiminished wherever a unit is active; Xavier's initialisation halves the signal's
-# variance at every ReLU layer, so it may start more slowly than tanh at lr 0.1. At 0.9 both
-# tanh and ReLU risk blowing up. Max pooling sends each window's gradient to its strongest
+# three seeds of this short budget cannot tell the two apart. What the theory of chapter 3, §2
+# predicts, and what to check in the tables: *sigmoid*'s slope is at most 0.25, so at lr 0.1 it
+# should stay near chance (0.1) with either pooling — the rate d2l uses, 0.9, is what lets it
+# start to leave the plateau within a few epochs. *Tanh* has slope 1 at zero and is centred on
+# zero, and Xavier's initialisation was designed for it, so it should train at lr 0.1. *ReLU*
+# passes gradients undiminished wherever a unit is active; Xavier's initialisation halves the
+# signal's variance at every ReLU layer, so it may start more slowly than tanh at lr 0.1. At 0.9
+# both tanh and ReLU risk blowing up. Max pooling sends each window's gradient to its strongest
 # input undivided, where average pooling spreads it over four inputs at a quarter each; the
-# comparisons table says whether that shows in final accuracy at this budget. Whether ReLU +
-# max pooling goes further than the other combinations *with a modern optimizer* is not
-# something this SGD grid measures: §5.1 changes activation and pooling under Adam.
+# comparisons table says whether that shows in final accuracy at this budget. Whether ReLU + max
+# pooling goes further than the other combinations *with a modern optimizer* is not something
+# this SGD grid measures: §5.1 changes activation and pooling under Adam.
 #
 # Now try it yourself. The widget opens at the grid's learning rate at which most of the six
 # combinations train (every seed above 0.2, twice chance), so the first press of **Train**
