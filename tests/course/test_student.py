@@ -7,13 +7,17 @@ import pytest
 
 from lenet_nb.course.student import (
     BEGIN,
+    BEGIN_STUB,
     END,
+    END_STUB,
     STUB,
     MarkerError,
     count_exercises,
     main,
     make_student,
+    reading_notebook,
     strip_solutions,
+    stub_regions,
     student_notebook,
 )
 
@@ -79,27 +83,78 @@ def test_unbalanced_markers_are_refused_with_the_place(cell, message):
 def _notebook():
     nb = nbformat.v4.new_notebook()
     nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
-    out = nbformat.v4.new_output("stream", name="stdout", text="✔ corr2d: correct\n")
-    keep = nbformat.v4.new_output("stream", name="stdout", text="torch.Size([1, 6, 28, 28])\n")
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    out = nbformat.v4.new_output("stream", name="stdout", text="✔ 1.1 corr2d: correct\n")
+    shown = nbformat.v4.new_output("stream", name="stdout", text="torch.Size([1, 6, 28, 28])\n")
+    picture = nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>"})
+    kept = nbformat.v4.new_code_cell("show_images(X)", outputs=[picture], execution_count=3)
+    kept.metadata["tags"] = ["keep-output"]
     nb.cells = [
         nbformat.v4.new_markdown_cell(f"Markdown mentioning {BEGIN} stays as it is"),
-        nbformat.v4.new_code_cell("print(X.shape)", outputs=[keep], execution_count=1),
+        nbformat.v4.new_code_cell("print(X.shape)", outputs=[shown], execution_count=1),
         nbformat.v4.new_code_cell(FUNCTION_CELL, outputs=[out], execution_count=2),
+        kept,
     ]
     return nb
 
 
-def test_student_notebook_clears_only_exercise_cells_and_unpairs():
+def test_student_notebook_keeps_no_output_but_keep_output_cells_and_unpairs():
     nb = _notebook()
     student = student_notebook(nb)
-    assert "jupytext" not in student.metadata
+    assert "jupytext" not in student.metadata and "widgets" not in student.metadata
     assert student.cells[0].source == nb.cells[0].source
-    assert student.cells[1].outputs == nb.cells[1].outputs
-    assert student.cells[1].execution_count == 1
-    assert student.cells[2].outputs == [] and student.cells[2].execution_count is None
+    for cell in student.cells[1:3]:
+        assert cell.outputs == [] and cell.execution_count is None
+    assert student.cells[3].outputs == nb.cells[3].outputs, "keep-output keeps its picture"
     assert STUB in student.cells[2].source and "X[:h, :w]" not in student.cells[2].source
     assert "X[:h, :w]" in nb.cells[2].source, "the instructor notebook is left unchanged"
+    assert nb.cells[1].outputs and "jupytext" in nb.metadata
     assert count_exercises(nb) == 1 and count_exercises(student) == 0
+
+
+def test_an_explicit_stub_block_becomes_the_students_code():
+    cell = (f"def accuracy(net, data_iter):\n"
+            f"    {BEGIN}\n"
+            f"    return right(net, data_iter)\n"
+            f"    {END}\n"
+            f"    {BEGIN_STUB}\n"
+            f"    # accs = [batch_acc(net, X, y) for X, y in data_iter]\n"
+            f"    #\n"
+            f"    # return sum(accs) / len(accs)  # the bug\n"
+            f"    {END_STUB}\n"
+            f"\n"
+            f"print(accuracy(net, it))")
+    source, count = stub_regions(cell)
+    assert count == 1
+    assert source.splitlines() == [
+        "def accuracy(net, data_iter):",
+        "    accs = [batch_acc(net, X, y) for X, y in data_iter]",
+        "",
+        "    return sum(accs) / len(accs)  # the bug",
+        "",
+        "print(accuracy(net, it))",
+    ]
+    compile(source, "student", "exec")
+    # the instructor edition runs the solution; the stub block is only comments there
+    compile(cell, "instructor", "exec")
+
+
+@pytest.mark.parametrize("cell, message", [
+    (f"{BEGIN}\nx = 1\n{END}\n{BEGIN_STUB}\n# x = 0", "never closed"),
+    (f"{BEGIN_STUB}\n# x = 0\n{END_STUB}", "right after"),
+    (f"{BEGIN}\nx = 1\n{END}\n{BEGIN_STUB}\nx = 0\n{END_STUB}", "is a comment"),
+])
+def test_a_misplaced_or_uncommented_stub_block_is_refused(cell, message):
+    with pytest.raises(MarkerError, match=message):
+        stub_regions(cell, "ch3 cell 9")
+
+
+def test_the_reading_copy_keeps_outputs_and_unpairs():
+    nb = _notebook()
+    copy = reading_notebook(nb)
+    assert "jupytext" not in copy.metadata
+    assert [c.outputs for c in copy.cells if c.cell_type == "code"] == \
+        [c.outputs for c in nb.cells if c.cell_type == "code"]
 
 
 def test_make_student_writes_every_notebook_and_a_no_pairing_config(tmp_path):
@@ -107,10 +162,15 @@ def test_make_student_writes_every_notebook_and_a_no_pairing_config(tmp_path):
     src.mkdir()
     nbformat.write(_notebook(), src / "01_x.ipynb")
     written = make_student(src, tmp_path / "student")
-    assert written == [(tmp_path / "student" / "01_x.ipynb", 1)]
+    assert [(w.path, w.exercises, w.action) for w in written] == [
+        (tmp_path / "student" / "01_x.ipynb", 1, "created")]
     assert (tmp_path / "student" / "jupytext.toml").read_text() == 'formats = "ipynb"\n'
-    again = nbformat.read(written[0][0], as_version=4)
+    again = nbformat.read(written[0].path, as_version=4)
     assert STUB in again.cells[2].source
+    import jupytext.config
+
+    found = jupytext.config.find_jupytext_configuration_file(str(tmp_path / "student"))
+    assert Path(found) == tmp_path / "student" / "jupytext.toml", "no pairing from a parent"
 
 
 def test_main_reports_errors_instead_of_a_traceback(tmp_path, capsys):
@@ -118,8 +178,9 @@ def test_main_reports_errors_instead_of_a_traceback(tmp_path, capsys):
     assert "no notebooks in" in capsys.readouterr().err
     nb = _notebook()
     nb.cells[2].source = f"{BEGIN}\nx = 1"
-    nbformat.write(nb, tmp_path / "02_bad.ipynb")
-    assert main([str(tmp_path), str(tmp_path / "out")]) == 1
+    (tmp_path / "src").mkdir()
+    nbformat.write(nb, tmp_path / "src" / "02_bad.ipynb")
+    assert main([str(tmp_path / "src"), str(tmp_path / "out")]) == 1
     assert "02_bad.ipynb cell 2" in capsys.readouterr().err
 
 
