@@ -1,5 +1,6 @@
 """Checks on the chapter notebooks: each .ipynb paired with an in-sync .py (in the sibling folder
 `<folder>_py/`), outputs kept small, no source tutorial called by an internal number ("seed 001"),
+the exercise convention of docs/exercises.md holds (`lenet_nb.course.exercise_cells`),
 and every pointer into the package leads somewhere: a path `lenet_nb/…/x.py` names a file that
 exists, a dotted `lenet_nb.x.y` imports, and a name pointed at a file ("`fit`
 (`lenet_nb/train.py`)") is defined in that file.
@@ -34,6 +35,8 @@ import re
 import sys
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
+
+from lenet_nb.course.exercise_cells import problems as exercise_problems
 
 MAX_NOTEBOOK_BYTES = 2_000_000
 MAX_OUTPUT_BYTES = 300_000  # one output; a PNG of a modest figure is ~20-80 kB
@@ -89,6 +92,7 @@ def problems(folder):
             if size > MAX_OUTPUT_BYTES:
                 found.append(f"{nb} cell {i} has an output of {size:,} bytes (limit "
                              f"{MAX_OUTPUT_BYTES:,}): use a smaller figure")
+        found += exercise_problems(nb)  # docs/exercises.md: headings, check cells, registries
     for py in sorted(folder.glob("*.py")):
         found.append(f"{py}: the paired sources live in {sources}/, not beside the notebooks")
     for py in sorted(sources.glob("*.py")):
