@@ -10,6 +10,7 @@ current folder, or the current folder when it holds the student edition). The ce
 00_start_here calls `show()`.
 """
 
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -76,9 +77,9 @@ def report(folder):
     notebooks = sorted(p for p in folder.glob("[0-9]*.ipynb")
                        if re.fullmatch(r"\d+_\w+", p.stem))
     if not notebooks:
-        return (f"No student notebooks in {folder} yet. Run `make lab` (or `make student`) in a "
-                f"terminal at the project's root, then do the exercises in student/; save a "
-                f"notebook (Ctrl+S) and run this again.")
+        return (f"No student notebooks in {os.path.relpath(folder)} yet. Run `make lab` (or "
+                f"`make student`) in a terminal at the project's root, then do the exercises in "
+                f"student/; save a notebook (Ctrl+S) and run this again.")
     lines, totals = [], {m: 0 for m in SYMBOLS}
     for path in notebooks:
         try:
