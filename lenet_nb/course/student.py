@@ -98,11 +98,6 @@ def stub_regions(source, where="cell"):
     return "\n".join(out), count
 
 
-def strip_solutions(source, where="cell"):
-    """The old name of `stub_regions`."""
-    return stub_regions(source, where)
-
-
 def student_notebook(nb, where="notebook"):
     """A student copy of an nbformat notebook (the argument is left unchanged)."""
     nb = copy.deepcopy(nb)

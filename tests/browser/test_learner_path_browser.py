@@ -97,7 +97,8 @@ def test_make_lab_copies_run_and_saved_leave_git_status_empty(browser, tmp_path_
     _repo_copy(root)
     prepare(root)  # what `make lab` does before it starts JupyterLab
     assert _status(root) == "", "student/ and reading/ are git-ignored"
-    with serve(root, base, lab_options(root)) as running:
+    options = [o for o in lab_options(root) if not o.startswith("--ServerApp.root_dir")]
+    with serve(root, base, options) as running:
         listing = json.load(urllib.request.urlopen(
             f"{running.url}/api/contents?token={running.token}", timeout=10))
         names = {item["name"] for item in listing["content"]}
@@ -118,9 +119,13 @@ def test_make_lab_copies_run_and_saved_leave_git_status_empty(browser, tmp_path_
             running.save(page)
 
             running.open(page, "student/02_shapes.ipynb")
+            heading = page.locator(".jp-MarkdownCell", has_text="Exercise 2.1 (predict, then run)")
+            heading.scroll_into_view_if_needed()
+            # as opened: no stored output anywhere, the reveal cell below shows nothing yet
+            expect(page.locator(".jp-OutputArea-output")).to_have_count(0)
+            Lab.screenshot(page, "student_first_predict_exercise_ch2_opened")
             running.run_all(page, timeout=400_000)
             assert running.cell_errors(page) == []
-            heading = page.locator(".jp-MarkdownCell", has_text="Exercise 2.1 (predict, then run)")
             heading.scroll_into_view_if_needed()
             check = _cell_with(page, "ex.check_c1_s2_shape(c1_s2_shape)")
             expect(check.locator(".jp-OutputArea-output")).to_contain_text(

@@ -23,7 +23,6 @@ from lenet_nb.course.student import (
     main,
     make_student,
     reading_notebook,
-    strip_solutions,
     stub_regions,
     student_notebook,
 )
@@ -43,7 +42,7 @@ check_corr2d(corr2d)"""
 
 
 def test_a_function_body_becomes_an_indented_stub():
-    source, count = strip_solutions(FUNCTION_CELL)
+    source, count = stub_regions(FUNCTION_CELL)
     assert count == 1
     assert source.splitlines() == [
         "def corr2d(X, K):",
@@ -58,21 +57,21 @@ def test_a_function_body_becomes_an_indented_stub():
 
 def test_assignments_keep_their_names():
     cell = f"{BEGIN}\nshape = (1, 6, 28, 28)\nn, m = 3, 4\n{END}\ncheck_shape(shape)"
-    source, count = strip_solutions(cell)
+    source, count = stub_regions(cell)
     assert count == 1
     assert source.splitlines() == [f"shape = {STUB}", f"n, m = {STUB}", "check_shape(shape)"]
 
 
 def test_a_comparison_or_a_block_is_not_an_assignment():
-    source, _ = strip_solutions(f"{BEGIN}\nx == 3\n{END}")
+    source, _ = stub_regions(f"{BEGIN}\nx == 3\n{END}")
     assert source == STUB
-    source, _ = strip_solutions(f"{BEGIN}\nfor i in range(3):\n    y = i\n{END}")
+    source, _ = stub_regions(f"{BEGIN}\nfor i in range(3):\n    y = i\n{END}")
     assert source == STUB
 
 
 def test_two_regions_and_the_text_around_them_are_kept():
     cell = f"a = 1\n{BEGIN}\nb = 2\n{END}\nc = 3\n{BEGIN}\nprint(b)\n{END}\nd = 4"
-    source, count = strip_solutions(cell)
+    source, count = stub_regions(cell)
     assert count == 2
     assert source.splitlines() == ["a = 1", f"b = {STUB}", "c = 3", STUB, "d = 4"]
 
@@ -84,7 +83,7 @@ def test_two_regions_and_the_text_around_them_are_kept():
 ])
 def test_unbalanced_markers_are_refused_with_the_place(cell, message):
     with pytest.raises(MarkerError, match=message) as info:
-        strip_solutions(cell, "ch1 cell 7")
+        stub_regions(cell, "ch1 cell 7")
     assert "ch1 cell 7" in str(info.value)
 
 
