@@ -52,11 +52,12 @@
 #   code*, *predict, then run* (write down a shape or a count before you see it), *change and
 #   observe*, *find the bug* and *challenge*. You write your answer in one cell; the next cell
 #   holds the check, e.g. `ex.check_corr2d(corr2d)`. Run both: the check answers
-#   `✔ 1.1 corr2d: …` when your answer is right, `✘ 1.1 corr2d, not yet: …` with what exactly is
-#   wrong and a hint (which shape, which value, "did you forget the + 1?"), or `○ 1.1 corr2d, not
-#   started` while the cell still holds `...  # your code here`. It never shows the answer to a
-#   *predict* question, and it never stops the notebook with an error, whatever you type. The
-#   cells after an exercise never depend on your answer, so you can move on and come back.
+#   `✔ 1.1 corr2d: …` when your answer is right, `✘ 1.1 corr2d, not yet: …` with what exactly
+#   is wrong and a hint (which shape, which value, "did you forget the + 1?"), or
+#   `○ 1.1 corr2d, not started` while the cell still holds `...  # your code here`. It never
+#   shows the answer to a *predict* question, and it never stops the notebook with an error,
+#   whatever you type. The cells after an exercise never depend on your answer, so you can move
+#   on and come back.
 # - **Widgets.** Some cells show sliders and drop-down menus (the cost of a dense layer against
 #   a convolution, LeNet's shapes for other sizes, the activation × pooling explorer, the drawing
 #   pad). Move one and the result below it is recomputed by the notebook's Python kernel, so they

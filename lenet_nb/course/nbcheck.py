@@ -13,7 +13,8 @@ link targets, all of which are code or formulas, not claims):
 - percentages, with or without a decimal part: 95.8 %, 1.5%, 10 %;
 - numbers with thousands separators: 61,706, 340,908, 3,072,000,000.
 Plain integers (chapter and layer numbers, sizes such as 5×5, epochs, years, list markers) are
-not checked. Nor are section numbers: a number right after `§`, `section`, `chapter`, `Fig.`,
+not checked. Nor are section numbers: a number right after `§`, `section`, `chapter`, `exercise`,
+`Fig.`,
 `Figure`, `Table`, `eq.`, a version after `Python`, `PyTorch`, `torch`, `version`, `edition`, or
 the number a markdown heading starts with (`### 3.1 Pooling`).
 
@@ -178,8 +179,8 @@ _HIDDEN = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$|<!-
                      r"|\]\([^)]*\)", re.S)
 _PROSE_NUMBER = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+)"
                            r"(?:\s?%)?(?![\w]|[.,]\d)")
-_REFERENCE = re.compile(r"(?:§|\bsections?|\bchapters?|\bFig\.|\bFigure|\bTable|\beq\.|"
-                        r"\bPython|\bPyTorch|\btorch|\bversion|\bedition|\bpre-|\bv)\s*$",
+_REFERENCE = re.compile(r"(?:§|\bsections?|\bchapters?|\bexercises?|\bFig\.|\bFigure|\bTable|"
+                        r"\beq\.|\bPython|\bPyTorch|\btorch|\bversion|\bedition|\bpre-|\bv)\s*$",
                         re.I)
 _OUTPUT_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _CODE_NUMBER = re.compile(r"(?<![\w.])\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?")

@@ -272,7 +272,7 @@ def student_copy(tmp_path_factory):
     return {p.name: nbformat.read(p, as_version=4) for p in dst.glob("*.ipynb")}
 
 
-def _text(cell):
+def _source_text(cell):
     return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
@@ -308,7 +308,7 @@ def test_no_predict_answer_before_its_check_or_in_any_output(module, name, stude
     for i, cell in enumerate(nb.cells):
         places = [("stored output", _outputs(cell))]
         if i < ex.check:
-            places.append(("source", _text(cell)))
+            places.append(("source", _source_text(cell)))
         for where, text in places:
             for pattern in patterns:
                 m = pattern.search(text)
