@@ -110,8 +110,8 @@ for layer in net:
     X = layer(X)
     print(layer.__class__.__name__, "output shape:\t", X.shape)
 
-# %% [markdown]
-# Reading it top to bottom:
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> the shapes, layer by layer</summary>
 #
 # - **Conv2d (C1)**, 6 kernels of 5×5 with padding 2: 6 channels, still 28×28. The padding of 2
 #   pixels on every side makes up for the 4 pixels a 5×5 window loses.
@@ -122,6 +122,9 @@ for layer in net:
 # - **Flatten**: 16 × 5 × 5 = 400 numbers per image, the input size of the first linear layer.
 # - **Linear** 400 → 120 → 84 → 10: one score per Fashion-MNIST class.
 #
+# </details>
+
+# %% [markdown]
 # From here on the tables come from `shapes.shape_table(net, X)`, which is this loop done with
 # forward hooks (functions PyTorch calls with each layer's output as it runs), so it also works for
 # networks that are not one flat `nn.Sequential`; its source is `lenet_nb/lessons/shapes.py`.
