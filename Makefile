@@ -25,15 +25,16 @@ data: $(STAMP)
 # root (containers, CI machines) needs --allow-root; everyone else gets Jupyter's default
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# JupyterLab opening notebooks/00_start_here (the file browser shows the chapters; student/,
-# after `make student`, is one folder up).
+# The learner's own copies, student/ (exercises) and reading/ (the chapters with their stored
+# outputs), both git-ignored and never overwritten once changed; then JupyterLab on
+# reading/00_start_here with the tracked notebooks hidden (lenet_nb/course/lab.py).
 lab: data
-	$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(PORT) $(ALLOW_ROOT) \
-	  --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+	$(BIN)/python -m lenet_nb.course.lab --port $(PORT) $(ALLOW_ROOT)
 
-# The student edition: solution regions stubbed, exercise outputs cleared (generated, git-ignored).
+# The student edition: solution regions stubbed, no stored outputs (git-ignored). A notebook you
+# changed is kept; the new version goes beside it (FORCE=1: back yours up, then replace it).
 student: $(STAMP)
-	$(BIN)/python -m lenet_nb.course.student notebooks student
+	$(BIN)/python -m lenet_nb.course.student $(if $(FORCE),--force) notebooks student
 
 lint: $(STAMP)
 	$(BIN)/ruff check lenet_nb tests notebooks_py benchmarks tools conftest.py
@@ -72,6 +73,6 @@ bench: data
 sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.ipynb
 
-# student/ holds the learner's own work: never removed here.
+# student/ and reading/ hold the learner's own work: never removed here.
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -181,8 +181,15 @@ def test_readme_module_tables_match_the_tree():
     assert listed == on_disk
 
 
-def test_make_lab_opens_on_the_start_page():
+def test_make_lab_opens_on_the_start_page_of_the_reading_copy():
+    from lenet_nb.course.lab import START_PAGE, lab_options
+
     recipe = re.search(r"^lab:.*?\n((?:\t.*\n?)+)", (ROOT / "Makefile").read_text(), re.M).group(1)
-    url = re.search(r"--LabApp\.default_url=/lab/tree/(\S+)", recipe).group(1)
-    root = re.search(r"--ServerApp\.root_dir=(\S+)", recipe).group(1)
-    assert (ROOT / root / url).resolve() == (ROOT / "notebooks" / "00_start_here.ipynb").resolve()
+    assert "-m lenet_nb.course.lab" in recipe
+    options = " ".join(lab_options(ROOT))
+    url = re.search(r"--LabApp\.default_url=/lab/tree/(\S+)", options).group(1)
+    root = re.search(r"--ServerApp\.root_dir=(\S+)", options).group(1)
+    assert url == START_PAGE == "reading/00_start_here.ipynb"
+    assert Path(root) == ROOT.resolve()
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert "student/" in ignored and "reading/" in ignored

@@ -212,3 +212,8 @@ def test_a_pointer_to_a_missing_file_or_name_fails(tmp_path):
 def test_the_chapters_point_only_at_what_exists():
     for py in sorted((ROOT / "notebooks_py").glob("*.py")):
         assert nbcheck.pointer_problems(py, root=ROOT) == [], py.name
+
+
+def test_exercise_numbers_are_references_not_claims():
+    text = "Exercise 2.1 asks for a shape; exercises 3.2 and the loss 0.958 are different."
+    assert [n for n, _ in nbcheck.prose_numbers(text)] == ["0.958"]
