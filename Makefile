@@ -7,7 +7,7 @@ PORT ?= 8888
 PYTEST := $(BIN)/python -m pytest
 
 .PHONY: setup data lab student test lint nbcheck bench sync clean reproduce report \
-	classroom-tools student-branch
+	classroom-tools student-branch book
 
 setup: $(STAMP)
 
@@ -46,6 +46,17 @@ $(CLASSROOM)/.installed: tools/classroom-requirements.txt
 	$(CLASSROOM)/bin/python -m pip install --quiet -r tools/classroom-requirements.txt
 	touch $@
 
+# The course's website from the stored notebooks (nothing executed), into build/book/_build/html:
+# Jupyter Book 1 pinned in its own environment, MathJax from its npm package (build/cache).
+BOOK_VENV := .venv-book
+book: $(STAMP) $(BOOK_VENV)/.installed
+	$(BIN)/python -m lenet_nb.course.book build --jupyter-book $(BOOK_VENV)/bin/jupyter-book
+
+$(BOOK_VENV)/.installed: tools/book-requirements.txt
+	test -x $(BOOK_VENV)/bin/python || $(PYTHON) -m venv $(BOOK_VENV)
+	$(BOOK_VENV)/bin/python -m pip install --quiet -r tools/book-requirements.txt
+	touch $@
+
 # The student edition committed onto the branch student-edition (for nbgitpuller links); the
 # working tree and the index stay as they are.
 student-branch: $(STAMP)
@@ -58,8 +69,9 @@ lint: $(STAMP)
 nbcheck: $(STAMP)
 	$(BIN)/python -m lenet_nb.course.nbcheck --numbers notebooks
 
-# Unit tests, notebooks under strict nbval (quick mode via conftest.py), browser tests.
-test: data lint nbcheck
+# Unit tests (the classroom tools' too), notebooks under strict nbval (quick mode via
+# conftest.py), browser tests (the website's too).
+test: data lint nbcheck book classroom-tools
 	-sh tools/system_deps.sh browser
 	$(PYTEST) tests --ignore=tests/browser
 	$(PYTEST) --nbval --nbval-current-env notebooks; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]

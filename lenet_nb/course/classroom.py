@@ -7,13 +7,18 @@ branch without touching the working tree or the index: each notebook of `noteboo
 `lenet_nb.course.student.student_notebook` makes it, plus a short README. The teacher pushes the
 branch and shares the link (docs/classroom.md).
 
+`pins` lists environment.yml's pip pins, for a hub whose Python environment is not built by
+repo2docker (The Littlest JupyterHub).
+
 Command line (`make student-branch` runs the first):
   python -m lenet_nb.course.classroom publish [--branch student-edition] [--src notebooks]
   python -m lenet_nb.course.classroom link --hub https://hub.example.org --repo URL
+  python -m lenet_nb.course.classroom pins [environment.yml]
 """
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +109,25 @@ def pull_link(hub, repo_url, branch=BRANCH, target=TARGET, first=FIRST, through_
     return f"{hub.rstrip('/')}{prefix}/git-pull?{query}"
 
 
+def pins(environment="environment.yml"):
+    """The `pip:` entries of a conda environment file, in order (read without a YAML parser)."""
+    found, indent = [], None
+    lines = Path(environment).read_text(encoding="utf-8").splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.split("#")[0].strip() == "- pip:"), None)
+    if start is None:
+        raise ValueError(f"{environment} has no `- pip:` list")
+    for line in lines[start + 1:]:
+        text = line.split(" #", 1)[0].rstrip()
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        m = re.match(r"^(\s*)- (\S+)$", text)
+        if m is None or (indent is not None and len(m.group(1)) != indent):
+            break
+        indent = len(m.group(1))
+        found.append(m.group(2))
+    return found
+
+
 def main(argv=None):
     """Command line: publish the student edition on a branch, or print the nbgitpuller link."""
     parser = argparse.ArgumentParser(prog="python -m lenet_nb.course.classroom",
@@ -119,7 +143,12 @@ def main(argv=None):
     link.add_argument("--target", default=TARGET, help="the folder in each learner's home")
     link.add_argument("--no-hub", action="store_true",
                       help="a single Jupyter server: no /hub/user-redirect in the link")
+    listing = sub.add_parser("pins", help="print environment.yml's pip pins, one per line")
+    listing.add_argument("environment", nargs="?", default="environment.yml")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "pins":
+        print("\n".join(pins(args.environment)))
+        return 0
     if args.command == "link":
         print(pull_link(args.hub, args.repo, args.branch, args.target,
                         through_hub=not args.no_hub))

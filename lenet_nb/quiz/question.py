@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 # ASCII digits and spaces only (re.ASCII, SPACES): the website's quiz script
-# (book/_static/lenet-quiz.js) parses exactly the same way, and a test checks both on one table.
+# (book/static/lenet-quiz.js) parses exactly the same way, and a test checks both on one table.
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 _SEPARATOR = re.compile(r"[, _]")
 # sign, digits grouped by three (59,134 or 60 000 or 1_000_000), the rest (decimals, exponent)

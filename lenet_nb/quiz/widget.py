@@ -62,7 +62,7 @@ def feedback_html(feedback):
 def response_feedback(question, response):
     """(state, HTML) shown for one response; state is correct, wrong or invalid.
 
-    The website's quiz script (book/_static/lenet-quiz.js) shows the same; a test checks both.
+    The website's quiz script (book/static/lenet-quiz.js) shows the same; a test checks both.
     """
     try:
         result = grade(question, response)

@@ -19,6 +19,7 @@ import pytest
 import lenet_nb
 from lenet_nb.course import classroom
 from lenet_nb.course.student import count_exercises, student_notebook
+from tests.conftest import classroom_tool, copy_course, course_repo, git
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
@@ -39,18 +40,6 @@ def _overlay(folder):
     return folder
 
 
-def _copy_tree(dst):
-    """The repository's files as a clean clone would have them (tracked and new, none ignored)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, check=True, capture_output=True).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        src = ROOT / name
-        if src.is_file():
-            (dst / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst / name)
-    return dst
-
-
 def _env(venv, home, **extra):
     """A learner's environment: the fresh venv first on PATH, nothing of this checkout."""
     env = {k: v for k, v in os.environ.items()
@@ -69,7 +58,7 @@ def built(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     overlay = _overlay(tmp / "overlay")
     (_site_packages(venv) / "course-venv.pth").write_text(f"{overlay}\n")
-    repo = _copy_tree(tmp / "repo")
+    repo = copy_course(tmp / "repo")
     conda = tmp / "conda"
     root = conda / "share" / "lenet-nb"
     # the data sets pre-seeded as symlinks: fetch then verifies them ("files already there")
@@ -148,14 +137,26 @@ def test_command_lines_run_from_the_installed_package(built, tmp_path):
     assert "usage" in run("lenet_nb.fetch", "--help")
     assert "git-pull?repo=" in run("lenet_nb.course.classroom", "link", "--hub", "http://h",
                                    "--repo", "file:///r.git")
+    listed = run("lenet_nb.course.classroom", "pins", str(built["repo"] / "environment.yml"))
+    assert listed.split() == classroom.pins(ROOT / "environment.yml")
+
+
+def test_repo2docker_reads_the_recipe(tmp_path):
+    """The image recipe as repo2docker sees it (--no-build: no Docker daemon here)."""
+    repo = copy_course(tmp_path / "course")
+    done = subprocess.run([str(classroom_tool("repo2docker")), "--no-build", "--debug",
+                           "--user-id", "1000", "--user-name", "jovyan", str(repo)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    dockerfile = done.stdout + done.stderr
+    assert "Building conda environment for python=3.11" in dockerfile
+    # environment.yml alone is copied in when the environment is built: postBuild installs us
+    assert "COPY --chown=1000:1000 src/environment.yml ${REPO_DIR}/environment.yml" in dockerfile
+    assert "RUN ./postBuild" in dockerfile
+    assert 'ENV R2D_ENTRYPOINT="${REPO_DIR}/start"' in dockerfile
 
 
 # --- handing out the student edition through git ---------------------------------------------
-
-
-def _git(repo, *args):
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout.strip()
 
 
 @pytest.fixture
@@ -167,30 +168,26 @@ def course_clone(tmp_path, monkeypatch):
                        "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.useConfigOnly",
                        "GIT_CONFIG_VALUE_0": "true"}.items():
         monkeypatch.setenv(key, value)
-    repo = _copy_tree(tmp_path / "course")
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", "-A")
-    _git(repo, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-m", "c")
-    return repo
+    return course_repo(tmp_path / "course")
 
 
 def test_publish_commits_the_student_edition_and_touches_nothing_else(course_clone):
     repo = course_clone
-    head, status = _git(repo, "rev-parse", "HEAD"), _git(repo, "status", "--porcelain")
+    head, status = git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")
     commit, changed = classroom.publish(repo)
     assert changed
     names = sorted(p.name for p in (repo / "notebooks").glob("*.ipynb"))
-    assert _git(repo, "ls-tree", "--name-only", classroom.BRANCH).split() == \
+    assert git(repo, "ls-tree", "--name-only", classroom.BRANCH).split() == \
         sorted(names + ["README.md"])
     for name in names:
-        published = nbformat.reads(_git(repo, "show", f"{commit}:{name}"), as_version=4)
+        published = nbformat.reads(git(repo, "show", f"{commit}:{name}"), as_version=4)
         expected = student_notebook(nbformat.read(repo / "notebooks" / name, as_version=4))
         assert published == expected, name
         assert count_exercises(published) == 0
-    assert lenet_nb.__version__ in _git(repo, "show", f"{commit}:README.md")
+    assert lenet_nb.__version__ in git(repo, "show", f"{commit}:README.md")
     # the teacher's checkout is as it was; git had no identity, so the generated one was used
-    assert (_git(repo, "rev-parse", "HEAD"), _git(repo, "status", "--porcelain")) == (head, status)
-    assert _git(repo, "log", "-1", "--format=%an", commit) == "lenet-notebooks"
+    assert (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")) == (head, status)
+    assert git(repo, "log", "-1", "--format=%an", commit) == "lenet-notebooks"
     assert classroom.publish(repo) == (commit, False)  # nothing new: no new commit
 
 
@@ -202,15 +199,15 @@ def test_publish_again_after_a_change_adds_a_commit_on_top(course_clone):
     nb.cells[0].source += "\n\nOne more sentence."
     nbformat.write(nb, path)
     second, changed = classroom.publish(repo)
-    assert changed and _git(repo, "rev-parse", f"{second}^") == first
-    assert "with uncommitted changes" in _git(repo, "log", "-1", "--format=%s", second)
-    assert "One more sentence." in _git(repo, "show", f"{second}:00_start_here.ipynb")
+    assert changed and git(repo, "rev-parse", f"{second}^") == first
+    assert "with uncommitted changes" in git(repo, "log", "-1", "--format=%s", second)
+    assert "One more sentence." in git(repo, "show", f"{second}:00_start_here.ipynb")
 
 
 def test_publish_explains_what_is_missing(tmp_path, capsys):
     with pytest.raises(classroom.PublishError, match="not a git repository"):
         classroom.publish(tmp_path)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     with pytest.raises(classroom.PublishError, match="no notebooks in"):
         classroom.publish(tmp_path)
 
@@ -224,3 +221,16 @@ def test_pull_link_opens_the_first_chapter_in_the_cloned_folder(capsys):
     assert classroom.main(["link", "--hub", "http://127.0.0.1:8888", "--repo", "file:///r.git",
                            "--no-hub"]) == 0
     assert capsys.readouterr().out.startswith("http://127.0.0.1:8888/git-pull?repo=file")
+
+
+def test_pins_lists_environment_ymls_pip_section(tmp_path, capsys):
+    import yaml
+
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    expected = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert classroom.pins(ROOT / "environment.yml") == expected
+    assert classroom.main(["pins", str(ROOT / "environment.yml")]) == 0
+    assert capsys.readouterr().out.split() == expected
+    (tmp_path / "e.yml").write_text("dependencies:\n  - python\n")
+    with pytest.raises(ValueError, match="no `- pip:` list"):
+        classroom.pins(tmp_path / "e.yml")
