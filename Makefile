@@ -36,14 +36,17 @@ lab: data
 student: $(STAMP)
 	$(BIN)/python -m lenet_nb.course.student notebooks student
 
-# The classroom tools, each pinned in its own environment (never in the course's .venv):
-# nbgrader, nbgitpuller and repo2docker (docs/classroom.md).
+# The classroom tools, pinned in their own environment (never in the course's .venv): nbgrader,
+# nbgitpuller and repo2docker (docs/classroom.md). Like a hub's image, it also sees the course:
+# this checkout and, after its own packages, the course venv's (nbgrader runs our stub step).
 CLASSROOM := .venv-classroom
 classroom-tools: $(CLASSROOM)/.installed
 
-$(CLASSROOM)/.installed: tools/classroom-requirements.txt
+$(CLASSROOM)/.installed: tools/classroom-requirements.txt $(STAMP)
 	test -x $(CLASSROOM)/bin/python || $(PYTHON) -m venv $(CLASSROOM)
 	$(CLASSROOM)/bin/python -m pip install --quiet -r tools/classroom-requirements.txt
+	printf '%s\n%s\n' "$(CURDIR)" "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+	  > "$$($(CLASSROOM)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/lenet-course.pth"
 	touch $@
 
 # The course's website from the stored notebooks (nothing executed), into build/book/_build/html:
