@@ -99,4 +99,4 @@ sync: $(STAMP)
 
 # student/ holds the learner's own work: never removed here.
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BOOK_VENV) $(CLASSROOM) build .pytest_cache .ruff_cache
