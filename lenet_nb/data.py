@@ -12,13 +12,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from lenet_nb.config import COURSE_ROOT
 from lenet_nb.validate import whole_number
 
 DATA_ENV = "LENET_NB_DATA"
-ROOT_ENV = "LENET_NB_ROOT"
-# The course folder, where results/, checkpoints/ and (by default) data/ live: the repository
-# above the package, or $LENET_NB_ROOT for a package installed elsewhere (a classroom image).
-REPO_ROOT = Path(os.environ.get(ROOT_ENV) or Path(__file__).resolve().parent.parent)
+REPO_ROOT = COURSE_ROOT  # the course folder (lenet_nb.config: the repository or $LENET_NB_ROOT)
 # SHA-256 of the official, decompressed IDX files.
 SHA256 = {
     "FashionMNIST": {

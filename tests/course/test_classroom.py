@@ -99,8 +99,10 @@ def test_post_build_fetches_the_data_and_copies_the_results(built):
     assert (root / "results" / "lenet5_validation.csv").read_bytes() == \
         (ROOT / "results" / "lenet5_validation.csv").read_bytes()
     out = _python(built, "from lenet_nb.lessons import lenet5_train as t; "
-                         "print(t.VALIDATION_FILE.exists(), t.VALIDATION_FILE)")
-    assert out.split() == ["True", str(root / "results" / "lenet5_validation.csv")]
+                         "from lenet_nb import experiments as x; "
+                         "print(t.VALIDATION_FILE.exists(), t.VALIDATION_FILE, x.RESULTS)")
+    assert out.split() == ["True", str(root / "results" / "lenet5_validation.csv"),
+                           str(root / "results")]
     for name in ("FashionMNIST", "MNIST"):  # verified by fetch in postBuild (SHA-256)
         assert f"{name}: ready in {root / 'data' / name / 'raw'}" in built["log"]
 
