@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lenet_nb.config import QUICK_ENV, is_quick
+from lenet_nb.exercises.lenet5_paper import CHALLENGE as LENET5_CHALLENGE
 from lenet_nb.experiments import (
     COMMAND,
     FIRST,
@@ -38,12 +39,13 @@ from lenet_nb.experiments import (
     to_cell,
     write_rows,
 )
+from lenet_nb.lessons.lenet5_train import LENET5, LENET5_VALIDATION
 
 # Each chapter's experiments, imported from its lesson module, in the order `run --all` runs
 # them (one that reads another's results comes after it), e.g.
 #   from lenet_nb.lessons.fc_limits import PERMUTATION
 #   EXPERIMENTS = (PERMUTATION, ...)
-EXPERIMENTS = ()
+EXPERIMENTS = (LENET5, LENET5_VALIDATION, LENET5_CHALLENGE.experiment)
 # exceptions meaning "the loss became NaN or infinite": fit's NonFiniteLoss (caught inside fit
 # today, which then returns a History with .diverged), the TrainingDiverged planned for fit,
 # and lenet_nb.experiments.RunDiverged
