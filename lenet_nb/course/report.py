@@ -21,9 +21,10 @@ from datetime import datetime
 from pathlib import Path
 
 from lenet_nb.course.sources import sources_table
-from lenet_nb.files import atomic_write
+from lenet_nb.files import unchanged_since, write_notebook, write_text
 
 RUN_KEY = "lenet_nb_run"
+TITLE = "# Full-run report"
 REPORT_TAG = "report"
 
 
@@ -64,6 +65,7 @@ def execute(path, quick=False):
     from nbclient import NotebookClient
 
     path = Path(path)
+    unchanged = unchanged_since(path)  # a teacher's edit during the run is never overwritten
     nb = nbformat.read(path, as_version=4)
     # no widget state: without it static viewers show the quizzes' text rendering, not widgets
     nb.metadata.pop("widgets", None)
@@ -74,8 +76,7 @@ def execute(path, quick=False):
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     nb.metadata[RUN_KEY] = {**machine(), "quick": quick, "wall_s": round(seconds, 1)}
-    with atomic_write(path) as tmp:  # an interrupted write never leaves half a notebook
-        nbformat.write(nb, tmp)
+    write_notebook(path, nb, owner=unchanged)  # atomic: never half a notebook
     return seconds
 
 
@@ -166,7 +167,7 @@ def render(folder):
                                 f"notebooks`")
     nbs = {p.stem: nbformat.read(p, as_version=4) for p in paths}
     runs = {name: nb.metadata.get(RUN_KEY) for name, nb in nbs.items()}
-    lines = ["# Full-run report", "",
+    lines = [TITLE, "",
              "Written by `python -m lenet_nb.course.report write notebooks` from the stored "
              "notebooks (`make reproduce` re-runs every chapter in full mode first). "
              "Do not edit by hand.",
@@ -198,10 +199,19 @@ def report_path(folder):
     return Path(folder).resolve().parent / "REPORT.md"
 
 
+def is_report(path):
+    """True when `path` holds a report this module wrote (its first line is the title)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.readline().strip() == TITLE
+
+
+is_report.ours = f"a report written by lenet_nb.course.report (first line '{TITLE}')"
+
+
 def write(folder, out=None):
-    """Write REPORT.md from the stored notebooks; return its path."""
+    """Write REPORT.md from the stored notebooks (atomically, never over another file)."""
     out = Path(out) if out else report_path(folder)
-    out.write_text(render(folder), encoding="utf-8")
+    write_text(out, render(folder), owner=is_report)
     return out
 
 

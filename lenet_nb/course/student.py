@@ -15,6 +15,8 @@ import re
 import sys
 from pathlib import Path
 
+from lenet_nb.files import write_notebook, write_text
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = "...  # your code here"
@@ -94,12 +96,12 @@ def make_student(src="notebooks", dst="student"):
     if not notebooks:
         raise FileNotFoundError(f"no notebooks in {src}: expected the chapters' .ipynb files")
     dst.mkdir(parents=True, exist_ok=True)
-    (dst / "jupytext.toml").write_text(JUPYTEXT_CONFIG, encoding="utf-8")
+    write_text(dst / "jupytext.toml", JUPYTEXT_CONFIG)
     written = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         target = dst / path.name
-        nbformat.write(student_notebook(nb, path.name), target)
+        write_notebook(target, student_notebook(nb, path.name))
         written.append((target, count_exercises(nb)))
     return written
 

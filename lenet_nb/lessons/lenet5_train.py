@@ -249,8 +249,9 @@ def add_validation_rows(new_rows, path=VALIDATION_FILE):
     """Merge `new_rows` into the sweep file atomically (same settings and seed: newer wins)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # the lock makes read-merge-write safe when two sweeps finish runs at the same moment
-    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+    # the lock makes read-merge-write safe when two sweeps finish runs at the same moment;
+    # opened to append, so a file of that name is never emptied
+    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         rows = {}
         for row in read_validation_rows(path) + [_as_strings(r) for r in new_rows]:
