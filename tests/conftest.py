@@ -105,3 +105,24 @@ def make_choice(key="c", answer=1, topic="t"):
 def make_number(key="n", answer=95.8, tolerance=0.05, topic="t"):
     """A numeric test question."""
     return numeric_question(key, "How much?", answer, "because", "try again", tolerance, topic)
+
+
+@pytest.fixture
+def ctrl_c_in_epoch(monkeypatch):
+    """`ctrl_c_in_epoch(k)`: the k-th epoch `fit` starts in this test raises KeyboardInterrupt,
+    as a Ctrl-C (kernel interrupt) during that epoch would; returns the list of epochs started."""
+    from lenet_nb import train
+
+    def arm(k):
+        started, real = [], train._train_epoch
+
+        def epoch(*args, **kwargs):
+            started.append(1)
+            if len(started) == k:
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(train, "_train_epoch", epoch)
+        return started
+
+    return arm

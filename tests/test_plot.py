@@ -85,6 +85,15 @@ def test_plot_confusion_matrix_and_history_return_axes():
     assert list(ax.lines[0].get_ydata()) == [1.0, 0.5, 1 / 3]
 
 
+def test_a_stopped_run_is_plotted_as_stopped_and_an_empty_one_refused():
+    h = History([{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.4}])
+    h.planned_epochs, h.stopped = 3, "interrupted"
+    ax = plot.plot_history(h)
+    assert ax.get_title() == "stopped after 1 of 3 epochs: interrupted"
+    with pytest.raises(ValueError, match="no finished epochs"):
+        plot.plot_history(History())
+
+
 # --- careless and hostile inputs ------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from lenet_nb.files import atomic_write
 from lenet_nb.lenet5 import MAP_J, LeNet5, MAPLoss
 from lenet_nb.models import get_model, init_xavier
 from lenet_nb.train import fit
-from lenet_nb.validate import positive_number
+from lenet_nb.validate import positive_number, whole_number
 
 
 def random_affine(X, generator, scale=0.1, squeeze=0.1, shear=0.2, shift=2.0):
@@ -122,11 +122,15 @@ def make_optimizer(model, net, lr, num_epochs, steps_per_epoch, weight_decay=0.0
 
 def train_lenet5(model="lenet5", seed=0, num_epochs=NUM_EPOCHS, batch_size=128, lr=None,
                  distort=False, subset=None):
-    """Train one model on MNIST padded to 32x32 and return a Run (history, seconds, net)."""
+    """Train one model on MNIST padded to 32x32 and return a Run (history, seconds, net).
+
+    Only a finished run is returned: fit's TrainingInterrupted / TrainingDiverged propagate.
+    """
     if model not in LRS:  # checked before the data are loaded
         raise ValueError(f"model must be one of {sorted(LRS)}, got {model!r}")
     if lr is not None:
         positive_number("lr", lr)
+    num_epochs = whole_number("num_epochs", num_epochs)  # before OneCycleLR sees it
     train_iter, test_iter = load_data_mnist(batch_size, pad=2, subset=subset, seed=seed)
     if distort:
         train_iter = Distorted(train_iter, seed=seed)

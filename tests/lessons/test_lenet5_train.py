@@ -27,7 +27,7 @@ from lenet_nb.lessons.lenet5_train import (
     validation_markdown,
     validation_summary,
 )
-from lenet_nb.train import History
+from lenet_nb.train import History, TrainingInterrupted
 
 
 def digit_batch():
@@ -129,6 +129,21 @@ def test_train_lenet5_runs_and_repeats_exactly(tiny_root, monkeypatch):
     assert len(a.history) == 2 and a.name == "lenet5 + distortions"
     assert a.history.train_loss == b.history.train_loss
     assert 0 <= a.test_error <= 1
+
+
+def test_an_interrupted_run_is_not_returned(tiny_root, monkeypatch, ctrl_c_in_epoch):
+    """Issue 19 item 2: a Ctrl-C in epoch 2 of 3 gave Run(num_epochs=3) with epoch 1's error."""
+    monkeypatch.setenv("LENET_NB_DATA", str(tiny_root))
+    ctrl_c_in_epoch(2)
+    with pytest.raises(TrainingInterrupted) as stop:
+        train_lenet5("lenet5", seed=0, num_epochs=3, batch_size=16)
+    assert len(stop.value.history) == 1 and stop.value.history.planned_epochs == 3
+
+
+@pytest.mark.parametrize("num_epochs", [0, "3", 2.5])
+def test_num_epochs_is_checked_before_the_schedule_is_built(num_epochs):
+    with pytest.raises(ValueError, match="num_epochs must be an integer >= 1"):
+        train_lenet5("lenet5", num_epochs=num_epochs)
 
 
 def test_make_optimizer_passes_weight_decay_and_builds_one_cycle():
