@@ -65,7 +65,7 @@ def _free(folder):
         return "unknown"
 
 
-def _loop_chain(path):
+def symlink_loop(path):
     """'a -> b -> a' for the first symbolic-link loop on the way to `path` (or '')."""
     path = Path(os.path.abspath(path))
     for part in [*reversed(path.parents), path]:
@@ -82,7 +82,7 @@ def explain_os_error(err, path, doing):
     """An ExplainedOSError saying, by errno, what `doing` (e.g. 'writing') `path` ran into."""
     path, code = Path(path), err.errno
     reason = err.strerror or str(err)
-    chain = _loop_chain(path) if code in (errno.ELOOP, errno.EEXIST, errno.ENOTDIR) else ""
+    chain = symlink_loop(path) if code in (errno.ELOOP, errno.EEXIST, errno.ENOTDIR) else ""
     if chain or code == errno.ELOOP:
         text = (f"{path} cannot be reached: a symbolic link points back to itself"
                 f"{f' ({chain})' if chain else ''}. Remove or fix the link")

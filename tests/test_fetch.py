@@ -1,9 +1,11 @@
 """Fetch: the chain of sources, each failure named, the command line."""
 
+import errno
 import functools
 import gzip
 import io
 import os
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -194,3 +196,47 @@ def test_gzip_stream_that_breaks_off_is_named_as_the_package(tmp_path, debian_di
     gz.write_bytes(gzip.compress(b"\0" * 5000)[:-30])  # cut: EOFError from gzip
     with pytest.raises(data.DataError, match="cannot be decompressed.*reinstall"):
         fetch.from_debian("FashionMNIST", tmp_path / "r", debian_dir=debian_dir)
+
+
+# --- issue 19 item 7: messages tell the truth about the environment --------------------------
+
+
+def test_a_disk_too_small_is_named_before_any_download(tmp_path, debian_dir, monkeypatch):
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=100))
+    with pytest.raises(fetch.DestinationError) as e:
+        fetch.fetch(["FashionMNIST"], root=tmp_path / "root", sources=_debian(debian_dir),
+                    verbose=False)
+    msg = str(e.value)
+    assert "fetching FashionMNIST needs" in msg and "100 bytes free" in msg
+    assert "chmod" not in msg and "--root DIR" in msg
+
+
+def test_a_disk_that_fills_up_says_no_space_not_chmod(tmp_path, debian_dir, monkeypatch):
+    def full(src, out, limit):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fetch, "_copy", full)
+    with pytest.raises(fetch.DestinationError) as e:
+        fetch.fetch(["FashionMNIST"], root=tmp_path / "root", sources=_debian(debian_dir),
+                    verbose=False)
+    assert "no space left on the disk" in str(e.value) and "chmod" not in str(e.value)
+    assert list(data.raw_dir("FashionMNIST", tmp_path / "root").iterdir()) == []
+
+
+def test_a_symlink_loop_is_named_as_one(tmp_path, debian_dir):
+    loop = tmp_path / "a"
+    loop.symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(loop)
+    with pytest.raises(fetch.DestinationError, match="symbolic link points back") as e:
+        fetch.fetch(["FashionMNIST"], root=loop, sources=_debian(debian_dir), verbose=False)
+    assert "chmod" not in str(e.value)
+
+
+def test_a_tilde_root_is_the_home_folder_not_a_folder_named_tilde(tmp_path, debian_dir,
+                                                                  monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    fetch.fetch(["FashionMNIST"], root="~/d", sources=_debian(debian_dir), verbose=False)
+    assert data.problems("FashionMNIST", tmp_path / "home" / "d") == []
+    assert not (tmp_path / "~").exists()
