@@ -4,7 +4,6 @@ The sources are tried in that order and quietly: a message is printed only when 
 has failed, naming what each one said.
 """
 
-import argparse
 import errno
 import gzip
 import shutil
@@ -16,6 +15,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
+from lenet_nb import cli
 from lenet_nb.data import (
     DATA_ENV,
     SHA256,
@@ -260,24 +260,27 @@ def fetch(names=("FashionMNIST", "MNIST"), root=None, sources=None, verbose=True
 
 
 def main(argv=None):
-    """Command line: `python -m lenet_nb.fetch fetch|verify [--root DIR]`."""
-    parser = argparse.ArgumentParser(prog="python -m lenet_nb.fetch")
-    parser.add_argument("command", choices=["fetch", "verify"])
-    parser.add_argument("--root", default=None, help=f"data root (default ${DATA_ENV} or data/)")
+    """Command line: `python -m lenet_nb.fetch fetch|verify [--root DIR] [--only NAME]`."""
+    return cli.run(_main, argv, errors=(DataError,))
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.fetch", __doc__)
+    parser.add_argument("command", choices=["fetch", "verify"],
+                        help="fetch: fill the data root; verify: check the files there")
+    parser.add_argument("--root", default=None,
+                        help=f"data root (default ${DATA_ENV}, relative to the repository "
+                             f"root, or data/)")
     parser.add_argument("--only", choices=sorted(SHA256), default=None)
     args = parser.parse_args(argv)
     names = [args.only] if args.only else ["FashionMNIST", "MNIST"]
-    try:
-        if args.command == "fetch":
-            fetch(names, args.root)
-        else:
-            bad = [p for name in names for p in problems(name, args.root)]
-            if bad:
-                raise DataError("\n".join(bad))
-            print("all files verify")
-    except DataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    if args.command == "fetch":
+        fetch(names, args.root)
+        return 0
+    bad = [p for name in names for p in problems(name, args.root)]
+    if bad:
+        raise DataError("\n".join(bad))
+    print("all files verify")
     return 0
 
 

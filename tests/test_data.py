@@ -268,7 +268,8 @@ def test_item13_property_read_idx_gives_a_data_error_or_the_right_tensor(magic, 
 @pytest.mark.parametrize("bad", [2.7, True, "4", 0, None])
 def test_item16_tensor_batches_refuse_non_integer_batch_sizes(bad):
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
-        data.TensorBatches(torch.zeros(5, 1, 2, 2), torch.zeros(5, dtype=torch.long), batch_size=bad)
+        data.TensorBatches(torch.zeros(5, 1, 2, 2), torch.zeros(5, dtype=torch.long),
+                           batch_size=bad)
 
 
 @pytest.mark.parametrize("kw, match", [({"subset": True}, "subset"),

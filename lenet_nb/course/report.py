@@ -20,6 +20,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from lenet_nb import cli
+from lenet_nb.course.notebooks import read_notebook
 from lenet_nb.course.sources import sources_table
 from lenet_nb.files import unchanged_since, write_notebook, write_text
 
@@ -61,12 +63,11 @@ def _environ(**values):
 
 def execute(path, quick=False):
     """Run one notebook top to bottom in place (no timeout); return its wall time in seconds."""
-    import nbformat
     from nbclient import NotebookClient
 
     path = Path(path)
     unchanged = unchanged_since(path)  # a teacher's edit during the run is never overwritten
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     # no widget state: without it static viewers show the quizzes' text rendering, not widgets
     nb.metadata.pop("widgets", None)
     start = time.perf_counter()
@@ -130,6 +131,10 @@ def headline(nb):
         if cell["cell_type"] != "code" or REPORT_TAG not in tags:
             continue
         for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":  # not "no cell tagged report"
+                parts.append(f"**This cell stored an error**: `{output.get('ename')}: "
+                             f"{output.get('evalue')}`. Re-run the chapter.")
+                continue
             markdown, plain = _text(output)
             if markdown.strip():
                 parts.append(markdown.strip())
@@ -158,14 +163,12 @@ def _machine_lines(runs):
 
 def render(folder):
     """REPORT.md's text, from the notebooks stored in `folder` (no execution)."""
-    import nbformat
-
     paths = sorted(Path(folder).glob("0*.ipynb"))
     if not paths:
         raise FileNotFoundError(f"no chapter notebooks (0*.ipynb) in {folder}: pass the "
                                 f"notebooks folder, e.g. `python -m lenet_nb.course.report write "
                                 f"notebooks`")
-    nbs = {p.stem: nbformat.read(p, as_version=4) for p in paths}
+    nbs = {p.stem: read_notebook(p) for p in paths}
     runs = {name: nb.metadata.get(RUN_KEY) for name, nb in nbs.items()}
     lines = [TITLE, "",
              "Written by `python -m lenet_nb.course.report write notebooks` from the stored "
@@ -224,15 +227,21 @@ def run(folder, out=None):
 
 
 def main(argv=None):
-    """Command line: `python -m lenet_nb.course.report {run,write} [FOLDER]`."""
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in ("run", "write"):
-        print("usage: python -m lenet_nb.course.report {run,write} [notebooks]\n"
-              "  run    re-run every chapter in full mode in place, then write REPORT.md\n"
-              "  write  write REPORT.md from the stored notebooks", file=sys.stderr)
-        return 2
-    folder = argv[1] if len(argv) > 1 else "notebooks"
-    out = (run if argv[0] == "run" else write)(folder)
+    """Command line: `python -m lenet_nb.course.report {run,write} [FOLDER] [--out FILE]`."""
+    return cli.run(_main, argv)
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.course.report", __doc__)
+    parser.add_argument("command", choices=("run", "write"),
+                        help="run: re-run every chapter in full mode in place, then write the "
+                             "report; write: write it from the stored notebooks")
+    parser.add_argument("folder", nargs="?", default="notebooks", type=cli.folder("0*.ipynb"),
+                        help="the folder of the chapter notebooks (default: notebooks)")
+    parser.add_argument("--out", default=None,
+                        help="the report file (default: REPORT.md beside the folder)")
+    args = parser.parse_args(argv)
+    out = (run if args.command == "run" else write)(args.folder, args.out)
     print(f"wrote {out}")
     return 0
 

@@ -15,6 +15,8 @@ import re
 import sys
 from pathlib import Path
 
+from lenet_nb import cli
+from lenet_nb.course.notebooks import read_notebook
 from lenet_nb.files import write_notebook, write_text
 
 BEGIN = "### BEGIN SOLUTION"
@@ -89,8 +91,6 @@ def make_student(src="notebooks", dst="student"):
 
     Returns a list of (written path, number of exercises stubbed in it).
     """
-    import nbformat
-
     src, dst = Path(src), Path(dst)
     notebooks = sorted(src.glob("*.ipynb"))
     if not notebooks:
@@ -99,7 +99,7 @@ def make_student(src="notebooks", dst="student"):
     write_text(dst / "jupytext.toml", JUPYTEXT_CONFIG)
     written = []
     for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         target = dst / path.name
         write_notebook(target, student_notebook(nb, path.name))
         written.append((target, count_exercises(nb)))
@@ -108,14 +108,15 @@ def make_student(src="notebooks", dst="student"):
 
 def main(argv=None):
     """Command line entry point; prints what it wrote."""
-    argv = sys.argv[1:] if argv is None else argv
-    src, dst = (argv + ["notebooks", "student"][len(argv):])[:2]
-    try:
-        written = make_student(src, dst)
-    except (MarkerError, FileNotFoundError) as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
-    for path, count in written:
+    return cli.run(_main, argv)
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.course.student", __doc__)
+    parser.add_argument("src", nargs="?", default="notebooks", type=cli.folder("*.ipynb"))
+    parser.add_argument("dst", nargs="?", default="student")
+    args = parser.parse_args(argv)
+    for path, count in make_student(args.src, args.dst):
         print(f"{path}: {count} exercise(s) stubbed")
     return 0
 

@@ -246,7 +246,29 @@ def read_validation_rows(path=VALIDATION_FILE):
         if tuple(reader.fieldnames or ()) != VALIDATION_FIELDS:
             raise ValueError(f"{path} has columns {reader.fieldnames}, expected "
                              f"{list(VALIDATION_FIELDS)}: move it aside and re-run the tool")
-        return list(reader)
+        return [_checked_row(path, reader.line_num, row) for row in reader]
+
+
+# columns that must hold a number (the rest are names and timestamps)
+_NUMERIC = ("batch", "epochs", "lr", "weight_decay", "j", "seed", "val_error", "seconds",
+            "threads")
+
+
+def _checked_row(path, line, row):
+    """`row` if it is complete; else ValueError naming the file, the line and the field."""
+    fix = "the file was cut or edited by hand; restore it (git checkout) or re-run that setting"
+    if None in row:
+        raise ValueError(f"{path} line {line} has more fields than its header: {fix}")
+    cut = [k for k in VALIDATION_FIELDS if row[k] is None or row[k] == ""]
+    if cut:
+        raise ValueError(f"{path} line {line} ends before {cut[0]}: {fix}")
+    for key in _NUMERIC:
+        try:
+            float(row[key])
+        except ValueError:
+            raise ValueError(f"{path} line {line}: {key} is {row[key]!r}, not a number: "
+                             f"{fix}") from None
+    return row
 
 
 def add_validation_rows(new_rows, path=VALIDATION_FILE):

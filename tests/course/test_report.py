@@ -114,7 +114,39 @@ def test_bad_input_is_explained(tmp_path, capsys):
         report.render(tmp_path)
     assert report.main([]) == 2
     assert report.main(["execute"]) == 2
-    assert "usage: python -m lenet_nb.course.report {run,write}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "usage: python -m lenet_nb.course.report" in err and "{run,write}" in err
+
+
+def test_a_report_cell_that_stored_an_error_shows_as_an_error(tmp_path):
+    """Issue 19 item 6: REPORT.md said "No cell tagged `report`" for a failed report cell."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("show(results)", metadata={"tags": ["report"]})
+    cell.outputs = [nbformat.v4.new_output("error", ename="NameError",
+                                           evalue="name 'results' is not defined",
+                                           traceback=["NameError ..."])]
+    nb.cells = [cell]
+    assert report.headline(nb) == ("**This cell stored an error**: `NameError: name 'results' "
+                                   "is not defined`. Re-run the chapter.")
+    nbformat.write(nb, tmp_path / "01_a.ipynb")
+    assert "No cell tagged" not in report.render(tmp_path)
+
+
+def test_a_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
+    """Issue 19 item 1: a full disk left a 4,096-byte stub where REPORT.md was."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _chapter(folder)
+    old = report.write(folder).read_text()
+
+    def no_space(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    (folder / "01_a.ipynb").unlink()  # the next report would differ
+    with pytest.raises(OSError, match="no space left"):
+        report.write(folder)
+    assert (tmp_path / "REPORT.md").read_text() == old
 
 
 def test_execute_runs_in_full_mode_in_place_and_keeps_the_pairing(tmp_path):

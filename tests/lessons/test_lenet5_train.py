@@ -188,6 +188,21 @@ def test_validation_rows_with_a_missing_field_or_foreign_columns_are_refused(tmp
         read_validation_rows(tmp_path / "b.csv")
 
 
+@pytest.mark.parametrize(("cut", "message"), [
+    (lambda text: text[: text.rindex("0.0095") + 1], "line 3 ends before seconds"),
+    (lambda text: text.replace("0.0095", "0.00x5"), "line 3: val_error is '0.00x5', not a "
+                                                    "number"),
+    (lambda text: text.rstrip() + ",extra\n", "line 3 has more fields than its header"),
+])
+def test_a_cut_or_edited_results_file_is_refused_naming_file_and_line(tmp_path, cut, message):
+    """Issue 19 item 6: a row cut inside val_error showed as 0.00 % in chapter 4's table."""
+    path = tmp_path / "sweep.csv"
+    add_validation_rows([fake_row(5.0, 0, 0.0092), fake_row(5.0, 1, 0.0095)], path)
+    path.write_text(cut(path.read_text()))
+    with pytest.raises(ValueError, match=f"sweep.csv {message}.*restore it"):
+        read_validation_rows(path)
+
+
 def test_validation_summary_and_markdown_on_tiny_rows(tmp_path):
     path = tmp_path / "sweep.csv"
     add_validation_rows([fake_row(1.0, 1, 0.0096), fake_row(1.0, 0, 0.0115),
