@@ -1,11 +1,18 @@
 """Summaries over random seeds: mean and range, and whether two ranges separate."""
 
+import math
+
 
 def mean_range(values):
     """(mean, lowest, highest) of a non-empty list of numbers."""
     values = [float(v) for v in values]
     if not values:
         raise ValueError("mean_range needs at least one value (one per seed)")
+    bad = [i for i, v in enumerate(values) if not math.isfinite(v)]
+    if bad:  # min and max would skip a NaN silently and hide that run
+        raise ValueError(f"value {bad[0]} (of {len(values)}, one per seed) is {values[bad[0]]}: "
+                         f"a run diverged or was not finished; re-run it or leave it out, "
+                         f"and say so")
     return sum(values) / len(values), min(values), max(values)
 
 

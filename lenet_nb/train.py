@@ -65,8 +65,17 @@ def accuracy(y_hat, y, predict=None):
     return int((pred == y).sum())
 
 
+def _one_batch(name, data):
+    """Refuse a single (X, y) pair where an iterable of batches is meant."""
+    if (isinstance(data, (tuple, list)) and len(data) == 2
+            and all(torch.is_tensor(t) for t in data)):
+        raise ValueError(f"{name} is one (X, y) batch, not an iterable of batches: pass "
+                         f"[(X, y)], or a TensorBatches(X, y, batch_size)")
+
+
 def evaluate_accuracy(net, data_iter, predict=None, device=None):
     """Share of correctly classified samples, counted per sample, in eval mode."""
+    _one_batch("data_iter", data_iter)
     device = device or next(net.parameters()).device
     was_training = net.training
     net.eval()
@@ -145,6 +154,7 @@ def _diverged_message(stop, epoch, num_batches, lr):
 
 def _reiterable(name, data):
     """Refuse a one-shot iterator (a generator): fit reads every split once per epoch."""
+    _one_batch(name, data)
     if data is not None and iter(data) is data:
         raise ValueError(f"{name} is a {type(data).__name__}, used up after one pass: pass "
                          f"something fit can read every epoch, e.g. a list of (X, y) batches, "

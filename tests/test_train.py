@@ -404,3 +404,12 @@ def test_item15_ctrl_c_during_evaluation_restores_training_mode():
     with pytest.raises(KeyboardInterrupt):
         train.evaluate_accuracy(net, [(X, y)])
     assert not net.training  # the mode it had before
+
+
+def test_one_batch_where_an_iterable_is_meant_is_named():
+    X, y = _noise(4)
+    with pytest.raises(ValueError, match=r"data_iter is one \(X, y\) batch.*\[\(X, y\)\]"):
+        train.evaluate_accuracy(models.LeNet(), (X, y))
+    with pytest.raises(ValueError, match=r"test_iter is one \(X, y\) batch"):
+        train.fit(models.LeNet(), [(X, y)], (X, y), 1, lr=0.1, device="cpu")
+    assert 0 <= train.evaluate_accuracy(models.LeNet(), [(X, y)]) <= 1

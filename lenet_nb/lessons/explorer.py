@@ -2,6 +2,7 @@
 
 import html
 import io
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -57,7 +58,8 @@ def run_key(activation, pooling, num_epochs, lr, seed=0):
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-    if int(num_epochs) != num_epochs or num_epochs < 1:
+    if (isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Real)
+            or int(num_epochs) != num_epochs or num_epochs < 1):  # True is not one epoch
         raise ValueError(f"num_epochs must be a whole number >= 1, got {num_epochs!r}")
     lr = positive_number("lr", lr)  # inf or NaN would train, and cache, a NaN run
     return activation, pooling, int(num_epochs), float(f"{lr:.6g}"), int(seed)

@@ -38,6 +38,7 @@ def trained():
                                         (("relu", "min", 1, 0.1), "pooling"),
                                         (("relu", "max", 0, 0.1), "num_epochs"),
                                         (("relu", "max", 1.5, 0.1), "num_epochs"),
+                                        (("relu", "max", True, 0.1), "num_epochs"),
                                         (("relu", "max", 1, 0), "lr")])
 def test_bad_settings_are_rejected_with_the_valid_choices(args, match):
     with pytest.raises(ValueError, match=match):
