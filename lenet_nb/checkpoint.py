@@ -120,7 +120,7 @@ def save_checkpoint(net, path, **extra):
     saved (named, with the plain value to pass), the reserved key 'architecture', and a path
     holding a file that is not a checkpoint (it is left alone).
     """
-    path = user_path(path, "the checkpoint path")
+    path = user_path(path, "the checkpoint path", file=True)
     reserved = [k for k in extra if k in RESERVED]
     if reserved:
         raise ValueError(f"extra {reserved[0]!r} is reserved: save_checkpoint stores the "

@@ -39,14 +39,19 @@ class ExplainedOSError(OSError):
         return self.text
 
 
-def user_path(path, what="path"):
-    """`path` as a Path with `~` expanded; ValueError for an empty or non-path value."""
+def user_path(path, what="path", file=False):
+    """`path` as a Path with `~` expanded; ValueError for an empty or non-path value, and with
+    file=True for a folder's name ('out/', '.')."""
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
         raise ValueError(f"{what} must be a file path (text or pathlib.Path), got "
                          f"{type(path).__name__} {path!r}")
-    if str(path).strip() == "":
+    text = os.fspath(path)
+    if text.strip() == "":
         raise ValueError(f"{what} is empty: give a file name, e.g. 'checkpoints/net.pt'")
-    return Path(os.path.expanduser(os.fspath(path)))
+    if file and (text.endswith(("/", os.sep)) or Path(text).name in ("", ".", "..")):
+        raise ValueError(f"{what} {text!r} names a folder: give a file name inside it, e.g. "
+                         f"{os.path.join(text, 'net.pt')!r}")
+    return Path(os.path.expanduser(text))
 
 
 def size_text(n):
@@ -174,7 +179,7 @@ def _check_owner(dest, owner):
 
 def _target(dest):
     """The real file behind `dest` (a symlink is followed, so the link itself stays)."""
-    dest = user_path(dest, "the destination")
+    dest = user_path(dest, "the destination", file=True)
     return Path(os.path.realpath(dest)) if dest.is_symlink() else dest
 
 
@@ -184,7 +189,7 @@ def check_writable(dest, *, owner=None, what="path"):
     Creates missing parent folders; refuses a folder, a parent that is a file, a file the
     package did not write (by `owner`) and a folder that cannot be written, with the reason.
     """
-    target = _target(user_path(dest, what))
+    target = _target(user_path(dest, what, file=True))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _check_owner(target, owner)

@@ -3,6 +3,7 @@
 import matplotlib.pyplot as plt
 import torch
 
+from lenet_nb.history import History
 from lenet_nb.train import argmax_predict
 from lenet_nb.validate import whole_number
 
@@ -70,6 +71,8 @@ def plot_history(history, ax=None, label=None):
     """
     if not history:
         raise ValueError("the history has no finished epochs: nothing to plot")
+    if not isinstance(history, History):  # a plain list of fit's records works too
+        history = History(history)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 3))
     status = getattr(history, "status", lambda: "")()

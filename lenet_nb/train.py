@@ -178,6 +178,20 @@ def _device(device):
     return device
 
 
+def _check_training_parts(optimizer, scheduler, loss, seed):
+    """The optimizer, scheduler, loss and seed fit was given fit together (else ValueError)."""
+    if scheduler is not None and getattr(scheduler, "optimizer", optimizer) is not optimizer:
+        raise ValueError("the scheduler was built for another optimizer than fit's: pass that "
+                         "optimizer too (optimizer=..., scheduler=...), or its lr would never "
+                         "change")
+    if getattr(loss, "reduction", "mean") != "mean":
+        raise ValueError(f"loss must return the batch mean, got reduction={loss.reduction!r}: "
+                         f"the recorded train_loss would be off by the batch size (use the "
+                         f"default reduction='mean')")
+    if seed is not None:
+        whole_number("seed", seed, low=0)
+
+
 def _check_fit_args(net, train_iter, test_iter, val_iter, num_epochs, lr, optimizer, checkpoint):
     """Validate fit's user values before any work; return (num_epochs, checkpoint path)."""
     from lenet_nb.checkpoint import is_checkpoint  # (train imports checkpoint already)
@@ -236,6 +250,7 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
     """
     num_epochs, checkpoint = _check_fit_args(net, train_iter, test_iter, val_iter, num_epochs,
                                              lr, optimizer, checkpoint)
+    _check_training_parts(optimizer, scheduler, loss, seed)
     device = _device(device)
     if seed is not None:
         seed_everything(seed)  # also the global RNG a DataLoader's sampler draws from

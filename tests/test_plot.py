@@ -115,3 +115,8 @@ def test_item16_confusion_matrix_refuses_out_of_range_classes():
         plot.confusion_matrix(_Constant(5), [(X, torch.tensor([0, 1, 2, 0]))], num_classes=3)
     cm = plot.confusion_matrix(_Constant(1), [(X, torch.tensor([0, 1, 2, 0]))], num_classes=3)
     assert cm.tolist() == [[0, 2, 0], [0, 1, 0], [0, 1, 0]]
+
+
+def test_plot_history_takes_a_plain_list_of_records():
+    records = [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.4}]
+    assert len(plot.plot_history(records).lines) == 3

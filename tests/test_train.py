@@ -413,3 +413,20 @@ def test_one_batch_where_an_iterable_is_meant_is_named():
     with pytest.raises(ValueError, match=r"test_iter is one \(X, y\) batch"):
         train.fit(models.LeNet(), [(X, y)], (X, y), 1, lr=0.1, device="cpu")
     assert 0 <= train.evaluate_accuracy(models.LeNet(), [(X, y)]) <= 1
+
+
+def test_parts_that_do_not_fit_together_are_refused_before_epoch_1(monkeypatch):
+    X, y = _noise(8)
+    net = models.LeNet()
+    calls = _count_epochs(monkeypatch)
+    other = torch.optim.SGD(models.LeNet().parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="scheduler was built for another optimizer"):
+        train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1,
+                  scheduler=torch.optim.lr_scheduler.StepLR(other, 1))
+    with pytest.raises(ValueError, match="batch mean, got reduction='sum'"):
+        train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, loss=nn.CrossEntropyLoss(reduction="sum"))
+    with pytest.raises(ValueError, match="seed must be an integer >= 0, got the text '0'"):
+        train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, seed="0")
+    with pytest.raises(ValueError, match="names a folder"):
+        train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, checkpoint="checkpoints/")
+    assert calls == []

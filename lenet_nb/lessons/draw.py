@@ -13,6 +13,7 @@ from torch.nn import functional as F
 
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import REPO_ROOT, load_data_mnist
+from lenet_nb.files import user_path
 from lenet_nb.lenet5 import LeNet5, MAPLoss
 from lenet_nb.lessons.explain import lenet5_maps
 from lenet_nb.lessons.lenet5_train import Distorted, make_optimizer
@@ -181,7 +182,8 @@ def trained(name, seed=0, directory=None, progress=None):
     """
     seed = whole_number("seed", seed, low=0)
     r = recipe(name)
-    path = Path(directory or checkpoint_dir()) / f"{name}-seed{seed}.pt"
+    path = (user_path(directory, "directory") if directory else checkpoint_dir()) / \
+        f"{name}-seed{seed}.pt"
     if path.is_file():
         net = build_net(name, seed)
         try:

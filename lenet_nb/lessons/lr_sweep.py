@@ -11,6 +11,8 @@ from lenet_nb.validate import whole_number
 
 def split_validation(X, y, num_val, batch_size, seed=0, val_batch_size=1000):
     """(train_iter, val_iter): num_val random samples held out, the rest shuffled for training."""
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} images but y has {len(y)} labels: one label per image")
     if isinstance(num_val, numbers.Real) and 0 < num_val < 1:
         raise ValueError(f"num_val is a count of images, not a fraction: {num_val} of {len(y)} "
                          f"is num_val={round(num_val * len(y))}")
@@ -31,9 +33,16 @@ def lr_sweep(build, train_iter, val_iter, lrs, num_epochs=1, seed=0):
     three and `diverged` (e.g. 'epoch 1, batch 3'), and the other rates go on. A Ctrl-C
     raises TrainingInterrupted carrying the finished rates' records as `e.partial_results`.
     """
-    results = []
+    if isinstance(build, torch.nn.Module) or not callable(build):
+        raise ValueError(f"build must be a function that returns a fresh network, e.g. "
+                         f"lambda: LeNet(); got {type(build).__name__}")
+    results, nets = [], []
     for lr in lrs:
         net = build()
+        if any(net is old for old in nets):  # each rate would go on from the last one's weights
+            raise ValueError("build returned the same network twice: it must build a new one "
+                             "each call (lambda: LeNet(), not lambda: net)")
+        nets.append(net)
         try:
             history = fit(net, train_iter, val_iter, num_epochs, lr=lr, seed=seed,
                           progress=False, live=False)

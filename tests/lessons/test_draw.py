@@ -145,6 +145,15 @@ def test_an_interrupted_training_is_never_cached_as_trained(tmp_path, tiny_root,
     assert draw.trained("mlp", directory=cache, progress=False)[1]["source"] == "trained"
 
 
+def test_a_tilde_directory_is_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    save_checkpoint(draw.build_net("mlp"), tmp_path / "ck" / "mlp-seed0.pt",
+                    recipe=draw.recipe("mlp"))
+    assert draw.trained("mlp", directory="~/ck")[1]["source"] == "checkpoint"
+    assert not (tmp_path / "~").exists()
+
+
 def test_a_seed_given_as_text_is_refused_before_training(tmp_path):
     with pytest.raises(ValueError, match="seed must be an integer >= 0, got the text '0'"):
         draw.trained("mlp", seed="0", directory=tmp_path)

@@ -101,3 +101,15 @@ def test_empty_sweeps_are_named():
         sw.best_lr([{"lr": 1.0, "val_acc": None}])
     with pytest.raises(ValueError, match="at least one sweep"):
         sw.sweep_table({})
+
+
+def test_build_must_make_a_fresh_network_every_time():
+    X, y = data()
+    train_iter, val_iter = sw.split_validation(X, y, 20, batch_size=16)
+    net = build()
+    with pytest.raises(ValueError, match="build must be a function"):
+        sw.lr_sweep(net, train_iter, val_iter, [0.1])
+    with pytest.raises(ValueError, match="returned the same network twice"):
+        sw.lr_sweep(lambda: net, train_iter, val_iter, [0.1, 0.5])
+    with pytest.raises(ValueError, match="X has 60 images but y has 59"):
+        sw.split_validation(X, y[:59], 10, batch_size=8)

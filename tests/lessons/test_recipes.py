@@ -126,6 +126,12 @@ def test_keep_best_recipe_needs_a_checkpoint_and_reloads_the_best(tmp_path):
     assert extra["epoch"] == best and extra["val_acc"] == max(run.history.val_acc)
 
 
+def test_zero_epochs_are_refused_before_the_data_are_loaded(monkeypatch):
+    monkeypatch.setattr(recipes, "load_recipe_data", None)  # never reached
+    with pytest.raises(ValueError, match="num_epochs must be an integer >= 1"):
+        run_recipe("modern-fashion", num_epochs=0)
+
+
 def test_an_interrupted_recipe_run_is_not_returned(ctrl_c_in_epoch):
     """Issue 19 item 2: a Ctrl-C in epoch 2 of 2 gave a RecipeRun reporting 2 epochs."""
     ctrl_c_in_epoch(2)
