@@ -183,3 +183,18 @@ def test_a_diverging_seed_is_named_and_nothing_is_written(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert "seed 0: training diverged" in err and "nothing written" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("out", "message"), [
+    ("folder", "is a folder, not a file"),
+    ("notes.csv", "has columns ['my', 'notes'], expected"),
+])
+def test_a_bad_results_file_is_refused_before_any_training(tmp_path, monkeypatch, capsys, out,
+                                                           message):
+    tool = _tool(monkeypatch)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "notes.csv").write_text("my,notes\n1,2\n")
+    monkeypatch.setattr(tool, "validation_split", None)  # never reached
+    assert tool.main(["--out", str(tmp_path / out)]) == 1
+    assert message in capsys.readouterr().err
+    assert (tmp_path / "notes.csv").read_text() == "my,notes\n1,2\n"

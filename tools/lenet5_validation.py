@@ -15,6 +15,7 @@ import torch
 
 from lenet_nb import cli
 from lenet_nb.data import DataError, TensorBatches, load_split, to_float
+from lenet_nb.files import check_writable
 from lenet_nb.lenet5 import MAP_J, MAPLoss
 from lenet_nb.lessons.lenet5_train import (
     HOLDOUT,
@@ -25,6 +26,7 @@ from lenet_nb.lessons.lenet5_train import (
     add_validation_rows,
     build,
     make_optimizer,
+    read_validation_rows,
 )
 from lenet_nb.train import TrainingDiverged, TrainingInterrupted, fit
 
@@ -56,6 +58,8 @@ def _main(argv):
     parser.add_argument("--seeds", type=cli.whole_number(0), nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", default=VALIDATION_FILE, help="CSV file the runs are merged into")
     args = parser.parse_args(argv)
+    # the results file is checked before hours of training: writable, and one of ours
+    read_validation_rows(check_writable(args.out, what="--out"))
     lr = LRS[args.model] if args.lr is None else args.lr
     failed = 0
     for seed in args.seeds:
