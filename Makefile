@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8888
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup data lab student test lint nbcheck bench sync clean reproduce report
+.PHONY: setup data lab student test lint nbcheck bench sync clean experiments reproduce report
 
 setup: $(STAMP)
 
@@ -49,9 +49,15 @@ test: data lint nbcheck
 	$(PYTEST) --nbval --nbval-current-env notebooks; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 	$(PYTEST) tests/browser
 
-# Re-run every chapter in full mode, in place, one at a time, then write REPORT.md (wall times).
+# Every long experiment into results/NAME.csv (one row per run, with its provenance).
+# `make experiments RESUME=1` keeps the finished runs of an interrupted run and does the rest.
+experiments: data
+	$(BIN)/python -m lenet_nb.course.experiments run --all $(if $(RESUME),--resume)
+
+# Every experiment, then every chapter in full mode, in place, one at a time; then REPORT.md
+# (wall times, the whole run's time). RESUME=1 as for `make experiments`.
 reproduce: data
-	$(BIN)/python -m lenet_nb.course.report run notebooks
+	$(BIN)/python -m lenet_nb.course.report reproduce notebooks $(if $(RESUME),--resume)
 
 # REPORT.md from the stored notebooks, without running them.
 report: $(STAMP)

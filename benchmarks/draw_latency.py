@@ -1,4 +1,4 @@
-"""Latency of one reading of a drawing (chapter 6): preprocess + LeNet-5 + d2l LeNet + maps.
+"""Latency of one reading of a drawing (chapter 7): preprocess + LeNet-5 + d2l LeNet + maps.
 
 Also times the drawing pad's whole update (the reading plus the pictures and bars it shows).
 Prints the median and the 95th percentile over N readings after a warm-up, and the machine's

@@ -5,7 +5,8 @@ off, so `--number` is an error rather than a silent `--numbers`). `folder(...)` 
 `whole_number(...)` are argument types that refuse a typo'd folder (with a suggestion), a file
 given for a folder, an empty folder, text or a fraction where a count is meant. `run(main,
 argv)` is the one error boundary: a user error prints `error: …` in one line and returns 1,
-Ctrl-C prints `interrupted: …` and returns 130, bad usage returns 2, `--help` returns 0.
+Ctrl-C prints `interrupted: …` and returns 130, bad usage prints one line and returns 2,
+`--help` returns 0.
 LENET_NB_DEBUG=1 shows the traceback as well. Standard library only.
 """
 
@@ -22,12 +23,22 @@ DEBUG_ENV = "LENET_NB_DEBUG"
 USER_ERRORS = (ValueError, OSError, ArithmeticError)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse without abbreviations, whose usage errors are one line (exit code 2)."""
+
+    def __init__(self, *args, allow_abbrev=False, **kwargs):
+        super().__init__(*args, allow_abbrev=allow_abbrev, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def parser(prog, doc):
-    """An ArgumentParser whose --help shows `doc` (first line, then the rest as the epilog)."""
+    """A Parser whose --help shows `doc` (first line, then the rest as the epilog); give its
+    subparsers `parser_class=cli.Parser` too."""
     first, _, rest = (doc or "").strip().partition("\n")
-    return argparse.ArgumentParser(prog=prog, description=first, epilog=rest.strip() or None,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter,
-                                   allow_abbrev=False)
+    return Parser(prog=prog, description=first, epilog=rest.strip() or None,
+                  formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def _suggestion(path):

@@ -262,6 +262,22 @@ def write_notebook(dest, nb, *, owner=None):
     return write_text(dest, nbformat.writes(nb), owner=owner)
 
 
+def remove(path, *, owner=None):
+    """Delete `path` if it exists and the package wrote it (by `owner`); True if deleted."""
+    target = _target(path)
+    try:
+        _check_owner(target, owner)
+        os.remove(target)
+    except FileNotFoundError:
+        return False
+    except (NotOurs, ExplainedOSError):
+        raise
+    except OSError as e:
+        raise explain_os_error(e, target, "removing") from None
+    _written.pop(str(target), None)
+    return True
+
+
 def unchanged_since(path):
     """An owner predicate: True while `path` has not changed since this call (or is absent)."""
     path = Path(path)

@@ -1,9 +1,11 @@
-"""Plots for the chapters: image grids, predictions, training curves, confusion matrices."""
+"""Plots for the chapters: image grids, predictions, training curves, seed bands, confusion
+matrices."""
 
 import matplotlib.pyplot as plt
 import torch
 
 from lenet_nb.history import History
+from lenet_nb.stats import mean_range
 from lenet_nb.train import argmax_predict
 from lenet_nb.validate import whole_number
 
@@ -84,6 +86,41 @@ def plot_history(history, ax=None, label=None):
     ax.plot(epochs, history.train_acc, "--", label=f"{prefix}train acc")
     ax.plot(epochs, history.test_acc, "-.", label=f"{prefix}test acc")
     ax.set_xlabel("epoch")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_bands(settings, ax=None, ylabel=None):
+    """Per setting, the mean over seeds per epoch (a line) inside its lowest-highest band.
+
+    `settings`: {label: per-epoch curves, one per seed}, or the Settings that
+    `lenet_nb.experiments.summary(rows, by, metric)` returns (their diverged runs are counted
+    in the legend, never drawn). Returns the axis: draw a live run on top with
+    `ax.plot(range(1, len(curve) + 1), curve, "k-", lw=2, label="this run")`.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.2))
+    for i, (label, setting) in enumerate(settings.items()):
+        curves, diverged = getattr(setting, "values", setting), getattr(setting, "diverged", 0)
+        gone = f"; {diverged} diverged" if diverged else ""
+        if not curves:
+            ax.plot([], [], color=f"C{i % 10}", label=f"{label}: all {diverged} diverged")
+            continue
+        if len({len(c) for c in curves}) > 1:
+            raise ValueError(f"{label}: the curves have different lengths "
+                             f"{[len(c) for c in curves]}; a band needs one value per seed "
+                             f"at every epoch")
+        mean, low, high = zip(*(mean_range(epoch) for epoch in zip(*curves)))
+        epochs = range(1, len(mean) + 1)
+        ax.fill_between(epochs, low, high, color=f"C{i % 10}", alpha=0.2, linewidth=0)
+        ax.plot(epochs, mean, color=f"C{i % 10}",
+                label=f"{label} (mean and range of {len(curves)} "
+                      f"seed{'s' if len(curves) != 1 else ''}{gone})")
+    ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    if ylabel:
+        ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return ax

@@ -1,4 +1,5 @@
-"""Summaries over random seeds: mean and range, and whether two ranges separate."""
+"""Summaries over random seeds: mean and range, whether two ranges separate, and where a live
+run lands against a stored range."""
 
 import math
 
@@ -29,3 +30,26 @@ def ranges_separate(a, b):
     _, lo_a, hi_a = mean_range(a)
     _, lo_b, hi_b = mean_range(b)
     return hi_a < lo_b or hi_b < lo_a
+
+
+def inside_range(value, values):
+    """True when `value` lies between the lowest and the highest of `values`, ends included."""
+    _, lo, hi = mean_range(values)
+    return lo <= float(value) <= hi
+
+
+def where_in_range(value, values, digits=3):
+    """'0.871: inside the stored range 0.861–0.877' or '0.855: outside, 0.006 below the stored
+    range 0.861–0.877': a live run's value against the stored seeds' values at the same epoch."""
+    _, lo, hi = mean_range(values)
+    value = float(value)
+    stored = (f"the stored value {lo:.{digits}f}" if lo == hi else
+              f"the stored range {lo:.{digits}f}–{hi:.{digits}f}")
+    if not math.isfinite(value):
+        return f"{value}: not a finite number, so outside {stored}"
+    if inside_range(value, values):
+        return f"{value:.{digits}f}: inside {stored}"
+    gap, side = (lo - value, "below") if value < lo else (value - hi, "above")
+    # a gap that rounds to zero still says which side: 'outside, less than 0.001 below'
+    size = f"{gap:.{digits}f}" if round(gap, digits) else f"less than {10 ** -digits:.{digits}f}"
+    return f"{value:.{digits}f}: outside, {size} {side} {stored}"

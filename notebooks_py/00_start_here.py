@@ -31,23 +31,25 @@
 #    convolution and pooling built by hand; what happens when the pixels are shuffled.
 # 2. `02_shapes` (about 90 minutes): LeNet layer by layer: shapes, parameters, receptive fields,
 #    multiply-adds, the paper's connection count.
-# 3. `03_training` (about 3 hours): the training loop written out, why the sigmoid LeNet learns
-#    slowly, the tutorials' recipes re-run, a modern recipe, looking inside a trained network.
-# 4. `04_lenet5_paper` (about 3 hours): the paper's LeNet-5, its special layers written by you
+# 3. `03_training_loop` (about 75 minutes): the training loop written out and checked, why the
+#    sigmoid LeNet learns slowly, a learning rate chosen on a validation split.
+# 4. `04_recipes` (about 2 hours): the tutorials' recipes re-run beside their numbers, a modern
+#    recipe, the mistakes in the tutorials' training code, looking inside a trained network.
+# 5. `05_lenet5_paper` (about 3 hours): the paper's LeNet-5, its special layers written by you
 #    and checked, then trained towards the paper's error rate.
-# 5. `05_quizzes` (about 30 minutes): self-checking questions across chapters 1–4.
-# 6. `06_draw_and_look_inside` (about 90 minutes): draw a digit and watch two networks read it;
+# 6. `06_quizzes` (about 30 minutes): self-checking questions across chapters 1–5.
+# 7. `07_draw_and_look_inside` (about 90 minutes): draw a digit and watch two networks read it;
 #    occlusion, saliency, receptive fields, shifted and rotated digits.
 #
-# Chapters 1, 3, 4 and 6 train networks. On a laptop-class CPU some cells take minutes; the time a
-# whole chapter takes to run on our 2-core machine is listed in `REPORT.md`, which `make
+# Chapters 1, 3, 4, 5 and 7 train networks. On a laptop-class CPU some cells take minutes; the
+# time a whole chapter takes to run on our 2-core machine is listed in `REPORT.md`, which `make
 # reproduce` writes after running every chapter. You do not have to wait for it: every notebook
 # is stored with the outputs of that full run, so you can read a chapter, results included,
 # before running anything.
 #
 # ## What answers you, and how
 #
-# - **Exercises.** Chapters 1, 2, 3, 4 and 6 have exercises of three kinds: *complete the code*,
+# - **Exercises.** Chapters 1, 2, 3, 5 and 7 have exercises of three kinds: *complete the code*,
 #   *predict, then run* (write down a shape or a count before you see it) and *change and
 #   observe*. Each is one code cell that ends with a checker, e.g. `ex.check_corr2d(corr2d)`.
 #   Run the cell: the checker answers `✔ corr2d: …` when your answer is right, or
@@ -60,7 +62,7 @@
 #   pad). Move one and the result below it is recomputed by the notebook's Python kernel, so they
 #   only respond while the notebook is running in JupyterLab: run the cells above them first.
 # - **Self-check quizzes.** Each chapter ends with a recap and a few questions, and
-#   `05_quizzes` collects more. Pick an answer (or type a number) and press **Check**: the quiz
+#   `06_quizzes` collects more. Pick an answer (or type a number) and press **Check**: the quiz
 #   says right or wrong and explains why, for the choice you picked; for a number it gives a hint
 #   until you get it, then the explanation. Nothing is recorded; try again as often as you like.
 #

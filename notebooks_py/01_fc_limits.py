@@ -97,7 +97,7 @@ print(fc_limits.format_dense_vs_conv(1000, 3, 256))
 
 # %% [markdown]
 # 3.07 GB for the weights of one layer, before any gradient or optimizer state (the extra numbers an
-# optimiser keeps per weight: Adam, the optimiser of section 5, explained in chapter 3, keeps two
+# optimiser keeps per weight: Adam, the optimiser of section 5, explained in chapter 4, keeps two
 # more copies). Learn PyTorch (14) writes "3000000 × 256 × 4 bytes = 3000000 kB = 3000 M
 # = 3 G". Its first step holds only if a kB is 1,024 bytes (256 × 4 = 1,024); the next steps divide
 # by a thousand. Mixing binary and decimal units, the chain lands near the right answer by luck: the
@@ -636,7 +636,7 @@ axes = show_images(list(X_test[:5].float() / 255) + list(scrambled), 2, 5,
 # lr 0.002), batch size (128) and number of epochs. The MLP has one hidden layer of 256 ReLU
 # units; LeNet is the network of *Dive into Deep Learning* (d2l), which chapter 2 builds, here
 # with ReLU and max pooling, which train well in a few epochs (chapter 3 trains the sigmoid
-# original). Adam, ReLU and max pooling are explained in chapter 3; here they only make the
+# original). Adam, ReLU and max pooling are explained in chapters 3 and 4; here they only make the
 # training short. `load_data_fashion_mnist` hands out shuffled
 # in-memory batches of the checksum-verified data set (`lenet_nb/data.py`).
 
@@ -740,4 +740,4 @@ for model in ("MLP", "LeNet"):
 # %%
 from lenet_nb.quiz.widget import self_check
 
-self_check("ch1", static=True)  # static=True: the questions also readable without a kernel
+self_check("fc_limits", static=True)  # static=True: the questions also readable without a kernel

@@ -363,7 +363,7 @@ for kind, m in macs.items():
 # LeCun et al. describe LeNet-5 by **connections**: a unit's connections are the inputs it
 # reads plus its bias, counted as one more. They give one count per layer and a total of
 # 340,908, for a network of only 60,000 trainable parameters. The package's paper-faithful
-# `LeNet5` (`lenet_nb/lenet5.py`, chapter 4) lets us redo the count;
+# `LeNet5` (`lenet_nb/lenet5.py`, chapter 5) lets us redo the count;
 # `anatomy.lenet5_connections` multiplies each layer's units by its inputs per unit
 # (`lenet_nb/lessons/anatomy.py`):
 #
@@ -468,4 +468,4 @@ ax = shapes.plot_shape_trend([("input", tuple(X.shape))] + shapes.shape_table(ne
 # %%
 from lenet_nb.quiz.widget import self_check
 
-self_check("ch2", static=True)  # static=True: the questions also readable without a kernel
+self_check("shapes", static=True)  # static=True: the questions also readable without a kernel

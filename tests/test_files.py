@@ -229,3 +229,14 @@ def test_dotfiles_that_look_like_temps_are_never_removed(tmp_path_factory, names
         os.utime(p, (hour_ago, hour_ago))
     files.write_bytes(folder / "net.pt", b"w")
     assert all(p.read_bytes() == b"mine" for p in kept)
+
+
+def test_remove_deletes_only_what_the_package_wrote(tmp_path):
+    ours, mine = tmp_path / "runs.partial.csv", tmp_path / "notes.csv"
+    files.write_text(ours, "x")
+    mine.write_text("my notes")
+    assert files.remove(ours, owner=lambda p: False)  # written by this process, unchanged
+    assert files.remove(ours) is False  # gone already: nothing to do
+    with pytest.raises(files.NotOurs):
+        files.remove(mine, owner=lambda p: False)
+    assert mine.read_text() == "my notes"

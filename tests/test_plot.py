@@ -120,3 +120,24 @@ def test_item16_confusion_matrix_refuses_out_of_range_classes():
 def test_plot_history_takes_a_plain_list_of_records():
     records = [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.4}]
     assert len(plot.plot_history(records).lines) == 3
+
+
+def test_plot_bands_draws_the_mean_inside_the_lowest_highest_band():
+    from lenet_nb.experiments import Setting
+
+    settings = {"relu": [[0.1, 0.4, 0.5], [0.3, 0.6, 0.7]],
+                "sigmoid": Setting([[0.1, 0.1, 0.2]], [0], diverged=1),
+                "tanh": Setting([], [], diverged=3)}
+    ax = plot.plot_bands(settings, ylabel="val acc")
+    assert [line.get_label() for line in ax.lines] == [
+        "relu (mean and range of 2 seeds)", "sigmoid (mean and range of 1 seed; 1 diverged)",
+        "tanh: all 3 diverged"]
+    assert list(ax.lines[0].get_xdata()) == [1, 2, 3]
+    assert list(ax.lines[0].get_ydata()) == pytest.approx([0.2, 0.5, 0.6])
+    band = ax.collections[0].get_paths()[0].vertices  # the fill: lows, then highs reversed
+    assert {tuple(v) for v in band} >= {(1, 0.1), (2, 0.4), (3, 0.5), (1, 0.3), (2, 0.6),
+                                        (3, 0.7)}
+    assert len(ax.collections) == 2 and ax.get_ylabel() == "val acc"
+    assert ax.get_xlabel() == "epoch"
+    with pytest.raises(ValueError, match=r"relu: the curves have different lengths \[2, 1\]"):
+        plot.plot_bands({"relu": [[0.1, 0.2], [0.3]]})

@@ -1,8 +1,15 @@
-"""Seed summaries: exact means and ranges on tiny lists, and the separation rule."""
+"""Seed summaries: exact means and ranges on tiny lists, the separation rule, a live value
+against a stored range."""
 
 import pytest
 
-from lenet_nb.stats import format_mean_range, mean_range, ranges_separate
+from lenet_nb.stats import (
+    format_mean_range,
+    inside_range,
+    mean_range,
+    ranges_separate,
+    where_in_range,
+)
 
 
 def test_mean_range_and_format():
@@ -26,3 +33,27 @@ def test_a_nan_seed_is_refused_not_hidden_by_the_range():
         format_mean_range([0.9, float("nan"), 0.8])
     with pytest.raises(ValueError, match="is inf"):
         ranges_separate([0.9, float("inf")], [0.5])
+
+
+def test_inside_range_includes_the_ends():
+    stored = [0.861, 0.877, 0.870]
+    assert inside_range(0.861, stored) and inside_range(0.877, stored)
+    assert inside_range(0.87, stored)
+    assert not inside_range(0.8609, stored) and not inside_range(0.8771, stored)
+    assert not inside_range(float("nan"), stored)
+    with pytest.raises(ValueError, match="at least one value"):
+        inside_range(0.5, [])
+
+
+def test_where_in_range_says_inside_or_how_far_outside_and_which_side():
+    stored = [0.861, 0.877, 0.870]
+    assert where_in_range(0.8712, stored) == "0.871: inside the stored range 0.861–0.877"
+    assert where_in_range(0.855, stored) == (
+        "0.855: outside, 0.006 below the stored range 0.861–0.877")
+    assert where_in_range(0.9, stored, digits=2) == (
+        "0.90: outside, 0.02 above the stored range 0.86–0.88")
+    assert where_in_range(0.8772, stored) == (
+        "0.877: outside, less than 0.001 above the stored range 0.861–0.877")
+    assert where_in_range(0.5, [0.5]) == "0.500: inside the stored value 0.500"
+    assert where_in_range(float("nan"), stored) == (
+        "nan: not a finite number, so outside the stored range 0.861–0.877")

@@ -1,9 +1,9 @@
-"""Chapter 4's budget check: LeNet-5's error on 10,000 held-out MNIST training images.
+"""Chapter 5's budget check: LeNet-5's error on 10,000 held-out MNIST training images.
 
 Trains on the other 50,000, so settings are compared without looking at the test set; prints
 the validation error per (batch, epochs, peak lr, weight decay, j, seed) and merges each finished
 run into results/lenet5_validation.csv (atomically; a re-run of the same settings and seed replaces
-its row), which chapter 4 renders. One run of 20 epochs takes about 2 minutes on 2 cores.
+its row), which chapter 5 renders. One run of 20 epochs takes about 2 minutes on 2 cores.
 Run: .venv/bin/python tools/lenet5_validation.py --batch 128 --epochs 20 --lr 0.01 --seeds 0 1 2
 """
 

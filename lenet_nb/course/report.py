@@ -5,42 +5,45 @@
 records the machine in each notebook's metadata (key `lenet_nb_run`; jupytext keeps it out of
 the paired .py), then writes REPORT.md next to the notebooks' folder.
 `python -m lenet_nb.course.report write notebooks` writes REPORT.md from the stored notebooks only.
+`python -m lenet_nb.course.report reproduce notebooks [--resume]` (what `make reproduce` runs)
+runs every registered experiment into results/ first, then every chapter, and records the whole
+run's time in results/reproduce.json.
 
-REPORT.md is a pure function of the stored notebooks (`tests/test_report.py` re-renders it and
-compares): wall times come from the cells' `metadata.execution` timestamps that nbclient records,
-headline results from the outputs of cells tagged `report`, the sources' figures from
-`lenet_nb.course.sources`.
+REPORT.md is a pure function of the stored files (`tests/course/test_report.py` re-renders it and
+compares): wall times and each chapter's slowest cell come from the cells' `metadata.execution`
+timestamps that nbclient records, headline results from the outputs of cells tagged `report`, the
+sources' figures from `lenet_nb.course.sources`, the experiments' table from results/NAME.csv.
 """
 
 import contextlib
+import json
 import os
 import platform
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lenet_nb import cli
+from lenet_nb.config import QUICK_ENV, is_quick
+from lenet_nb.course import experiments as cx
+from lenet_nb.course.experiments import duration
 from lenet_nb.course.notebooks import read_notebook
 from lenet_nb.course.sources import sources_table
+from lenet_nb.experiments import ResultsError, cpu_model, git_state, provenance, status
 from lenet_nb.files import unchanged_since, write_notebook, write_text
 
 RUN_KEY = "lenet_nb_run"
 TITLE = "# Full-run report"
 REPORT_TAG = "report"
+REPRODUCE_FILE = "reproduce.json"  # in results/: the last full `make reproduce`
 
 
 def machine():
     """The machine running this process: CPU model, cores, torch, its threads, Python, OS."""
     import torch
 
-    cpu = platform.processor() or "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__,
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "torch": torch.__version__,
             "torch_threads": torch.get_num_threads(),
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
             "python": platform.python_version(), "os": platform.platform()}
@@ -86,16 +89,31 @@ def _stamp(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def cell_seconds(nb):
-    """Seconds the code cells took, summed from their recorded timings (None if none recorded)."""
-    total, seen = 0.0, False
-    for cell in nb["cells"]:
+def cell_times(nb):
+    """[(code cell number from 1, seconds)] of the code cells whose timing was recorded."""
+    times = []
+    code_cells = (c for c in nb["cells"] if c["cell_type"] == "code")
+    for number, cell in enumerate(code_cells, 1):
         timing = cell.get("metadata", {}).get("execution", {})
         if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
-            seen = True
-            total += (_stamp(timing["shell.execute_reply"])
-                      - _stamp(timing["iopub.execute_input"])).total_seconds()
-    return total if seen else None
+            times.append((number, (_stamp(timing["shell.execute_reply"])
+                                   - _stamp(timing["iopub.execute_input"])).total_seconds()))
+    return times
+
+
+def cell_seconds(nb):
+    """Seconds the code cells took, summed from their recorded timings (None if none recorded)."""
+    times = cell_times(nb)
+    return sum(seconds for _, seconds in times) if times else None
+
+
+def slowest_cell(nb):
+    """'code cell 9: 5 min 35 s', the code cell that took longest ('not recorded' if none)."""
+    times = cell_times(nb)
+    if not times:
+        return "not recorded"
+    number, seconds = max(times, key=lambda t: t[1])
+    return f"code cell {number}: {duration(seconds)}"
 
 
 def last_run(nb):
@@ -103,14 +121,6 @@ def last_run(nb):
     stamps = [c["metadata"]["execution"]["shell.execute_reply"] for c in nb["cells"]
               if "shell.execute_reply" in c.get("metadata", {}).get("execution", {})]
     return _stamp(max(stamps)).strftime("%Y-%m-%d %H:%M UTC") if stamps else None
-
-
-def _duration(seconds):
-    """12.3 -> '12 s'; 372 -> '6 min 12 s'; None -> 'not recorded'."""
-    if seconds is None:
-        return "not recorded"
-    minutes, s = divmod(round(seconds), 60)
-    return f"{minutes} min {s} s" if minutes else f"{s} s"
 
 
 def _text(output):
@@ -161,8 +171,52 @@ def _machine_lines(runs):
     return lines[:-1]
 
 
-def render(folder):
-    """REPORT.md's text, from the notebooks stored in `folder` (no execution)."""
+def results_dir(folder):
+    """Where the stored experiments live: results/, next to the notebooks folder."""
+    return Path(folder).resolve().parent / "results"
+
+
+def _experiment_lines(experiments, results):
+    """A table of the stored experiments: runs, summed wall time, machine, commit."""
+    if not experiments:
+        return ["No experiments registered yet (`python -m lenet_nb.course.experiments list`)."]
+    lines = ["Run by `make experiments` (`python -m lenet_nb.course.experiments run --all`) into "
+             "`results/NAME.csv`, one row per run; the chapters render them. Wall time: the "
+             "runs' own times, summed.", "",
+             "| experiment | chapter | results file | runs | wall time | machine | commit | "
+             "finished |", "|---|---|---|---|---|---|---|---|"]
+    for exp in experiments:
+        state, _ = status(exp, results)
+        info = cx.stored(exp, results)
+        file = f"`{exp.path(results).name}`: {state}"
+        if info is None:
+            lines.append(f"| `{exp.name}` | `{exp.chapter}` | {file} | – | – | – | – | – |")
+            continue
+        runs = f"{info['runs']}" + (f" ({info['diverged']} diverged)" if info["diverged"] else "")
+        lines.append(f"| `{exp.name}` | `{exp.chapter}` | {file} | {runs} | "
+                     f"{duration(info['wall_seconds'])} | {'; '.join(info['machines'])} | "
+                     f"{', '.join(info['commits'])} | {info['finished_at'].replace('T', ' ')[:16]} "
+                     f"UTC |")
+    return lines
+
+
+def _reproduce_line(results):
+    """The last full `make reproduce`, as one sentence (or 'not recorded')."""
+    path = results / REPRODUCE_FILE
+    if not path.exists():
+        return ("Not recorded: `make reproduce` (every experiment, then every chapter) records "
+                f"its time in `results/{REPRODUCE_FILE}`.")
+    r = json.loads(path.read_text(encoding="utf-8"))
+    resumed = (" It was resumed: experiments kept from an earlier, interrupted run are not in "
+               "its time." if r.get("resumed") else "")
+    return (f"The last full `make reproduce` took {duration(r['wall_s'])} (experiments "
+            f"{duration(r['experiments_s'])}, chapters {duration(r['chapters_s'])}), finished "
+            f"{r['finished_at']} on {r['cpu']} ({r['cpu_capability']}, {r['threads']} threads), "
+            f"commit {r['commit'][:7]}.{resumed}")
+
+
+def render(folder, experiments=None):
+    """REPORT.md's text, from the notebooks stored in `folder` and the results next to it."""
     paths = sorted(Path(folder).glob("0*.ipynb"))
     if not paths:
         raise FileNotFoundError(f"no chapter notebooks (0*.ipynb) in {folder}: pass the "
@@ -176,18 +230,23 @@ def render(folder):
              "Do not edit by hand.",
              "", "## Machine", ""]
     lines += _machine_lines(runs)
+    results = results_dir(folder)
+    lines += ["", "## `make reproduce`", "", _reproduce_line(results)]
     lines += ["", "## Chapters", "",
               "Wall time: measured by `make reproduce` around the whole notebook. Cells summed: "
               "the code cells' execution times from the timings stored in the notebook (kernel "
-              "start-up excluded; available for any stored run).", "",
-              "| chapter | full mode | last cell run | wall time | cells summed |",
-              "|---|---|---|---|---|"]
+              "start-up excluded; available for any stored run). Slowest cell: the code cell "
+              "(counted from 1) that took longest.", "",
+              "| chapter | full mode | last cell run | wall time | cells summed | slowest cell |",
+              "|---|---|---|---|---|---|"]
     for name, nb in nbs.items():
         run = runs[name]
         mode = "not recorded" if not run else ("no (quick)" if run.get("quick") else "yes")
-        wall = _duration(run.get("wall_s")) if run else "not recorded"
+        wall = duration(run.get("wall_s")) if run else "not recorded"
         lines.append(f"| `{name}` | {mode} | {last_run(nb) or 'not recorded'} | {wall} | "
-                     f"{_duration(cell_seconds(nb))} |")
+                     f"{duration(cell_seconds(nb))} | {slowest_cell(nb)} |")
+    known = list(cx.registry(experiments).values())
+    lines += ["", "## Stored experiments", ""] + _experiment_lines(known, results)
     lines += ["", "## What the sources reported", "", sources_table().rstrip(), "",
               "## Headline results per chapter", "",
               f"The stored outputs of each chapter's cells tagged `{REPORT_TAG}`.", ""]
@@ -211,37 +270,71 @@ def is_report(path):
 is_report.ours = f"a report written by lenet_nb.course.report (first line '{TITLE}')"
 
 
-def write(folder, out=None):
-    """Write REPORT.md from the stored notebooks (atomically, never over another file)."""
+def write(folder, out=None, experiments=None):
+    """Write REPORT.md from the stored notebooks and results (atomically, never over a file
+    that is not a report); return its path."""
     out = Path(out) if out else report_path(folder)
-    write_text(out, render(folder), owner=is_report)
+    write_text(out, render(folder, experiments), owner=is_report)
     return out
+
+
+def _run_chapters(folder):
+    for path in sorted(Path(folder).glob("0*.ipynb")):
+        print(f"running {path} in full mode ...", flush=True)
+        print(f"{path}: {duration(execute(path))}", flush=True)
 
 
 def run(folder, out=None):
     """Execute every chapter in full mode, one at a time, in place; then write REPORT.md."""
-    for path in sorted(Path(folder).glob("0*.ipynb")):
-        print(f"running {path} in full mode ...", flush=True)
-        print(f"{path}: {_duration(execute(path))}", flush=True)
+    _run_chapters(folder)
     return write(folder, out)
 
 
+def reproduce(folder, resume=False, experiments=None, out=None):
+    """`make reproduce`: every registered experiment, then every chapter, timed; REPORT.md."""
+    if is_quick():  # the experiments would refuse anyway: say so before anything runs
+        raise ResultsError(f"{QUICK_ENV} is on (quick mode): `make reproduce` stores full-mode "
+                           f"results; run it with {QUICK_ENV}=0")
+    results, started = results_dir(folder), time.perf_counter()
+    cx.run_all(list(cx.registry(experiments).values()), resume=resume, results_dir=results)
+    chapters = time.perf_counter()
+    _run_chapters(folder)
+    done = time.perf_counter()
+    p = provenance()
+    record = {"wall_s": round(done - started, 1), "experiments_s": round(chapters - started, 1),
+              "chapters_s": round(done - chapters, 1), "resumed": bool(resume),
+              "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+              "commit": git_state()[0], **{k: p[k] for k in ("cpu", "cpu_capability", "threads",
+                                                              "torch")}}
+    write_text(results / REPRODUCE_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return write(folder, out, experiments)
+
+
 def main(argv=None):
-    """Command line: `python -m lenet_nb.course.report {run,write} [FOLDER] [--out FILE]`."""
-    return cli.run(_main, argv)
+    """Command line: `python -m lenet_nb.course.report {run,write,reproduce} [FOLDER]`."""
+    return cli.run(_main, argv, errors=(ResultsError,))
 
 
 def _main(argv):
     parser = cli.parser("python -m lenet_nb.course.report", __doc__)
-    parser.add_argument("command", choices=("run", "write"),
+    parser.add_argument("command", choices=("run", "write", "reproduce"),
                         help="run: re-run every chapter in full mode in place, then write the "
-                             "report; write: write it from the stored notebooks")
+                             "report; write: write it from the stored notebooks and results; "
+                             "reproduce: every experiment, then every chapter, timed in "
+                             f"results/{REPRODUCE_FILE}, then the report")
     parser.add_argument("folder", nargs="?", default="notebooks", type=cli.folder("0*.ipynb"),
                         help="the folder of the chapter notebooks (default: notebooks)")
     parser.add_argument("--out", default=None,
                         help="the report file (default: REPORT.md beside the folder)")
+    parser.add_argument("--resume", action="store_true",
+                        help="reproduce only: keep an interrupted experiment's finished runs")
     args = parser.parse_args(argv)
-    out = (run if args.command == "run" else write)(args.folder, args.out)
+    if args.resume and args.command != "reproduce":
+        parser.error("--resume goes with reproduce only")
+    if args.command == "reproduce":
+        out = reproduce(args.folder, args.resume, out=args.out)
+    else:
+        out = (run if args.command == "run" else write)(args.folder, args.out)
     print(f"wrote {out}")
     return 0
 

@@ -1,4 +1,4 @@
-"""Chapter 6's exercise checkers: the ink box, occlusion, C3's receptive field.
+"""Chapter 7's exercise checkers: the ink box, occlusion, C3's receptive field.
 
 Each `check_*` takes what the learner wrote (a function, a module, a number) and returns a
 `Verdict` ("✔ …" or "✘ …, not yet: <what is wrong and a hint>"); it never raises.

@@ -1,4 +1,4 @@
-"""Chapter 4's exercise checkers: the paper's scaled tanh, subsampling, RBF output, MAP loss.
+"""Chapter 5's exercise checkers: the paper's scaled tanh, subsampling, RBF output, MAP loss.
 
 Each `check_*` takes what the learner wrote (a function, a module, a number) and returns a
 `Verdict` ("✔ …" or "✘ …, not yet: <what is wrong and a hint>"); it never raises.
@@ -17,7 +17,7 @@ from lenet_nb.exercises.checking import (
     require_number,
 )
 
-F64 = torch.float64  # the chapter 4 checkers compare in double precision
+F64 = torch.float64  # the chapter 5 checkers compare in double precision
 
 
 def _same64(got, expected, atol=1e-9):

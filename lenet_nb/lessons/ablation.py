@@ -5,8 +5,8 @@ from lenet_nb.lessons.recipes import get_recipe, run_recipe
 from lenet_nb.stats import format_mean_range, ranges_separate
 
 # Each step adds one change to the step before it. The optimizer comes first: at SGD's
-# lr 0.9 a ReLU network diverges (the grid of section 12 shows it), so ReLU before Adam would
-# measure the blow-up, not the activation. AdamW with weight decay 0 is Adam.
+# lr 0.9 a ReLU network diverges (the grid of chapter 4, section 9, shows it), so ReLU before
+# Adam would measure the blow-up, not the activation. AdamW with weight decay 0 is Adam.
 STEPS = [
     ("d2l recipe: sigmoid, avg pool, SGD lr 0.9", {}),
     ("optimizer: Adam lr 0.01", {"optimizer": "adamw", "lr": 0.01}),

@@ -106,7 +106,7 @@ def centre_of_mass(X):
 # ------------------------------------------------------------------ trained weights, cached
 
 # Short one-cycle runs, 3 epochs each; on 2 free cores each takes well under a minute and the
-# two drawing readers reach >= 98.5 % test accuracy. LeNet-5 keeps chapter 4's SGD recipe; the
+# two drawing readers reach >= 98.5 % test accuracy. LeNet-5 keeps chapter 5's SGD recipe; the
 # sigmoid d2l LeNet crawls with SGD on so short a budget, so it (and the MLP) use Adam.
 # Quick mode (tests) trains one epoch on 2,000 images, into a temporary folder.
 RECIPES = {
@@ -148,7 +148,7 @@ def build_net(name, seed=0):
 
 
 def one_cycle(net, r, steps_per_epoch):
-    """(optimizer, per-batch one-cycle scheduler) for a recipe: chapter 4's SGD, or Adam."""
+    """(optimizer, per-batch one-cycle scheduler) for a recipe: chapter 5's SGD, or Adam."""
     if r["optimizer"] == "sgd":  # make_optimizer's "d2l" means plain SGD: ask for LeNet-5's
         return make_optimizer("lenet5", net, r["lr"], r["num_epochs"], steps_per_epoch)
     optimizer = torch.optim.Adam(net.parameters(), lr=r["lr"])

@@ -1,4 +1,4 @@
-"""Pictures for chapter 4: Table I as a grid, the RBF bitmaps, F6 codes, misclassified digits."""
+"""Pictures for chapter 5: Table I as a grid, the RBF bitmaps, F6 codes, misclassified digits."""
 
 import matplotlib.pyplot as plt
 import torch

@@ -1,4 +1,4 @@
-"""Chapter 4 training recipe for LeNet-5: SGD + momentum, one-cycle schedule, distortions."""
+"""Chapter 5 training recipe for LeNet-5: SGD + momentum, one-cycle schedule, distortions."""
 
 import csv
 import fcntl
@@ -180,7 +180,7 @@ def results_table(runs):
 
 
 def deviations():
-    """Rows (topic, paper, here, why) of chapter 4's assumptions-and-deviations table."""
+    """Rows (topic, paper, here, why) of chapter 5's assumptions-and-deviations table."""
     lr, j = LRS["lenet5"], MAP_J
     return [
         ("optimiser",
@@ -228,7 +228,7 @@ def deviations_markdown():
 
 # The validation split (training images held out, and the seed of their choice)
 HOLDOUT, SPLIT_SEED = 10_000, 1234
-# The validation sweep's data file (written by tools/lenet5_validation.py, read by chapter 4)
+# The validation sweep's data file (written by tools/lenet5_validation.py, read by chapter 5)
 VALIDATION_FILE = REPO_ROOT / "results" / "lenet5_validation.csv"
 VALIDATION_FIELDS = ("model", "batch", "epochs", "lr", "weight_decay", "j", "seed", "val_error",
                      "seconds", "threads", "finished")

@@ -1,21 +1,34 @@
-"""Every quiz by its name: one self-check per chapter and the final quiz, with their titles."""
+"""Every quiz by its name: one self-check per chapter and the final quiz, with their titles.
 
-from lenet_nb.quiz import draw_and_look_inside, fc_limits, lenet5_paper, shapes, training
+Quizzes are named by their chapter's notebook slug (`self_check("training_loop")` in
+`03_training_loop`), so renumbering the chapters changes no name; the final quiz is `"final"`.
+"""
+
+from lenet_nb.quiz import (
+    draw_and_look_inside,
+    fc_limits,
+    lenet5_paper,
+    recipes,
+    shapes,
+    training_loop,
+)
 from lenet_nb.quiz.final import FINAL
 
 BANKS = {
-    "ch1": fc_limits.SELF_CHECK,
-    "ch2": shapes.SELF_CHECK,
-    "ch3": training.SELF_CHECK,
-    "ch4": lenet5_paper.SELF_CHECK,
-    "ch5": FINAL,
-    "ch6": draw_and_look_inside.SELF_CHECK,
+    "fc_limits": fc_limits.SELF_CHECK,
+    "shapes": shapes.SELF_CHECK,
+    "training_loop": training_loop.SELF_CHECK,
+    "recipes": recipes.SELF_CHECK,
+    "lenet5_paper": lenet5_paper.SELF_CHECK,
+    "final": FINAL,
+    "draw_and_look_inside": draw_and_look_inside.SELF_CHECK,
 }
 TITLES = {
-    "ch1": "Self-check: why convolutions",
-    "ch2": "Self-check: shapes",
-    "ch3": "Self-check: training",
-    "ch4": "Self-check: the paper's LeNet-5",
-    "ch5": "Final quiz",
-    "ch6": "Self-check: drawing and looking inside",
+    "fc_limits": "Self-check: why convolutions",
+    "shapes": "Self-check: shapes",
+    "training_loop": "Self-check: the training loop",
+    "recipes": "Self-check: recipes and pitfalls",
+    "lenet5_paper": "Self-check: the paper's LeNet-5",
+    "final": "Final quiz",
+    "draw_and_look_inside": "Self-check: drawing and looking inside",
 }

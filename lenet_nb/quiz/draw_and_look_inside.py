@@ -1,11 +1,11 @@
-"""Chapter 6's questions: the self-check on drawing and looking inside."""
+"""Chapter 7's questions: the self-check on drawing and looking inside."""
 
 from lenet_nb.quiz.question import choice_question as choice
 from lenet_nb.quiz.question import numeric_question as number
 
 SELF_CHECK = [
     number(
-        "ch6-box",
+        "draw-box",
         "After the MNIST-style preprocessing, how many pixels long is the longer side of the "
         "digit's ink box (in the 28×28 field)?",
         20,
@@ -14,7 +14,7 @@ SELF_CHECK = [
         "MNIST fitted each digit into a square box smaller than the field.",
     ),
     choice(
-        "ch6-centre",
+        "draw-centre",
         "Why does the preprocessing move the ink's centre of mass, not the box's middle, to the "
         "centre of the field?",
         [
@@ -30,21 +30,21 @@ SELF_CHECK = [
         answer=1,
     ),
     number(
-        "ch6-c3-field",
+        "draw-c3-field",
         "A unit of LeNet-5's C3 reads a square of the 32×32 input. How many pixels wide is it?",
         14,
         "C1 reads 5 px; S2 doubles the step, so C3's 5 units span 5 + (5 - 1) × 2 + 1 = 14 px.",
         "Each layer adds (kernel - 1) × (product of the strides before it) to the width.",
     ),
     number(
-        "ch6-c5-field",
+        "draw-c5-field",
         "How many pixels wide is the receptive field of a C5 unit?",
         32,
         "16 (an S4 unit) + (5 - 1) × 4 = 32: every C5 unit sees the whole input.",
         "Continue the rule from C3 (14 px, step 2) through S4 (2×2, stride 2) and C5 (5×5).",
     ),
     choice(
-        "ch6-shift",
+        "draw-shift",
         "A digit is moved 2 pixels to the right. What happens to LeNet-5's C1 maps?",
         [
             ("They move 2 pixels to the right as well (away from the borders)",

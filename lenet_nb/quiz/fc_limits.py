@@ -5,7 +5,7 @@ from lenet_nb.quiz.question import numeric_question as number
 
 SELF_CHECK = [
     number(
-        "ch1-1x1-weights",
+        "fc-1x1-weights",
         "A 1×1 convolution maps 64 input channels to 16 output channels. How many weights "
         "does it have, biases not counted?",
         1024,
@@ -14,7 +14,7 @@ SELF_CHECK = [
         "Each output channel has one weight for each input channel.",
     ),
     number(
-        "ch1-dense-memory",
+        "fc-dense-memory",
         "A 1000×1000 RGB photo feeds a fully-connected layer of 256 units. How many GB "
         "(10⁹ bytes) do its weights take in float32? (two decimals)",
         3.07,
@@ -24,7 +24,7 @@ SELF_CHECK = [
         tolerance=0.01,
     ),
     choice(
-        "ch1-conv-size",
+        "fc-conv-size",
         "A 5×5 convolution with 6 output channels has 156 parameters on a 28×28 grey image. "
         "How many does it have on a 1000×1000 grey image?",
         [
@@ -43,7 +43,7 @@ SELF_CHECK = [
         answer=1,
     ),
     choice(
-        "ch1-permutation",
+        "fc-permutation",
         "Every image (train and test) gets the same fixed random shuffle of its 784 pixels. "
         "Which network's test accuracy barely changes?",
         [

@@ -1,18 +1,18 @@
-"""Chapter 4's questions: the self-check on the paper's LeNet-5; the final quiz's "paper" topic."""
+"""Chapter 5's questions: the self-check on the paper's LeNet-5; the final quiz's "paper" topic."""
 
 from lenet_nb.quiz.question import choice_question as choice
 from lenet_nb.quiz.question import numeric_question as number
 
 SELF_CHECK = [
     number(
-        "ch4-trainable",
+        "paper-trainable",
         "How many trainable parameters does the paper's LeNet-5 have?",
         60000,
         "156 + 12 + 1,516 + 32 + 48,120 + 10,164 = 60,000; the 840 RBF weights are fixed.",
         "Add C1, S2, C3, S4, C5 and F6; the RBF output layer is not trained.",
     ),
     choice(
-        "ch4-map-j",
+        "paper-map-j",
         "In the MAP loss (j = 5), a wrong class's penalty is already 30. How much does the loss "
         "change if that penalty grows further?",
         [
@@ -35,7 +35,7 @@ SELF_CHECK = [
         answer=0,
     ),
     choice(
-        "ch4-c3-full",
+        "paper-c3-full",
         "In Table I of the paper, how many of C3's 16 maps take input from all six S2 maps?",
         [
             (
@@ -54,7 +54,7 @@ SELF_CHECK = [
         answer=2,
     ),
     choice(
-        "ch4-rbf",
+        "paper-rbf",
         "How does the paper's RBF output layer pick the predicted digit?",
         [
             (

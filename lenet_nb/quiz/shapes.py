@@ -5,7 +5,7 @@ from lenet_nb.quiz.question import numeric_question as number
 
 SELF_CHECK = [
     choice(
-        "ch2-shape-s2",
+        "shapes-shape-s2",
         "The d2l LeNet (5×5 convolutions, padding 2 on the first, 2×2 average pooling with "
         "stride 2) gets a 1×1×28×28 input. What is the shape after the first pooling layer?",
         [
@@ -25,7 +25,7 @@ SELF_CHECK = [
         answer=2,
     ),
     number(
-        "ch2-formula",
+        "shapes-formula",
         "Output side = ⌊(n + 2p − k)/s⌋ + 1. A 3×3 max pool with stride 2 and no padding "
         "meets a 28×28 map. What is the output side?",
         13,
@@ -33,7 +33,7 @@ SELF_CHECK = [
         "Compute (28 + 0 − 3)/2, round down, then add 1.",
     ),
     number(
-        "ch2-params-total",
+        "shapes-params-total",
         "How many trainable parameters does the d2l LeNet have (weights and biases)?",
         61706,
         "156 + 2,416 for the convolutions and 48,120 + 10,164 + 850 for the three linear "
@@ -42,7 +42,7 @@ SELF_CHECK = [
         "Linear 400→120, 120→84, 84→10.",
     ),
     choice(
-        "ch2-macs-share",
+        "shapes-macs-share",
         "For one 28×28 image, which part of the d2l LeNet does most of the multiply-adds?",
         [
             (

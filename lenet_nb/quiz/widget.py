@@ -185,7 +185,7 @@ class Quiz:
 
 
 def self_check(chapter, static=False):
-    """The self-check quiz at the end of a chapter: `self_check("ch1")` as a cell's last line."""
+    """A quiz by its chapter's notebook slug: `self_check("fc_limits")`, or "final"."""
     if chapter not in BANKS:
         raise ValueError(f"unknown chapter {chapter!r}; choose one of {sorted(BANKS)}")
     return Quiz(BANKS[chapter], title=TITLES[chapter], static=static)

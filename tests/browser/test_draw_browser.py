@@ -1,4 +1,4 @@
-"""Chapter 6 in a real browser: Run All, draw a "1" and a "0" on the canvas with the mouse, see
+"""Chapter 7 in a real browser: Run All, draw a "1" and a "0" on the canvas with the mouse, see
 both networks' reading each time, Clear; a screenshot of every state."""
 
 import math
@@ -23,7 +23,7 @@ def stroke(page, canvas, points):
 def test_draw_a_one_and_a_zero_and_clear(lab, page):
     from playwright.sync_api import expect
 
-    lab.open(page, "06_draw_and_look_inside.ipynb")
+    lab.open(page, "07_draw_and_look_inside.ipynb")
     lab.run_all(page, timeout=900_000)  # quick mode trains four small networks first
     assert lab.cell_errors(page) == []
 

@@ -1,4 +1,4 @@
-"""Chapter 3 in a real browser: Run All, then two new runs of the activation × pooling explorer."""
+"""Chapter 4 in a real browser: Run All, then two new runs of the activation × pooling explorer."""
 
 import re
 
@@ -13,8 +13,8 @@ def train(page, explorer, activation, pooling):
 def test_explorer_adds_a_row_and_a_curve_per_new_run(lab, page):
     from playwright.sync_api import expect
 
-    lab.open(page, "03_training.ipynb")
-    lab.run_all(page, timeout=480_000)  # chapter 3 trains its quick-mode recipes first
+    lab.open(page, "04_recipes.ipynb")
+    lab.run_all(page, timeout=480_000)  # chapter 4 trains its quick-mode recipes first
     assert lab.cell_errors(page) == []
 
     explorer = page.locator(".lenet-explorer")

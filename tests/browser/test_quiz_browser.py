@@ -8,9 +8,9 @@ from lenet_nb.quiz.bank import BANKS
 def test_quiz_gives_feedback_and_keeps_score(lab, page):
     from playwright.sync_api import expect
 
-    lab.open(page, "05_quizzes.ipynb")
+    lab.open(page, "06_quizzes.ipynb")
     lab.run_all(page)
-    total = len(BANKS["ch5"])
+    total = len(BANKS["final"])
 
     wrong = page.locator(".lenet-quiz-q-boyu-lenet-wrong")
     wrong.locator(".lenet-quiz-choices input[type=radio]").nth(0).check()

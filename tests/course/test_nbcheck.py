@@ -178,6 +178,36 @@ def test_figures_in_the_sources_table_are_allowed_in_any_notebook(tmp_path):
         "0.95 %", "0.8645", "0.804", "340,908", "0.9123"]
 
 
+def _tagged(path, printed_by_tag):
+    """A chapter: one markdown cell, then one code cell per (tag, printed text)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("The live run reaches 0.8712; the stored seeds "
+                                              "0.861 to 0.877.")]
+    for tag, printed in printed_by_tag:
+        cell = nbformat.v4.new_code_cell("show()", metadata={"tags": [tag]} if tag else {})
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_number_backed_only_by_a_live_cell_is_refused(tmp_path):
+    path = _tagged(tmp_path / "01_a.ipynb", [
+        ("live", "live run: 0.8712: inside the stored range 0.861–0.877\n"),
+        ("stored", "stored: 0.870 (0.861–0.877)\n")])
+    assert [n for _, n, _ in nbcheck.unbacked_numbers(path, allowed_text="")] == ["0.8712"]
+    [problem] = nbcheck.number_problems(tmp_path)
+    assert "cell 0: '0.8712' appears only in the output of a cell tagged `live`" in problem
+    assert "quote the stored results" in problem
+    # the same digits printed by a stored (or untagged) cell back the prose as usual
+    for tag in ("stored", None):
+        _tagged(path, [("live", "0.8712 0.861 0.877\n"), (tag, "0.8712 0.861 0.877\n")])
+        assert nbcheck.number_problems(tmp_path) == []
+    _tagged(path, [("live", "0.5\n"), ("stored", "0.861 0.877\n")])  # nowhere: as usual
+    [problem] = nbcheck.number_problems(tmp_path)
+    assert "'0.8712' appears in no output" in problem
+
+
 # --- every pointer into the package leads somewhere ---
 
 

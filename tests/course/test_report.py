@@ -1,5 +1,6 @@
 """The full-run report: rendered from stored notebooks, executed in place, REPORT.md current."""
 
+import json
 import os
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import jupytext
 import nbformat
 import pytest
 
+from lenet_nb import experiments as xp
 from lenet_nb.course import nbcheck, report
 from lenet_nb.course.sources import sources_table
 
@@ -52,8 +54,10 @@ def _chapter(folder):
 
 
 def test_render_on_a_tiny_folder_is_exact(tmp_path):
-    _chapter(tmp_path)
-    assert report.render(tmp_path) == f"""# Full-run report
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _chapter(folder)
+    assert report.render(folder, experiments=[]) == f"""# Full-run report
 
 Written by `python -m lenet_nb.course.report write notebooks` from the stored notebooks (`make reproduce` re-runs every chapter in full mode first). Do not edit by hand.
 
@@ -68,14 +72,22 @@ Chapters 01_a:
 - python: 3.11.7
 - os: Linux
 
+## `make reproduce`
+
+Not recorded: `make reproduce` (every experiment, then every chapter) records its time in `results/reproduce.json`.
+
 ## Chapters
 
-Wall time: measured by `make reproduce` around the whole notebook. Cells summed: the code cells' execution times from the timings stored in the notebook (kernel start-up excluded; available for any stored run).
+Wall time: measured by `make reproduce` around the whole notebook. Cells summed: the code cells' execution times from the timings stored in the notebook (kernel start-up excluded; available for any stored run). Slowest cell: the code cell (counted from 1) that took longest.
 
-| chapter | full mode | last cell run | wall time | cells summed |
-|---|---|---|---|---|
-| `01_a` | yes | 2026-01-02 03:01 UTC | 1 min 35 s | 1 min 32 s |
-| `02_b` | not recorded | not recorded | not recorded | not recorded |
+| chapter | full mode | last cell run | wall time | cells summed | slowest cell |
+|---|---|---|---|---|---|
+| `01_a` | yes | 2026-01-02 03:01 UTC | 1 min 35 s | 1 min 32 s | code cell 1: 1 min 30 s |
+| `02_b` | not recorded | not recorded | not recorded | not recorded | not recorded |
+
+## Stored experiments
+
+No experiments registered yet (`python -m lenet_nb.course.experiments list`).
 
 ## What the sources reported
 
@@ -112,10 +124,83 @@ def test_write_puts_the_report_next_to_the_notebooks_folder(tmp_path):
 def test_bad_input_is_explained(tmp_path, capsys):
     with pytest.raises(FileNotFoundError, match="no chapter notebooks"):
         report.render(tmp_path)
-    assert report.main([]) == 2
-    assert report.main(["execute"]) == 2
-    err = capsys.readouterr().err
-    assert "usage: python -m lenet_nb.course.report" in err and "{run,write}" in err
+    for argv in ([], ["execute"], ["write", "--resume"], ["write", "a", "b"], ["run", "--x"]):
+        assert report.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err  # one line
+        assert "(see `python -m lenet_nb.course.report --help`)" in err
+
+
+def _stored_experiment(results):
+    """A tiny registered experiment with a results file: 2 runs, one diverged."""
+    exp = xp.Experiment("toy", "a", {"epochs": 1}, lambda c: xp.grid([0, 1]),
+                        lambda c, run: {"acc": 0.5})
+    rows = [{"experiment": "toy", "config_hash": exp.hash, "status": status, "note": "",
+             **spec, "acc": acc, "wall_seconds": 61.5, "finished_at": f"2026-01-0{i}T03:04:05Z",
+             "load_avg": 0.1, "commit": "abcdef0123", "dirty": "no", "torch": "2.0",
+             "threads": 2, "cpu_capability": "AVX2", "cpu": "Test CPU"}
+            for i, (spec, status, acc) in enumerate(zip(exp.specs(), ("finished", "diverged"),
+                                                        (0.5, None)), 1)]
+    results.mkdir(exist_ok=True)
+    xp.write_rows(exp.path(results), rows)
+    return exp
+
+
+def test_render_lists_stored_experiments_and_the_last_reproduce(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _chapter(folder)
+    exp = _stored_experiment(tmp_path / "results")
+    missing = xp.Experiment("other", "a", {}, lambda c: [{"seed": 0}], dict)
+    (tmp_path / "results" / report.REPRODUCE_FILE).write_text(json.dumps({
+        "wall_s": 4000, "experiments_s": 3700, "chapters_s": 300, "resumed": False,
+        "finished_at": "2026-01-03 04:05 UTC", "commit": "abcdef0123", "cpu": "Test CPU",
+        "cpu_capability": "AVX2", "threads": 2, "torch": "2.0"}))
+    text = report.render(folder, experiments=[exp, missing])
+    assert ("The last full `make reproduce` took 1 h 6 min (experiments 1 h 1 min, chapters "
+            "5 min 0 s), finished 2026-01-03 04:05 UTC on Test CPU (AVX2, 2 threads), commit "
+            "abcdef0.\n") in text
+    assert ("| `toy` | `a` | `toy.csv`: ok | 2 (1 diverged) | 2 min 3 s | Test CPU (AVX2, 2 "
+            "threads, torch 2.0) | abcdef0 | 2026-01-02 03:04 UTC |\n") in text
+    assert "| `other` | `a` | `other.csv`: missing | – | – | – | – | – |\n" in text
+
+
+def test_reproduce_runs_the_experiments_then_the_chapters_and_records_the_time(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LENET_NB_QUICK", "0")
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _chapter(folder)
+    order = []
+    exp = xp.Experiment("toy", "a", {}, lambda c: [{"seed": 0}],
+                        lambda c, run: order.append("experiment") or {"acc": 1.0})
+    monkeypatch.setattr(report, "_run_chapters", lambda f: order.append("chapters"))
+    assert report.reproduce(folder, experiments=[exp]) == tmp_path / "REPORT.md"
+    assert order == ["experiment", "chapters"]
+    record = json.loads((tmp_path / "results" / report.REPRODUCE_FILE).read_text())
+    assert record["resumed"] is False and record["wall_s"] >= record["chapters_s"] >= 0
+    assert record["cpu_capability"] == xp.provenance()["cpu_capability"]
+    assert "| `toy` | `a` | `toy.csv`: ok | 1 |" in (tmp_path / "REPORT.md").read_text()
+    monkeypatch.setenv("LENET_NB_QUICK", "1")  # quick mode: no results, nothing recorded
+    (tmp_path / "results" / report.REPRODUCE_FILE).unlink()
+    with pytest.raises(xp.ResultsError, match="quick mode"):
+        report.reproduce(folder, experiments=[exp])
+    assert report.main(["reproduce", str(folder)]) == 1
+    assert capsys.readouterr().err.startswith("error: LENET_NB_QUICK is on (quick mode)")
+    assert order == ["experiment", "chapters"]  # nothing ran
+    assert not (tmp_path / "results" / report.REPRODUCE_FILE).exists()
+
+
+def test_slowest_cell_counts_code_cells_from_one():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# A"), _timed(nbformat.v4.new_code_cell("a"), "00:00.0",
+                                                     "00:02.0"),
+        nbformat.v4.new_markdown_cell("text"), _timed(nbformat.v4.new_code_cell("b"), "00:03.0",
+                                                      "01:08.5"),
+        nbformat.v4.new_code_cell("never run")])
+    assert report.cell_times(nb) == [(1, 2.0), (2, 65.5)]
+    assert report.slowest_cell(nb) == "code cell 2: 1 min 6 s"
+    assert report.slowest_cell(nbformat.v4.new_notebook()) == "not recorded"
 
 
 def test_a_report_cell_that_stored_an_error_shows_as_an_error(tmp_path):
@@ -178,8 +263,8 @@ def test_execute_runs_in_full_mode_in_place_and_keeps_the_pairing(tmp_path):
 
 
 def test_durations():
-    assert [report._duration(s) for s in (None, 0.4, 12.3, 372)] == [
-        "not recorded", "0 s", "12 s", "6 min 12 s"]
+    assert [report.duration(s) for s in (None, 0.4, 12.3, 372, 3600)] == [
+        "not recorded", "0 s", "12 s", "6 min 12 s", "1 h 0 min"]
 
 
 def test_readme_takes_full_run_times_from_the_report():

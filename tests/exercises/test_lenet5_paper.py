@@ -44,7 +44,7 @@ def _blocks(X, reduce):
     return reduce(X.unfold(2, 2, 2).unfold(3, 2, 2), (-1, -2))
 
 
-def test_ch4_reference_solutions_pass():
+def test_reference_solutions_pass():
     for verdict in (ex.check_squash(squash), ex.check_subsample(subsample), ex.check_rbf(rbf),
                     ex.check_map_loss(map_loss), ex.check_c3_params(1516)):
         assert verdict.passed, verdict
@@ -52,7 +52,7 @@ def test_ch4_reference_solutions_pass():
     assert "1,516 = 60 kernels" in ex.check_c3_params(1516).message
 
 
-def test_ch4_the_package_pieces_pass_too():
+def test_the_package_pieces_pass_too():
     """The checkers accept the package's modules wrapped as functions (same numbers)."""
     assert ex.check_squash(lenet5.Squash()).passed
 
@@ -67,7 +67,7 @@ def test_ch4_the_package_pieces_pass_too():
 
 
 @pytest.mark.parametrize("name", ["squash", "subsample", "rbf", "map_loss"])
-def test_ch4_stubs_say_not_yet(name):
+def test_stubs_say_not_yet(name):
     check = getattr(ex, f"check_{name}")
     _not_yet(check(_stub), f"`{name}` returned None", "replace the `...`")
     _not_yet(check(...), f"`{name}` is not defined yet")
@@ -84,7 +84,7 @@ def test_ch4_stubs_say_not_yet(name):
     (lambda a: 1.716 * torch.tanh(2 * a / 3), "close but not exact"),
     (lambda a: a.tolist(), "should be a torch tensor"),
 ])
-def test_ch4_squash_names_the_mistake(wrong, hint):
+def test_squash_names_the_mistake(wrong, hint):
     _not_yet(ex.check_squash(wrong), hint)
 
 
@@ -103,11 +103,11 @@ def test_ch4_squash_names_the_mistake(wrong, hint):
      "has shape (1, 2, 3, 3), expected (1, 2, 2, 2). Hint: your 2x2 windows overlap"),
     (lambda X, c, b: X * c.view(1, -1, 1, 1), "one value per 2x2 block"),
 ])
-def test_ch4_subsample_names_the_mistake(wrong, hint):
+def test_subsample_names_the_mistake(wrong, hint):
     _not_yet(ex.check_subsample(wrong), hint)
 
 
-def test_ch4_subsample_reports_the_learners_error():
+def test_subsample_reports_the_learners_error():
     def broken(X, coeff, bias):
         return X.sum(5)
 
@@ -123,7 +123,7 @@ def test_ch4_subsample_reports_the_learners_error():
     (lambda X, c: X @ c.T, "that is a dot product"),
     (lambda X, c: ((X.unsqueeze(1) - c) ** 2).mean(2), "you averaged over the 84 values"),
 ])
-def test_ch4_rbf_names_the_mistake(wrong, hint):
+def test_rbf_names_the_mistake(wrong, hint):
     _not_yet(ex.check_rbf(wrong), hint)
 
 
@@ -148,11 +148,11 @@ def _lse(y_hat, j):
     (lambda y_hat, y, j: (y_hat.min(1).values + _lse(y_hat, j)).mean(),
      "not the smallest penalty"),
 ])
-def test_ch4_map_loss_names_the_mistake(wrong, hint):
+def test_map_loss_names_the_mistake(wrong, hint):
     _not_yet(ex.check_map_loss(wrong), hint)
 
 
-def test_ch4_map_loss_must_be_stable_for_large_penalties():
+def test_map_loss_must_be_stable_for_large_penalties():
     def naive(y_hat, y, j):
         return (_y_D(y_hat, y) + _lse(y_hat, j)).mean()
 
@@ -161,7 +161,7 @@ def test_ch4_map_loss_must_be_stable_for_large_penalties():
     _not_yet(ex.check_map_loss(naive), "your loss is -inf", "torch.logsumexp")
 
 
-def test_ch4_map_loss_accepts_a_one_element_tensor():
+def test_map_loss_accepts_a_one_element_tensor():
     assert ex.check_map_loss(lambda y_hat, y, j: map_loss(y_hat, y, j).view(1, 1)).passed
 
 
@@ -175,14 +175,14 @@ def test_ch4_map_loss_accepts_a_one_element_tensor():
     (1234, "which is not right"),
     ("1516", "without quotes"),
 ])
-def test_ch4_c3_params_names_the_mistake_without_revealing(wrong, hint):
+def test_c3_params_names_the_mistake_without_revealing(wrong, hint):
     verdict = ex.check_c3_params(wrong)
     _not_yet(verdict, hint)
     assert "1,516" not in verdict.message
     assert "1516" not in verdict.message.replace(f"is {wrong!r}", "")
 
 
-def test_ch4_c3_params_stub():
+def test_c3_params_stub():
     _not_yet(ex.check_c3_params(...), "`c3_params` is still `...`")
     assert ex.check_c3_params(1516.0).passed
 

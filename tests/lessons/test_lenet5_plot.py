@@ -1,4 +1,4 @@
-"""Chapter 4 pictures: Table I grid, bitmaps, misclassified digits, F6 codes."""
+"""Chapter 5 pictures: Table I grid, bitmaps, misclassified digits, F6 codes."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Chapter 4's recipe: distortions, model builders, seeded runs, result tables."""
+"""Chapter 5's recipe: distortions, model builders, seeded runs, result tables."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Answer key of chapter 6's self-check, computed from lenet_nb where it can be."""
+"""Answer key of chapter 7's self-check, computed from lenet_nb where it can be."""
 
 import html
 
@@ -18,14 +18,14 @@ def test_the_box_side_is_computed_by_preprocess():
     image[40:240, 100:160] = 0
     X = draw.preprocess(image)[0, 0]
     rows = (X > 0).any(1).nonzero()
-    assert grade(QUESTIONS["ch6-box"], int(rows[-1] - rows[0] + 1)).correct
+    assert grade(QUESTIONS["draw-box"], int(rows[-1] - rows[0] + 1)).correct
 
 
 def test_receptive_field_widths_come_from_explain():
     top, left, bottom, right = explain.receptive_field("C3", 0, 0)
-    assert grade(QUESTIONS["ch6-c3-field"], bottom - top).correct
+    assert grade(QUESTIONS["draw-c3-field"], bottom - top).correct
     top, left, bottom, right = explain.receptive_field("C5", 0, 0)
-    assert grade(QUESTIONS["ch6-c5-field"], right - left).correct
+    assert grade(QUESTIONS["draw-c5-field"], right - left).correct
 
 
 def test_c1_maps_shift_with_the_input():
@@ -36,13 +36,14 @@ def test_c1_maps_shift_with_the_input():
     b = explain.lenet5_maps(net, explain.shift(X, 0, 2))["C1"]
     assert torch.allclose(b[..., 2:], a[..., :-2], atol=1e-6)  # moved, not unchanged
     assert not torch.allclose(a, b)
-    q = QUESTIONS["ch6-shift"]
+    q = QUESTIONS["draw-shift"]
     assert q.choices[q.answer].startswith("They move 2 pixels to the right")
 
 
 def test_the_quiz_builds():
-    assert isinstance(self_check("ch6"), Quiz)
-    assert "text/html" not in self_check("ch6")._repr_mimebundle_()  # stored output
-    page = self_check("ch6", static=True)._repr_mimebundle_()["text/html"]
+    assert isinstance(self_check("draw_and_look_inside"), Quiz)
+    bundle = self_check("draw_and_look_inside")._repr_mimebundle_()
+    assert "text/html" not in bundle  # the stored output
+    page = self_check("draw_and_look_inside", static=True)._repr_mimebundle_()["text/html"]
     assert all(html.escape(q.prompt) in page for q in quiz_draw.SELF_CHECK)
     assert len(set(QUESTIONS)) == len(quiz_draw.SELF_CHECK) == 5

@@ -25,29 +25,29 @@ def d2l_rows():
     return shape_table(get_model("d2l"), torch.zeros(1, 1, 28, 28))
 
 
-def check_ch1_1x1_weights():
+def check_fc_1x1_weights():
     layer = nn.Conv2d(64, 16, kernel_size=1, bias=False)
     X = torch.randn(64, 3, 3)
     expected = layer(X.unsqueeze(0))[0].detach()
     torch.testing.assert_close(conv.conv1x1(X, layer.weight.detach()), expected)  # dense per pixel
-    assert_number("ch1-1x1-weights", count_parameters(layer))
+    assert_number("fc-1x1-weights", count_parameters(layer))
 
 
-def check_ch1_dense_memory():
+def check_fc_dense_memory():
     r = fc_limits.dense_vs_conv(1000, 3, 256, "float32")
     assert r["dense_weights"] == 768_000_000
-    assert_number("ch1-dense-memory", round(r["dense_bytes"] / 1e9, 2))
+    assert_number("fc-dense-memory", round(r["dense_bytes"] / 1e9, 2))
 
 
-def check_ch1_conv_size():
+def check_fc_conv_size():
     small = fc_limits.dense_vs_conv(28, 1, 6)["conv_params"]
     assert small == fc_limits.dense_vs_conv(1000, 1, 6)["conv_params"]
     assert small == count_parameters(nn.Conv2d(1, 6, 5)) == 156
-    assert str(small) in QUESTIONS["ch1-conv-size"].prompt
-    assert_choice("ch1-conv-size", f"{small}, the same")
+    assert str(small) in QUESTIONS["fc-conv-size"].prompt
+    assert_choice("fc-conv-size", f"{small}, the same")
 
 
-def check_ch1_permutation():
+def check_fc_permutation():
     # The explanation's claim: an MLP on permuted pixels is the same MLP with permuted weights.
     torch.manual_seed(0)
     net, X = get_model("mlp"), torch.rand(5, 1, 28, 28)
@@ -58,7 +58,7 @@ def check_ch1_permutation():
         permuted[1].weight.copy_(net[1].weight[:, perm])  # input j now holds pixel perm[j]
     expected = net(X)
     torch.testing.assert_close(permuted(fc_limits.permute_pixels(X, perm)), expected)
-    assert_choice("ch1-permutation", "The MLP")
+    assert_choice("fc-permutation", "The MLP")
 
 
 def check_boyu_cnn_wrong():

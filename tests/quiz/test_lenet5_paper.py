@@ -23,32 +23,32 @@ def first_linear(net):
     return next(m for m in net.modules() if isinstance(m, nn.Linear))
 
 
-def check_ch4_trainable():
+def check_paper_trainable():
     net = lenet5.LeNet5()
     assert count_parameters(net, trainable_only=False) == 60_000  # the RBF bitmaps are a buffer
-    assert_number("ch4-trainable", count_parameters(net))
+    assert_number("paper-trainable", count_parameters(net))
 
 
-def check_ch4_map_j():
+def check_paper_map_j():
     y_hat = torch.tensor([[1.0, 30.0, 8.0]], requires_grad=True)
     lenet5.MAPLoss(5.0)(y_hat, torch.tensor([0])).backward()
     assert abs(y_hat.grad[0, 1].item()) < 1e-10  # the penalty-30 class: no push left
     assert abs(y_hat.grad[0, 2].item()) > 1e-4  # a wrong class near j still gets pushed
-    assert_choice("ch4-map-j", "Almost nothing")
+    assert_choice("paper-map-j", "Almost nothing")
 
 
-def check_ch4_c3_full():
+def check_paper_c3_full():
     table = lenet5.c3_connections()
     assert int(table.sum()) == 60
     assert table.all(dim=0).nonzero().flatten().tolist() == [15]
-    assert_choice("ch4-c3-full", "One (the last)")
+    assert_choice("paper-c3-full", "One (the last)")
 
 
-def check_ch4_rbf():
+def check_paper_rbf():
     y_hat = torch.tensor([[5.0, 0.5, 9.0], [1.0, 3.0, 0.2]])
     assert lenet5.rbf_predict(y_hat).tolist() == [1, 2]
     assert lenet5.LeNet5().predict is lenet5.rbf_predict
-    assert_choice("ch4-rbf", "The unit with the smallest output")
+    assert_choice("paper-rbf", "The unit with the smallest output")
 
 
 def check_map_loss():

@@ -29,28 +29,28 @@ def first_linear(net):
     return next(m for m in net.modules() if isinstance(m, nn.Linear))
 
 
-def check_ch2_shape_s2():
+def check_shapes_shape_s2():
     kind, shape = d2l_rows()[2]
     assert kind == "AvgPool2d"
-    assert_choice("ch2-shape-s2", str(list(shape)))
+    assert_choice("shapes-shape-s2", str(list(shape)))
 
 
-def check_ch2_formula():
+def check_shapes_formula():
     side = nn.MaxPool2d(3, stride=2)(torch.zeros(1, 1, 28, 28)).shape[-1]
     assert side == conv_out(28, 3, 0, 2)
-    assert_number("ch2-formula", side)
+    assert_number("shapes-formula", side)
 
 
-def check_ch2_params_total():
-    assert_number("ch2-params-total", count_parameters(get_model("d2l")))
+def check_shapes_params_total():
+    assert_number("shapes-params-total", count_parameters(get_model("d2l")))
 
 
-def check_ch2_macs_share():
+def check_shapes_macs_share():
     rows = anatomy.macs_per_layer(get_model("d2l"), torch.zeros(1, 1, 28, 28))
     macs = {kind: sum(m for k, _, m, _ in rows if k == kind) for kind in ("Conv2d", "Linear")}
     assert (macs["Conv2d"], macs["Linear"]) == (357_600, 58_920)
     assert all(hand == tool for *_, hand, tool in rows)  # the formula and FlopCounterMode agree
-    assert_choice("ch2-macs-share", "The two convolutions" if macs["Conv2d"] > macs["Linear"]
+    assert_choice("shapes-macs-share", "The two convolutions" if macs["Conv2d"] > macs["Linear"]
                   else "The three linear layers")
 
 

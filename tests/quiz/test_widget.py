@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lenet_nb.quiz.bank import BANKS
 from lenet_nb.quiz.widget import (
     CSS,
     Feedback,
@@ -117,11 +118,11 @@ def test_quiz_rejects_duplicate_keys_and_empty_lists():
 
 
 def test_self_check_builds_each_chapter_and_rejects_unknown_names():
-    for chapter in ["ch1", "ch2", "ch3", "ch4", "ch5"]:
+    for chapter in BANKS:
         quiz = self_check(chapter)
         assert len(quiz.views) == len(quiz.questions) >= 2
-    with pytest.raises(ValueError, match=r"unknown chapter 'ch9'; choose one of \['ch1'"):
-        self_check("ch9")
+    with pytest.raises(ValueError, match=r"unknown chapter 'ch3'; choose one of \['draw_and"):
+        self_check("ch3")  # the old numbered names are gone: quizzes are named by slug
 
 
 # --- the static view: readable without a kernel ----------------------------------------------
@@ -145,7 +146,7 @@ def test_static_view_lists_every_prompt_and_option_and_no_answer():
 
 
 def test_static_view_of_the_final_quiz_holds_no_answer_key():
-    quiz = self_check("ch5", static=True)
+    quiz = self_check("final", static=True)
     page = "".join(quiz.section(t)._repr_mimebundle_()["text/html"] for t in quiz.topics())
     for q in quiz.questions:
         assert html.escape(q.prompt) in page
@@ -155,7 +156,7 @@ def test_static_view_of_the_final_quiz_holds_no_answer_key():
 
 
 def test_without_static_the_display_keeps_only_the_widget_and_its_text():
-    bundle = self_check("ch1")._repr_mimebundle_()
+    bundle = self_check("fc_limits")._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "application/vnd.jupyter.widget-view+json"}
 
 
@@ -163,7 +164,8 @@ def test_without_static_the_display_keeps_only_the_widget_and_its_text():
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 QUIZ_MODULES = ["quiz.widget", "quiz.bank", "quiz.final", "quiz.question", "quiz.fc_limits",
-                "quiz.shapes", "quiz.training", "quiz.lenet5_paper", "quiz.draw_and_look_inside"]
+                "quiz.shapes", "quiz.training_loop", "quiz.recipes", "quiz.lenet5_paper",
+                "quiz.draw_and_look_inside"]
 
 
 @pytest.mark.parametrize("first", QUIZ_MODULES)
@@ -175,7 +177,7 @@ def test_each_quiz_module_imports_first_in_a_fresh_interpreter(first):
 
 
 def test_the_stored_quiz_notebook_is_readable_without_a_kernel():
-    path = Path(__file__).resolve().parents[2] / "notebooks" / "05_quizzes.ipynb"
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "06_quizzes.ipynb"
     nb = json.loads(path.read_text())
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     stored = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
@@ -185,8 +187,8 @@ def test_the_stored_quiz_notebook_is_readable_without_a_kernel():
     state = nb["metadata"].get("widgets", {}).get(
         "application/vnd.jupyter.widget-state+json", {}).get("state", {})
     views = [o["data"][WIDGET_VIEW] for o in outputs if WIDGET_VIEW in o.get("data", {})]
-    assert len(views) == 5 and not any(view["model_id"] in state for view in views)
-    quiz = self_check("ch5")
+    quiz = self_check("final")
+    assert len(views) == len(quiz.topics()) and not any(view["model_id"] in state for view in views)
     for q in quiz.questions:
         assert html.escape(q.prompt) in stored, q.key
         assert all(f"<li>{html.escape(c)}</li>" in stored for c in q.choices), q.key

@@ -15,11 +15,11 @@
 # ---
 
 # %% [markdown]
-# # Chapter 6 — Draw a digit, and look inside the network that reads it
+# # Chapter 7 — Draw a digit, and look inside the network that reads it
 #
 # LeNet became famous for reading digits that people wrote. In this chapter you write them: a
 # drawing pad sends every finished stroke to two trained networks, the paper's LeNet-5 from chapter
-# 4 and the d2l-style LeNet of chapters 2 and 3 (the network of the book *Dive into Deep Learning*,
+# 5 and the d2l-style LeNet of chapters 2 and 3 (the network of the book *Dive into Deep Learning*,
 # d2l for short), and shows what each reads, the 28×28 image it actually saw and LeNet-5's first
 # feature maps. Then we look inside:
 #
@@ -58,9 +58,9 @@ from lenet_nb.plot import show_images
 # ## 1. Two trained readers
 #
 # `trained(name)` returns a trained network and a few facts about it. The first time, it trains
-# the network with a progress bar (chapter 4's one-cycle recipe, where the learning rate rises
+# the network with a progress bar (chapter 5's one-cycle recipe, where the learning rate rises
 # and then falls once over the run, shortened to three epochs; the sigmoid d2l LeNet uses Adam,
-# chapter 3's optimiser, with which it learns much faster in so short a budget) and
+# chapter 4's optimiser, with which it learns much faster in so short a budget) and
 # saves the weights atomically under `checkpoints/draw/`, which git ignores; later calls load
 # them with `weights_only=True`, so a checkpoint file can hold numbers but never code. Its
 # source is `lenet_nb/lessons/draw.py` (`trained`, `train_net`, `RECIPES`); the training loop is
@@ -100,7 +100,7 @@ for info in (lenet5_info, d2l_info):
 #
 # Then each network's own input scaling: the d2l LeNet reads the 28×28 image as it is;
 # LeNet-5 reads it padded to 32×32 and maps background and ink to the paper's input levels
-# itself (chapter 4). Step 1 is `to_ink` in `lenet_nb/lessons/draw.py`; here are steps 2–4, written
+# itself (chapter 5). Step 1 is `to_ink` in `lenet_nb/lessons/draw.py`; here are steps 2–4, written
 # out.
 
 # %%
@@ -194,7 +194,7 @@ except EmptyDrawing as empty:
 # upload button for an image file (a photo of a digit on paper works if the ink is darker than the
 # paper). When a stroke ends (mouse button or finger lifted, or the pointer leaving the box), both
 # networks read the drawing: LeNet-5's ten RBF distances (smallest wins: each is the squared
-# distance between F6's 84 outputs and one digit's fixed bitmap, chapter 4), the d2l LeNet's top
+# distance between F6's 84 outputs and one digit's fixed bitmap, chapter 5), the d2l LeNet's top
 # three probabilities (its softmax), the 28×28 and 32×32 images they saw, and LeNet-5's C1 and C3
 # maps. The pad keeps the strokes in Python and renders them with Pillow, so it never waits for
 # pixels from the browser. Source: `lenet_nb/lessons/drawpad.py` (`DrawPad`); the reading itself is
@@ -433,7 +433,7 @@ receptive_field_picker(lenet5, X32)
 # leaves the 28×28 field is lost for every network alike) and rotate it by up to 30° (mean of
 # both directions), and measure four networks: a one-hidden-layer MLP (256 units, no
 # convolutions), the d2l LeNet, LeNet-5, and LeNet-5 trained on distorted images
-# (chapter 4's random shifts up to 2 px, scaling, squeezing and shearing; the same three epochs
+# (chapter 5's random shifts up to 2 px, scaling, squeezing and shearing; the same three epochs
 # as LeNet-5, so only the training images differ). `explain.robustness_table` does the
 # measuring; the MLP and the distorted LeNet-5 come from `trained` as in section 1.
 
@@ -541,4 +541,4 @@ display(Markdown("\n".join(lines)))
 # %%
 from lenet_nb.quiz.widget import self_check
 
-self_check("ch6", static=True)  # static=True: the questions also readable without a kernel
+self_check("draw_and_look_inside", static=True)  # static=True: also readable without a kernel

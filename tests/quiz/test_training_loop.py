@@ -1,17 +1,14 @@
-"""lenet_nb.quiz.training: every answer of the chapter's questions that can be computed is
-computed from lenet_nb and compared with the key."""
+"""lenet_nb.quiz.training_loop: every answer of the chapter's questions that can be computed
+is computed from lenet_nb and compared with the key."""
 
 
 import pytest
 import torch
 from torch import nn
 
-from lenet_nb.data import TensorBatches, load_split
-from lenet_nb.lessons import pitfalls
 from lenet_nb.lessons.lr_sweep import split_validation
 from lenet_nb.models import get_model, init_xavier
-from lenet_nb.quiz import training as quiz
-from lenet_nb.train import evaluate_accuracy
+from lenet_nb.quiz import training_loop as quiz
 from tests.quiz.answer_key import (
     assert_choice,
     assert_number,
@@ -27,7 +24,7 @@ def sigmoid_slope_max():
     return x.grad.max().item()
 
 
-def check_ch3_zero_grad():
+def check_loop_zero_grad():
     torch.manual_seed(0)
     layer, X = nn.Linear(3, 1), torch.randn(4, 3)
     layer(X).sum().backward()
@@ -42,20 +39,10 @@ def check_ch3_zero_grad():
         w.grad = torch.ones(3)
         opt.step()
     assert opt.state[w]["momentum_buffer"].max().item() < 10 < 50
-    assert_choice("ch3-zero-grad", "Every step uses the sum of all gradients so far")
+    assert_choice("loop-zero-grad", "Every step uses the sum of all gradients so far")
 
 
-def check_ch3_logits():
-    torch.manual_seed(0)
-    logits, y = torch.randn(8, 10), torch.randint(0, 10, (8,))
-    plain = nn.functional.cross_entropy(logits, y)
-    torch.testing.assert_close(plain, nn.functional.nll_loss(logits.log_softmax(1), y))
-    out = pitfalls.softmax_before_loss(logits, y)
-    assert out["softmax"][1] < out["plain"][1]  # the extra softmax flattens the gradients
-    assert_choice("ch3-logits", "Raw scores (logits)")
-
-
-def check_ch3_sigmoid_lr():
+def check_loop_sigmoid_lr():
     assert sigmoid_slope_max() == pytest.approx(0.25)
     # the Xavier distractor's explanation: with Xavier weights the sigmoid net's weight
     # gradients still shrink from the last layer to the first
@@ -65,24 +52,11 @@ def check_ch3_sigmoid_lr():
     nn.functional.cross_entropy(net(X), y).backward()
     norms = [m.weight.grad.norm().item() for m in net if isinstance(m, (nn.Conv2d, nn.Linear))]
     assert norms == sorted(norms) and norms[-1] > 100 * norms[0]
-    assert_choice("ch3-sigmoid-lr", "The sigmoid's slope is at most 0.25")
-
-
-def check_ch3_weights_only(tmp_path):
-    path = tmp_path / "untrusted.pt"
-    pitfalls.write_untrusted_checkpoint(path)
-    assert pitfalls.try_load(path, weights_only=True)[0] is False
-    assert pitfalls.try_load(path, weights_only=False) == (True, None)
-    assert_choice("ch3-weights-only", "A full pickle can run arbitrary code")
+    assert_choice("loop-sigmoid-lr", "The sigmoid's slope is at most 0.25")
 
 
 def check_sigmoid_slope():
     assert_number("sigmoid-slope", sigmoid_slope_max())
-
-
-def check_eval_in_loop():
-    X, y = load_split("FashionMNIST", train=True)
-    assert_number("eval-in-loop", len(TensorBatches(X, y, batch_size=256)))
 
 
 def check_zero_grad():
@@ -97,31 +71,6 @@ def check_zero_grad():
     assert not torch.equal(before, stepped)
     assert torch.equal(net.weight, stepped) and net.weight.grad is None
     assert_choice("zero-grad", "It resets only the gradients")
-
-
-def check_accuracy_average():
-    X, y = load_split("FashionMNIST", train=False)
-    sizes = [len(yb) for _, yb in TensorBatches(X, y, batch_size=64)]
-    assert (len(sizes), sizes[-1], len(sizes) * 64) == (157, 16, 10_048)
-    correct = [n // 2 for n in sizes]
-    assert pitfalls.accuracy_per_sample(correct, sizes) == sum(correct) / 10_000
-    assert pitfalls.accuracy_full_batches(correct, sizes, 64) < sum(correct) / 10_000
-    assert_choice("accuracy-average", f"The number of test images, {len(y):,}")
-
-
-def check_test_shuffle():
-    torch.manual_seed(0)
-    net, X, y = get_model("mlp", hidden=8), torch.rand(300, 1, 28, 28), torch.randint(0, 10, (300,))
-    ordered = evaluate_accuracy(net, TensorBatches(X, y, 64))
-    assert evaluate_accuracy(net, TensorBatches(X, y, 64, shuffle=True, seed=3)) == ordered
-    # 300 = 4 × 64 + 44: the batch mean moves with the order, the per-sample rate does not
-    counts = [pitfalls.correct_per_batch(net, TensorBatches(X, y, 64, shuffle=True, seed=s))
-              for s in range(5)]
-    assert len({pitfalls.accuracy_per_sample(c, n) for c, n in counts}) == 1
-    assert len({pitfalls.accuracy_batch_mean(c, n) for c, n in counts}) > 1
-    X, y = load_split("FashionMNIST", train=False)
-    assert len(TensorBatches(X, y, batch_size=64)) == 157 and len(y) - 156 * 64 == 16
-    assert_choice("test-shuffle", "The mean of the 157 per-batch accuracies")
 
 
 def check_test_selection():
@@ -142,10 +91,10 @@ def check_test_selection():
 CHECKS = checks_of(globals())
 
 
-@pytest.mark.parametrize("key", keys(quiz.SELF_CHECK, quiz.FINAL_TRAINING))
+@pytest.mark.parametrize("key", keys(quiz.SELF_CHECK, quiz.FINAL_LOOP))
 def test_answer_key_agrees_with_lenet_nb(key, request):
     run_check(CHECKS, key, request)
 
 
 def test_every_check_belongs_to_a_question():
-    assert sorted(CHECKS) == keys(quiz.SELF_CHECK, quiz.FINAL_TRAINING)
+    assert sorted(CHECKS) == keys(quiz.SELF_CHECK, quiz.FINAL_LOOP)

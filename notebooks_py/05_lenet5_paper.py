@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Chapter 4 — LeNet-5 as the paper builds it, trained to the paper's error rate
+# # Chapter 5 — LeNet-5 as the paper builds it, trained to the paper's error rate
 #
 # The LeNet of chapters 2 and 3 is the modern short-hand version: sigmoid or ReLU, plain pooling,
 # a fully connected C3, a softmax on top. The network of LeCun, Bottou, Bengio and Haffner,
@@ -771,4 +771,4 @@ print(f"median margin of the {int(correct.sum())} correct digits among the first
 # %%
 from lenet_nb.quiz.widget import self_check
 
-self_check("ch4", static=True)  # static=True: the questions also readable without a kernel
+self_check("lenet5_paper", static=True)  # static=True: the questions also readable without a kernel

@@ -15,9 +15,9 @@
 # ---
 
 # %% [markdown]
-# # Chapter 5: quizzes that check themselves
+# # Chapter 6: quizzes that check themselves
 #
-# Twenty-three questions across the four chapters, grouped by topic. For each one, pick an answer
+# Twenty-three questions across chapters 1 to 5, grouped by topic. For each one, pick an answer
 # (or type a number) and press **Check**: the feedback says *Correct!* or *Not quite.* and
 # explains why, for the option you picked. You may change your answer and check again. The
 # score line under each section counts the questions whose latest check was right, over the
@@ -31,14 +31,14 @@
 #
 # The answers are not taken on trust either: wherever an answer can be computed (a parameter
 # count, a shape, the slope of the sigmoid, the number of batches in an epoch),
-# `tests/test_quiz_bank.py` computes it from the same `lenet_nb` models and data the chapters
-# use and checks that the answer key agrees. A change to the code that made a key wrong would
+# the tests in `tests/quiz/` compute it from the same `lenet_nb` models and data the chapters
+# use and check that the answer key agrees. A change to the code that made a key wrong would
 # fail the test suite.
 
 # %%
 from lenet_nb.quiz.widget import self_check
 
-quiz = self_check("ch5", static=True)  # static: also a plain list for readers without a kernel
+quiz = self_check("final", static=True)  # static: also a plain list for readers without a kernel
 quiz.topics()
 
 # %% [markdown]
@@ -72,18 +72,27 @@ quiz.section("convolutions")
 quiz.section("shapes")
 
 # %% [markdown]
-# ## 4. Training and its pitfalls
+# ## 4. The training loop
 #
-# Chapter 3 reproduced the source tutorials' recipes, measured the mistakes in their training
-# code, and chose settings on a validation split held out from the training set.
+# Chapter 3 wrote the training loop out, measured why the sigmoid network needs a large
+# learning rate, and chose settings on a validation split held out from the training set.
 
 # %%
-quiz.section("training")
+quiz.section("training loop")
 
 # %% [markdown]
-# ## 5. The paper's LeNet-5
+# ## 5. Recipes and their pitfalls
 #
-# Chapter 4 rebuilt LeNet-5 as LeCun et al. described it in 1998: trainable subsampling, the
+# Chapter 4 reproduced the source tutorials' recipes and measured the mistakes in their
+# training code.
+
+# %%
+quiz.section("recipes and pitfalls")
+
+# %% [markdown]
+# ## 6. The paper's LeNet-5
+#
+# Chapter 5 rebuilt LeNet-5 as LeCun et al. described it in 1998: trainable subsampling, the
 # partial C3 table, the squashing function, the RBF output layer and the MAP loss that trains
 # it. (*log-sum-exp*, log Σ e^(x_i), is a smooth version of the largest x_i.)
 
@@ -101,13 +110,15 @@ quiz.section("paper")
 #   independent of the image size and moves the feature map with the image;
 # - **shapes**: ⌊(n + 2p − k)/s⌋ + 1 for every convolution and pooling layer, and receptive
 #   fields that grow with every layer;
-# - **training**: per-sample accuracy, logits into `CrossEntropyLoss`, one test evaluation per
-#   epoch, choices made on a validation split (never on the test set), and
-#   `weights_only=True` when loading;
+# - **the training loop**: gradients cleared before every step, the sigmoid's small slope and the
+#   large learning rate it asks for, choices made on a validation split (never on the test set);
+# - **recipes and pitfalls**: one test evaluation per epoch, and accuracy counted per sample, so
+#   that neither a last, smaller batch nor the order of the test images changes it;
 # - **the paper**: a partial C3 table that breaks the symmetry between maps, an output that
 #   picks the nearest digit bitmap, fixed bitmaps and a MAP loss that keep the outputs from
 #   collapsing onto one point.
 #
 # A question you missed points to its chapter: parameters and shapes to chapter 2,
-# convolutions to chapter 1, training to chapter 3, the paper to chapter 4. Each chapter ends
-# with its own short self-check, built the same way: `self_check("ch1")` to `self_check("ch4")`.
+# convolutions to chapter 1, the loop to chapter 3, recipes to chapter 4, the paper to
+# chapter 5. Each chapter ends with its own short self-check, built the same way and named
+# after the chapter's notebook: `self_check("fc_limits")` in `01_fc_limits`, and so on.

@@ -1,10 +1,10 @@
-"""The checkers of lenet_nb.exercises.training: each passes on the reference solution, says
+"""The checkers of lenet_nb.exercises.training_loop: each passes on the reference solution, says
 precisely what is wrong on the stub and on typical wrong answers, and never raises."""
 
 import pytest
 import torch
 
-from lenet_nb.exercises import training as ex
+from lenet_nb.exercises import training_loop as ex
 from lenet_nb.lessons import diagnostics as dg
 
 
