@@ -243,3 +243,33 @@ def test_every_command_line_uses_the_shared_layer():
         text = path.read_text()
         assert "cli.parser(" in text, path
         assert "ArgumentParser(" not in text and "sys.argv" not in text, path
+
+
+def _calls_fit(path):
+    """True when the module's code (not its text) calls fit(...) or train.fit(...)."""
+    return any(isinstance(node, ast.Call) and (
+        (isinstance(node.func, ast.Name) and node.func.id == "fit")
+        or (isinstance(node.func, ast.Attribute) and node.func.attr == "fit"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "train"))
+        for node in ast.walk(ast.parse(path.read_text())))
+
+
+_STOP_TESTED = re.compile(r"ctrl_c_in_epoch|TrainingInterrupted|TrainingDiverged|TrainingStopped")
+
+
+def _mirror(path):
+    """The test module of a package module or a tool (tools are tested in tests/test_cli.py)."""
+    if path.parent == ROOT / "tools":
+        return ROOT / "tests" / "test_cli.py"
+    rel = path.relative_to(PACKAGE)
+    return ROOT / "tests" / rel.parent / f"test_{rel.stem}.py"
+
+
+def test_every_caller_of_fit_has_a_test_of_a_stopped_run():
+    """fit raises on Ctrl-C and divergence (issue 19): each caller's tests say what it does."""
+    callers = [p for p in [*PACKAGE.rglob("*.py"), *(ROOT / "tools").glob("*.py")]
+               if p.name != "train.py" and _calls_fit(p)]
+    assert len(callers) >= 7, callers  # draw, explorer, lr_sweep, recipes, lenet5_train, ...
+    untested = [str(p.relative_to(ROOT)) for p in callers
+                if not _STOP_TESTED.search(_mirror(p).read_text())]
+    assert untested == []
