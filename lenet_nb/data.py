@@ -88,7 +88,7 @@ def get_fashion_mnist_labels(labels):
         labels = labels.reshape(-1).tolist()
     if isinstance(labels, (int, str)) or not hasattr(labels, "__iter__"):
         labels = [labels]
-    ids = [whole_number("a label id", i, low=0) for i in labels]
+    ids = [whole_number("a label id", i, low=-(2 ** 63)) for i in labels]  # range: below
     bad = [i for i in ids if not 0 <= i < len(text_labels)]
     if bad:  # a negative id would silently index from the end
         raise ValueError(f"Fashion-MNIST label ids are 0..9, got {bad[:5]}")
