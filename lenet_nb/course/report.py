@@ -31,7 +31,7 @@ from lenet_nb.course.experiments import duration
 from lenet_nb.course.notebooks import read_notebook
 from lenet_nb.course.sources import sources_table
 from lenet_nb.experiments import ResultsError, cpu_model, git_state, provenance, status
-from lenet_nb.files import unchanged_since, write_notebook, write_text
+from lenet_nb.files import NotOurs, unchanged_since, write_notebook, write_text
 
 RUN_KEY = "lenet_nb_run"
 TITLE = "# Full-run report"
@@ -80,7 +80,12 @@ def execute(path, quick=False):
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     nb.metadata[RUN_KEY] = {**machine(), "quick": quick, "wall_s": round(seconds, 1)}
-    write_notebook(path, nb, owner=unchanged)  # atomic: never half a notebook
+    try:
+        write_notebook(path, nb, owner=unchanged)  # atomic: never half a notebook
+    except NotOurs:
+        raise NotOurs(f"{path} changed on disk while it ran (an edit, or a save from "
+                      f"JupyterLab): your version is kept and this run's outputs were not "
+                      f"written; run it again") from None
     return seconds
 
 

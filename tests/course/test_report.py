@@ -203,6 +203,28 @@ def test_slowest_cell_counts_code_cells_from_one():
     assert report.slowest_cell(nbformat.v4.new_notebook()) == "not recorded"
 
 
+def test_an_edit_made_while_a_chapter_runs_is_kept(tmp_path, monkeypatch):
+    """`make reproduce` runs for an hour: a teacher's save in the meantime was overwritten."""
+    import nbclient
+
+    path = tmp_path / "01_a.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), path)
+
+    class EditedMeanwhile:
+        def __init__(self, nb, **kwargs):
+            pass
+
+        def execute(self):  # the teacher saves an edit while the kernel runs
+            nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("2")]),
+                           path)
+
+    monkeypatch.setattr(nbclient, "NotebookClient", EditedMeanwhile)
+    with pytest.raises(FileExistsError, match="changed on disk while it ran.*your version is "
+                                              "kept"):
+        report.execute(path)
+    assert nbformat.read(path, as_version=4).cells[0].source == "2"
+
+
 def test_a_report_cell_that_stored_an_error_shows_as_an_error(tmp_path):
     """Issue 19 item 6: REPORT.md said "No cell tagged `report`" for a failed report cell."""
     nb = nbformat.v4.new_notebook()
