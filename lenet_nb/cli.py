@@ -53,8 +53,11 @@ def _suggestion(path):
         if near else ""
 
 
-def folder(holds="*.ipynb"):
-    """An argparse type: an existing folder holding at least one `holds` file, as a Path."""
+def folder(holds="*.ipynb", missing_ok=False):
+    """An argparse type: an existing folder holding at least one `holds` file, as a Path.
+
+    `missing_ok`: a folder that does not exist yet passes too, unless its name looks like a typo
+    of one that does (then the error suggests it)."""
 
     def check(text):
         path = Path(os.path.expanduser(text))
@@ -63,7 +66,10 @@ def folder(holds="*.ipynb"):
                 f"{text} is a file, not a folder: pass the folder that holds it "
                 f"({path.parent if str(path.parent) else '.'})")
         if not path.is_dir():
-            raise argparse.ArgumentTypeError(f"there is no folder {text}{_suggestion(path)}")
+            near = _suggestion(path)
+            if missing_ok and not near:
+                return path
+            raise argparse.ArgumentTypeError(f"there is no folder {text}{near}")
         if holds and not any(path.glob(holds)):
             raise argparse.ArgumentTypeError(f"{text} holds no {holds} files: pass the "
                                              f"folder of the chapters' notebooks")

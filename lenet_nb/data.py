@@ -9,16 +9,16 @@ import math
 import numbers
 import os
 import stat
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from lenet_nb.config import COURSE_ROOT
 from lenet_nb.files import explain_os_error, user_path
 from lenet_nb.validate import whole_number
 
 DATA_ENV = "LENET_NB_DATA"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = COURSE_ROOT  # the course folder (lenet_nb.config: the repository or $LENET_NB_ROOT)
 # SHA-256 of the official, decompressed IDX files.
 SHA256 = {
     "FashionMNIST": {
@@ -58,11 +58,11 @@ class DataError(RuntimeError):
 
 
 def data_root():
-    """Return the data root: $LENET_NB_DATA if set (non-empty), else `data/` at the repo root.
+    """Return the data root: $LENET_NB_DATA if set (non-empty), else `data/` in the course folder.
 
-    `~` is expanded, and a relative value is taken from the repository root, not from the
-    working folder: LENET_NB_DATA=data2 means <repo>/data2 for `fetch` at the root and for a
-    notebook kernel in notebooks/ alike.
+    `~` is expanded, and a relative value is taken from the course folder (the repository), not
+    from the working folder: LENET_NB_DATA=data2 means <repo>/data2 for `fetch` at the root and
+    for a notebook kernel in notebooks/ alike.
     """
     value = os.environ.get(DATA_ENV, "").strip()
     if not value:

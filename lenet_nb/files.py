@@ -278,6 +278,41 @@ def remove(path, *, owner=None):
     return True
 
 
+def copy_file(src, dest, *, owner=None):
+    """Copy `src` to `dest` through the one writer (atomic, `owner` as in atomic_write)."""
+    return write_bytes(dest, Path(src).read_bytes(), owner=owner)
+
+
+GENERATED = f".{MARK}-generated"  # the marker of a folder the package fills and may empty
+
+
+def generated_folder(folder, what="this", made_before=None):
+    """`folder`, created if missing, as one the package fills and may empty (a marker file
+    says so); NotOurs for a folder that already holds files without the marker, unless
+    `made_before(folder)` recognises what the package made there before it left markers."""
+    folder = user_path(folder, "the output folder")
+    marker = folder / GENERATED
+    if (folder.is_dir() and not marker.exists() and any(folder.iterdir())
+            and not (made_before and made_before(folder))):
+        raise NotOurs(f"{folder} holds files lenet_nb did not write: {what} goes into a folder "
+                      f"of its own, emptied on every run; choose a new or empty folder. Nothing "
+                      f"was changed")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError as e:
+        raise explain_os_error(e, folder, "creating") from None
+    return folder
+
+
+def empty_generated(folder):
+    """Remove `folder` and all in it, if it lies in (or is) a folder made by generated_folder."""
+    folder = user_path(folder, "the folder")
+    if not any((p / GENERATED).is_file() for p in (folder, *folder.parents)):
+        raise NotOurs(f"{folder} is not in a folder lenet_nb generated: nothing was removed")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def unchanged_since(path):
     """An owner predicate: True while `path` has not changed since this call (or is absent)."""
     path = Path(path)

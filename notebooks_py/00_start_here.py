@@ -20,7 +20,7 @@
 # This course takes you from *"why not just a fully-connected network?"* to a trained LeNet-5
 # built the way the 1998 paper describes it. Each chapter is one notebook in this folder. This
 # page says in which order to read them, roughly how long each takes, and how the interactive
-# parts answer you. There is nothing to run on this page.
+# parts answer you. The one code cell, at the end, shows your progress through the exercises.
 #
 # ## The chapters, in order
 #
@@ -49,14 +49,17 @@
 #
 # ## What answers you, and how
 #
-# - **Exercises.** Chapters 1, 2, 3, 5 and 7 have exercises of three kinds: *complete the code*,
-#   *predict, then run* (write down a shape or a count before you see it) and *change and
-#   observe*. Each is one code cell that ends with a checker, e.g. `ex.check_corr2d(corr2d)`.
-#   Run the cell: the checker answers `✔ corr2d: …` when your answer is right, or
-#   `✘ corr2d, not yet: …` with what exactly is wrong and a hint (which shape, which value, "did
-#   you forget the + 1?"). It never shows the answer to a *predict* question, and it never stops
-#   the notebook with an error, whatever you type. The cells after an exercise never depend on
-#   your answer, so you can move on and come back.
+# - **Exercises.** Chapters 1, 2, 3, 5 and 7 have exercises, each under a heading that names
+#   its number and its kind, e.g. "Exercise 2.1 (predict, then run)". The kinds: *complete the
+#   code*, *predict, then run* (write down a shape or a count before you see it), *change and
+#   observe*, *find the bug* and *challenge*. You write your answer in one cell; the next cell
+#   holds the check, e.g. `ex.check_corr2d(corr2d)`. Run both: the check answers
+#   `✔ 1.1 corr2d: …` when your answer is right, `✘ 1.1 corr2d, not yet: …` with what exactly
+#   is wrong and a hint (which shape, which value, "did you forget the + 1?"), or
+#   `○ 1.1 corr2d, not started` while the cell still holds `...  # your code here`. It never
+#   shows the answer to a *predict* question, and it never stops the notebook with an error,
+#   whatever you type. The cells after an exercise never depend on your answer, so you can move
+#   on and come back.
 # - **Widgets.** Some cells show sliders and drop-down menus (the cost of a dense layer against
 #   a convolution, LeNet's shapes for other sizes, the activation × pooling explorer, the drawing
 #   pad). Move one and the result below it is recomputed by the notebook's Python kernel, so they
@@ -66,15 +69,22 @@
 #   says right or wrong and explains why, for the choice you picked; for a number it gives a hint
 #   until you get it, then the explanation. Nothing is recorded; try again as often as you like.
 #
-# ## Your own copy: the student edition
+# ## Your own copies: `student/` and `reading/`
 #
-# The notebooks in this folder are the *instructor edition*: the exercises' solutions are filled
-# in. For your own work, run `make student` in a terminal at the project's root. It writes
-# `student/`, a copy of every notebook in which each solution is replaced by
-# `...  # your code here` and the exercise cells' outputs are cleared. In JupyterLab's file
-# browser, go up one folder from `notebooks/` and open the notebooks in `student/`. Running
-# `make student` again rewrites the notebooks in `student/`, so copy your answers elsewhere
-# before you run it again.
+# `make lab` (in a terminal at the project's root) prepares two folders of your own and opens
+# JupyterLab on this page in `reading/`:
+#
+# - `student/`, the *student edition*: every exercise's solution replaced by
+#   `...  # your code here`, and no stored outputs, so nothing gives an answer away before you
+#   try. Do the exercises there.
+# - `reading/`, a copy of the *instructor edition*: solutions filled in and the outputs of a
+#   full run stored, to read a chapter, results included, before running anything.
+#
+# Both folders are yours: git ignores them, and running or changing a notebook there changes
+# nothing in the project itself. Running `make lab` (or `make student`) again after the course
+# was updated refreshes only the notebooks you have not changed; for one you changed, the new
+# version is written beside it as `NAME.new.ipynb` and a message says so. Your work is never
+# overwritten.
 #
 # ## Quick mode, in one line
 #
@@ -85,3 +95,16 @@
 #
 # The course grew from five tutorials on LeNet, the book *Dive into Deep Learning* and the 1998
 # LeNet-5 paper; the README's section "Sources" lists them and what we take from each.
+#
+# ## Your progress
+#
+# The cell below reads the notebooks saved in `student/` and lists, per chapter, the exercises
+# whose check passes (✔), fails (✘), was run on the untouched stub (○) or was not run yet (·).
+# It reads only what is saved: save a notebook (Ctrl+S) after running its checks, then run this
+# cell again. The same list in a terminal: `python -m lenet_nb.course.progress`.
+
+# %%
+# NBVAL_IGNORE_OUTPUT: it reads your own saved student notebooks
+from lenet_nb.course.progress import show
+
+show()

@@ -166,14 +166,16 @@ print("window * K:", (window * K).tolist())
 print("sum:", (window * K).sum().item())
 
 # %% [markdown]
-# **Exercise 1 (complete the code).** Write `corr2d(X, K)` for a 2-D input and a 2-D kernel:
+# #### Exercise 1.1 (complete the code): `corr2d`, cross-correlation by hand
+#
+# Write `corr2d(X, K)` for a 2-D input and a 2-D kernel:
 # make the output tensor of the right size, then fill each output value with the sum of a
 # window times the kernel. `ex.check_corr2d` runs your function on three fixed inputs (the
 # 3×3 example above, and non-square inputs with non-square kernels) and compares it with the
 # reference `lenet_nb.lessons.conv.corr2d`; when something differs it says where, and names the
 # usual slip (a missing + 1, a flipped kernel, height and width swapped, products not summed).
 
-# %%
+# %% tags=["exercise-answer"]
 def corr2d(X, K):
     """Cross-correlation of a 2-D input X with a 2-D kernel K."""
     h, w = K.shape
@@ -186,6 +188,7 @@ def corr2d(X, K):
     ### END SOLUTION
 
 
+# %% tags=["exercise-check"]
 ex.check_corr2d(corr2d)
 
 # %% [markdown]
@@ -270,16 +273,20 @@ print(X_edge)
 print(corr2d(X_edge, K_vertical))
 
 # %% [markdown]
-# **Exercise 2 (set a kernel, then observe).** Set `K_horizontal` to a kernel that finds
+# #### Exercise 1.2 (complete the code): a kernel for horizontal edges
+#
+# Set `K_horizontal` to a kernel that finds
 # *horizontal* edges. `ex.check_horizontal_edges` applies it to three test pictures: one with a
 # horizontal dark band, the same band turned vertical, and a uniform one. It passes when your
 # kernel gives 0 on the uniform and the vertical pictures but responds on the horizontal one,
 # and it tells you in which output rows it responded; if not, it says which picture fooled it.
 
-# %%
+# %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
 K_horizontal = torch.tensor([[1.0], [-1.0]])
 ### END SOLUTION
+
+# %% tags=["exercise-check"]
 ex.check_horizontal_edges(K_horizontal)
 
 # %% [markdown]
@@ -423,15 +430,18 @@ print(f"pixel (0, 0): K @ {[round(v, 3) for v in X3[:, 0, 0].tolist()]} = "
 # number per window: the largest (max pooling) or the mean (average pooling). In LeNet, and by
 # default in `F.max_pool2d`, the windows sit side by side without overlapping, so a 2×2 pooling
 # halves height and width.
+
+# %% [markdown]
+# #### Exercise 1.3 (complete the code): `pool2d`, pooling by hand
 #
-# **Exercise 3 (complete the code).** Write `pool2d(X, pool_size, mode)` for a 2-D `X`, with
+# Write `pool2d(X, pool_size, mode)` for a 2-D `X`, with
 # `pool_size = (p_h, p_w)` and `mode` either `"max"` or `"avg"`. The window for output (i, j)
 # covers rows i·p_h to (i + 1)·p_h and columns j·p_w to (j + 1)·p_w; rows or columns left over
 # at the end are dropped. `ex.check_pool2d` compares both modes with the reference
 # `lenet_nb.lessons.conv.pool2d` on a 4×4 and a 5×6 input, and recognises overlapping windows,
 # swapped sizes, a mixed-up mode and a sum instead of a mean.
 
-# %%
+# %% tags=["exercise-answer"]
 def pool2d(X, pool_size, mode="max"):
     """Max or average pooling of a 2-D X over p_h×p_w windows placed side by side."""
     p_h, p_w = pool_size
@@ -445,6 +455,7 @@ def pool2d(X, pool_size, mode="max"):
     ### END SOLUTION
 
 
+# %% tags=["exercise-check"]
 ex.check_pool2d(pool2d)
 
 # %% [markdown]
@@ -461,17 +472,21 @@ for mode, torch_pool in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
     assert torch.equal(ours, theirs)
 
 # %% [markdown]
-# **Exercise 4 (predict, then run).** A batch holding one 3-channel 32×32 image goes through
+# #### Exercise 1.4 (predict, then run): the shape after a convolution and pooling
+#
+# A batch holding one 3-channel 32×32 image goes through
 # `nn.Conv2d(3, 8, kernel_size=5)` (no padding: no border of zeros is added; stride 1: the window
 # moves one pixel at a time) and then a 2×2 max pooling. Work out the shape of the result on paper
 # and write it as a tuple (batch, channels, height, width). `ex.check_conv_pool_shape` only says
 # whether you are right, with a hint if not; it does not give the answer away. The cell after it
 # runs the layers.
 
-# %%
+# %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
 shape = (1, 8, 14, 14)
 ### END SOLUTION
+
+# %% tags=["exercise-check"]
 ex.check_conv_pool_shape(shape)
 
 # %%

@@ -85,7 +85,7 @@ print("same outputs:", same_outputs)
 assert same_shapes and same_outputs and count_parameters(net) == count_parameters(ref) == 61_706
 
 # %% [markdown]
-# ### Exercise 1 (predict, then run): the shape after C1 and S2
+# ### Exercise 2.1 (predict, then run): the shape after C1 and S2
 #
 # One image goes in, with shape `[batch, channels, height, width] = [1, 1, 28, 28]`. **Before
 # running the loop below**, write down the shape that comes out of the first pooling layer
@@ -93,10 +93,12 @@ assert same_shapes and same_outputs and count_parameters(net) == count_parameter
 # The checker says whether your prediction is right without giving the answer away; when it is
 # not, it names the usual slip (the padding, the batch dimension, the channel order).
 
-# %%
+# %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
 c1_s2_shape = (1, 6, 14, 14)
 ### END SOLUTION
+
+# %% tags=["exercise-check"]
 ex.check_c1_s2_shape(c1_s2_shape)
 
 # %% [markdown]
@@ -108,8 +110,8 @@ for layer in net:
     X = layer(X)
     print(layer.__class__.__name__, "output shape:\t", X.shape)
 
-# %% [markdown]
-# Reading it top to bottom:
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> the shapes, layer by layer</summary>
 #
 # - **Conv2d (C1)**, 6 kernels of 5×5 with padding 2: 6 channels, still 28×28. The padding of 2
 #   pixels on every side makes up for the 4 pixels a 5×5 window loses.
@@ -120,6 +122,9 @@ for layer in net:
 # - **Flatten**: 16 × 5 × 5 = 400 numbers per image, the input size of the first linear layer.
 # - **Linear** 400 → 120 → 84 → 10: one score per Fashion-MNIST class.
 #
+# </details>
+
+# %% [markdown]
 # From here on the tables come from `shapes.shape_table(net, X)`, which is this loop done with
 # forward hooks (functions PyTorch calls with each layer's output as it runs), so it also works for
 # networks that are not one flat `nn.Sequential`; its source is `lenet_nb/lessons/shapes.py`.
@@ -130,8 +135,9 @@ for layer in net:
 # PyTorch (14)") drops the padding, pools with the maximum instead of the average and keeps the
 # sigmoids; it pushes a batch of 64 images through. The original paper (LeCun et al., 1998) feeds
 # 32×32 images and uses no padding.
-#
-# ### Exercise 2 (complete the code): the unpadded LeNet
+
+# %% [markdown]
+# ### Exercise 2.2 (complete the code): the unpadded LeNet
 #
 # Complete `unpadded_lenet()` so that it returns that variant as one `nn.Sequential`: the same
 # twelve layers as `net` above, but no padding on C1, `nn.MaxPool2d(kernel_size=2, stride=2)`
@@ -142,7 +148,7 @@ for layer in net:
 # layer that differs (padding left in, the wrong pooling, the wrong input size of a linear
 # layer).
 
-# %%
+# %% tags=["exercise-answer"]
 def unpadded_lenet():
     """LeNet without padding and with 2×2 max pooling, as one nn.Sequential."""
     ### BEGIN SOLUTION
@@ -158,6 +164,7 @@ def unpadded_lenet():
     ### END SOLUTION
 
 
+# %% tags=["exercise-check"]
 ex.check_unpadded_lenet(unpadded_lenet)
 
 # %% [markdown]
@@ -208,18 +215,21 @@ for name, (v_net, v_X) in variants.items():
 
 # %% [markdown]
 # ## 4. Where the parameters are
-#
-# ### Exercise 3 (predict, then run): the first linear layer's parameters
+
+# %% [markdown]
+# ### Exercise 2.3 (predict, then run): the first linear layer's parameters
 #
 # Before running the table below: how many trainable parameters does the first linear layer of
 # `net` (`nn.Linear(16 * 5 * 5, 120)`) have? Count weights and biases, and write one number. The
 # checker says right or not without giving the number away, and recognises the usual slips
 # (forgetting the biases, using the unpadded variant's input size).
 
-# %%
+# %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
 linear1_params = 16 * 5 * 5 * 120 + 120
 ### END SOLUTION
+
+# %% tags=["exercise-check"]
 ex.check_linear1_params(linear1_params)
 
 # %% [markdown]
@@ -260,8 +270,9 @@ for kind, n in by_kind.items():
 # the window's k taps are j_in input pixels apart, so they add (k − 1)·j_in pixels of reach, and
 # after a stride-s layer neighbours are s times further apart. Padding moves where a window sits,
 # not how wide it is; element-wise layers change nothing.
-#
-# ### Exercise 4 (complete the code): the receptive-field recurrence
+
+# %% [markdown]
+# ### Exercise 2.4 (complete the code): the receptive-field recurrence
 #
 # Complete the loop body of `receptive_field(windows)`: `windows` is a list of
 # `(kernel size, stride)` pairs, first layer first, and the function returns `(r, j)` after the
@@ -269,7 +280,7 @@ for kind, n in by_kind.items():
 # with the package's `anatomy.receptive_field`; it recognises the usual slips (the jump never
 # grows, k − 1 not multiplied by the jump, k·j instead of (k − 1)·j, the jump updated too early).
 
-# %%
+# %% tags=["exercise-answer"]
 def receptive_field(windows):
     """(r, j) after a stack of (kernel size, stride) windows, starting from one input pixel."""
     r, j = 1, 1
@@ -281,6 +292,7 @@ def receptive_field(windows):
     return r, j
 
 
+# %% tags=["exercise-check"]
 ex.check_receptive_field(receptive_field)
 
 # %% [markdown]

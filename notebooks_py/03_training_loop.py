@@ -56,7 +56,7 @@ from lenet_nb.data import load_data_fashion_mnist
 train_iter, test_iter = load_data_fashion_mnist(256, subset=reduce_in_tests(None, (1000, 400)))
 
 # %% [markdown]
-# ### 1.1 Exercise (complete the code): accuracy, counted per sample
+# ### Exercise 3.1 (complete the code): accuracy, counted per sample
 #
 # Write `evaluate_accuracy(net, data_iter)`:
 #
@@ -72,7 +72,7 @@ train_iter, test_iter = load_data_fashion_mnist(256, subset=reduce_in_tests(None
 # `evaluate_accuracy`, and tells you if you averaged per batch, left the net in training mode,
 # tracked gradients or returned a tensor.
 
-# %%
+# %% tags=["exercise-answer"]
 def evaluate_accuracy(net, data_iter):
     """Share of correctly classified samples, counted per sample, in eval mode."""
     ### BEGIN SOLUTION
@@ -85,11 +85,11 @@ def evaluate_accuracy(net, data_iter):
     return correct / n
     ### END SOLUTION
 
-
+# %% tags=["exercise-check"]
 ex.check_evaluate_accuracy(evaluate_accuracy)
 
 # %% [markdown]
-# ### 1.2 Exercise (complete the code): one epoch of training
+# ### Exercise 3.2 (complete the code): one epoch of training
 #
 # Write `train_epoch(net, train_iter, loss, updater)`. Start with `net.train()`, then for every
 # batch `X, y`:
@@ -109,7 +109,7 @@ ex.check_evaluate_accuracy(evaluate_accuracy)
 # It recognises a missing `zero_grad` (the gradients pile up), `zero_grad` placed after
 # `backward`, a missing `step`, a missing `net.train()` and averages taken per batch.
 
-# %%
+# %% tags=["exercise-answer"]
 def train_epoch(net, train_iter, loss, updater):
     """One pass over train_iter; returns (mean loss, accuracy), both counted per sample."""
     ### BEGIN SOLUTION
@@ -127,20 +127,22 @@ def train_epoch(net, train_iter, loss, updater):
     return loss_sum / n, correct / n
     ### END SOLUTION
 
-
+# %% tags=["exercise-check"]
 ex.check_train_epoch(train_epoch)
 
 # %% [markdown]
-# ### 1.3 Exercise (predict, then run): how many steps is an epoch?
+# ### Exercise 3.3 (predict, then run): how many steps is an epoch?
 #
 # One epoch passes over all 60,000 training images once, in batches of 256. How many times does
 # it call `updater.step()`? Write your prediction below; the checker only says whether it is
 # right, it does not give the number away.
 
-# %%
+# %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
 steps_per_epoch = 235
 ### END SOLUTION
+
+# %% tags=["exercise-check"]
 ex.check_steps_per_epoch(steps_per_epoch)
 
 # %% [markdown]
@@ -257,7 +259,7 @@ print("same gradient norms as lenet_nb.lessons.diagnostics.gradient_norms:", ref
 assert reference == norms, "the cell above and the reference disagree"
 
 # %% [markdown]
-# ### 2.1 Exercise (change and observe): where does the gradient vanish?
+# ### Exercise 3.4 (change and observe): where does the gradient vanish?
 #
 # In the cell two above, change `activation = "sigmoid"` to `"relu"`, run it, and compare the
 # two sets of numbers layer by layer. Then answer with a layer name (`"C1"`, `"C3"`, `"C5"`,
@@ -270,11 +272,13 @@ assert reference == norms, "the cell above and the reference disagree"
 # The checker measures both networks itself, on the same batch and from the same seed, and
 # compares your answers with its own table.
 
-# %%
+# %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
 smallest_under_sigmoid = "C1"
 grows_most_with_relu = "C1"
 ### END SOLUTION
+
+# %% tags=["exercise-check"]
 ex.check_gradient_layers(smallest_under_sigmoid, grows_most_with_relu)
 
 # %% [markdown]

@@ -138,13 +138,16 @@ print(f"scaled training set: mean {X_scaled.mean():.3f}, variance {X_scaled.var(
 # S = 2/3. These constants make f(1) = 1 and f(−1) = −1, and put the steepest part of the second
 # derivative near ±1: targets of ±1 (the RBF bitmaps below) sit in the region where the
 # function still has a healthy slope, not in its flat tails.
+
+# %% [markdown]
+# ### Exercise 5.1 (complete the code): the scaled tanh
 #
-# **Exercise 1 (complete the code).** Write `squash(a)`: f(a) = A·tanh(S·a) with A = 1.7159 and
+# Write `squash(a)`: f(a) = A·tanh(S·a) with A = 1.7159 and
 # S = 2/3, for a tensor `a` of any shape. The checker compares your function with the package's
 # `Squash` on 13 values from −3 to 3 in double precision, to 1e-7, and names the usual
 # slips: A or S missing, the two swapped, rounded constants.
 
-# %%
+# %% tags=["exercise-answer"]
 def squash(a):
     """The paper's squashing function f(a) = A tanh(S a), A = 1.7159, S = 2/3."""
     ### BEGIN SOLUTION
@@ -152,6 +155,7 @@ def squash(a):
     ### END SOLUTION
 
 
+# %% tags=["exercise-check"]
 ex.check_squash(squash)
 
 # %% [markdown]
@@ -190,8 +194,11 @@ _ = ax.set_xlabel("a")
 # bias, then squashed. A small coefficient makes the map almost linear, a large one turns it into
 # a soft "OR"/"AND" of the four inputs. In `lenet_nb.lenet5.Subsampling` all maps are handled by
 # one broadcast multiply: the coefficients form a vector of shape [1, C, 1, 1].
+
+# %% [markdown]
+# ### Exercise 5.2 (complete the code): trainable subsampling
 #
-# **Exercise 2 (complete the code).** Write `subsample(X, coeff, bias)`. `X` is a batch
+# Write `subsample(X, coeff, bias)`. `X` is a batch
 # [N, C, H, W] with even H and W; `coeff` and `bias` hold one number per map (shape [C]).
 # Return [N, C, H/2, W/2]: the sum of each non-overlapping 2×2 block, times its map's
 # coefficient, plus its map's bias. Do not squash: in `lenet_nb` the subsampling layer stops
@@ -200,7 +207,7 @@ _ = ax.set_xlabel("a")
 # input. It recognises averaging instead of summing, a missing bias or coefficient,
 # coefficients applied along the wrong axis, a squash inside, and overlapping windows.
 
-# %%
+# %% tags=["exercise-answer"]
 def subsample(X, coeff, bias):
     """Each map's 2x2 block sums times that map's coefficient, plus that map's bias."""
     ### BEGIN SOLUTION
@@ -209,6 +216,7 @@ def subsample(X, coeff, bias):
     ### END SOLUTION
 
 
+# %% tags=["exercise-check"]
 ex.check_subsample(subsample)
 
 # %% [markdown]
@@ -239,16 +247,20 @@ print(X4[0, 0].int().tolist(), "->", Subsampling(1)(X4)[0, 0].int().tolist())
 _ = plot_c3_table()
 
 # %% [markdown]
-# **Exercise 3 (predict, then run).** How many trainable parameters does C3 have? Each
+# ### Exercise 5.3 (predict, then run): C3's parameter count
+#
+# How many trainable parameters does C3 have? Each
 # connection in the figure is one 5×5 kernel, and each C3 map has one bias. Write your count
 # into `c3_params` and run the cell. The checker says whether it is right without giving the
 # number away, and recognises the usual slips (biases forgotten, a full 6→16 convolution
 # counted); the cell after it computes the count from Table I.
 
-# %%
+# %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
 c3_params = 1516
 ### END SOLUTION
+
+# %% tags=["exercise-check"]
 ex.check_c3_params(c3_params)
 
 # %% [markdown]
@@ -303,14 +315,16 @@ print(f"{len(centres)} bitmaps of {centres.shape[1]} = 7x12 pixels, values "
       f"{int(pairs.min())} pixels")
 
 # %% [markdown]
-# **Exercise 4 (complete the code).** Write `rbf(X, centers)`. `X` is a batch of F6 outputs
+# ### Exercise 5.4 (complete the code): the RBF output layer
+#
+# Write `rbf(X, centers)`. `X` is a batch of F6 outputs
 # [N, 84], `centers` the ten bitmaps [10, 84]. Return the penalties [N, 10]: entry [n, i] is
 # Σ_j (X[n, j] − centers[i, j])². Broadcasting does it without a loop. The checker compares with
 # the package's `RBF` holding the paper's bitmaps on a batch of 3 random F6 outputs, and
 # recognises a square root taken, differences not squared or not summed, a dot product instead
 # of a distance, a mean instead of a sum, and a transposed result.
 
-# %%
+# %% tags=["exercise-answer"]
 def rbf(X, centers):
     """Squared Euclidean distance of every row of X [N, 84] to every centre [10, 84]."""
     ### BEGIN SOLUTION
@@ -318,6 +332,7 @@ def rbf(X, centers):
     ### END SOLUTION
 
 
+# %% tags=["exercise-check"]
 ex.check_rbf(rbf)
 
 # %% [markdown]
@@ -420,8 +435,11 @@ print(f"images/s, fast vs reference: {', '.join(f'{f:,.0f} vs {r:,.0f}' for f, r
 # as `lenet_nb.lenet5.MAP_J` (section 9 says how it was chosen). `MAPLoss` computes the term
 # with `torch.logsumexp` over the ten values −y_i and one extra column holding −j, which keeps
 # it numerically stable.
+
+# %% [markdown]
+# ### Exercise 5.5 (complete the code): the MAP loss
 #
-# **Exercise 5 (complete the code).** Write `map_loss(y_hat, y, j)`. `y_hat` holds a batch's
+# Write `map_loss(y_hat, y, j)`. `y_hat` holds a batch's
 # penalties [N, 10], `y` the labels [N], `j` the constant. Return eq. (9): one number, the mean
 # over the batch. Take y_D with indexing or `gather`; for the log term, append a column of −j to
 # −y_hat (`torch.cat`) and use `torch.logsumexp`. The checker compares with the package's
@@ -429,7 +447,7 @@ print(f"images/s, fast vs reference: {', '.join(f'{f:,.0f} vs {r:,.0f}' for f, r
 # `log(sum(exp(...)))` underflows to log 0 = −inf. It recognises a sum instead of a mean, a
 # missing or sign-flipped e^(−j), a missing or subtracted y_D, and a j ignored.
 
-# %%
+# %% tags=["exercise-answer"]
 def map_loss(y_hat, y, j):
     """Paper eq. (9): batch mean of y_D + log(e^(-j) + sum_i e^(-y_i))."""
     ### BEGIN SOLUTION
@@ -439,6 +457,7 @@ def map_loss(y_hat, y, j):
     ### END SOLUTION
 
 
+# %% tags=["exercise-check"]
 ex.check_map_loss(map_loss)
 
 # %% [markdown]

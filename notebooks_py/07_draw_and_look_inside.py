@@ -145,14 +145,16 @@ for name, strokes in drawings.items():
     assert same, f"my_center_digit differs from lenet_nb.lessons.draw.preprocess on {name}"
 
 # %% [markdown]
-# **Exercise 1 (complete the code).** Step 2 on its own: write `bounding_box(ink, level)`, the
+# ### Exercise 7.1 (complete the code): the bounding box of the ink
+#
+# Step 2 on its own: write `bounding_box(ink, level)`, the
 # box `(top, left, bottom, right)` of the pixels whose ink is above `level`, with `bottom` and
 # `right` exclusive like Python slices, so that `ink[top:bottom, left:right]` is the crop. The
 # checker runs it on a small fixed image with faint pixels around a digit-like shape, and on a
 # single ink pixel in a wide image; it names the usual slips (an inclusive end, faint pixels
 # counted as ink, rows and columns swapped). Nothing below uses your function.
 
-# %%
+# %% tags=["exercise-answer"]
 def bounding_box(ink, level=0.1):
     """(top, left, bottom, right) of the pixels of `ink` [H, W] above `level`; ends exclusive."""
     ### BEGIN SOLUTION
@@ -162,6 +164,7 @@ def bounding_box(ink, level=0.1):
     ### END SOLUTION
 
 
+# %% tags=["exercise-check"]
 ex.check_bounding_box(bounding_box)
 
 # %%
@@ -269,16 +272,21 @@ def my_occlusion(net, X, target, patch=6, stride=1, fill=0.5):
 # The package's `explain.occlusion` does the same in one batched forward pass (all covered
 # copies at once). Same input, same networks, here with the patch moved 2 pixels at a time:
 # the maps must agree.
+
+# %% [markdown]
+# ### Exercise 7.2 (predict, then run): how many covered copies
 #
-# **Exercise 2 (predict, then run).** Before running the check: how many covered copies of
+# Before running the check: how many covered copies of
 # LeNet-5's 32×32 input does `explain.occlusion` build with a 6×6 patch and stride 2? Write
 # your number as `occluded_copies`. The checker says right or not (without giving the number
 # away) and names the usual slips; the check cell after it prints the map's shape.
 
-# %%
+# %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
 occluded_copies = 196
 ### END SOLUTION
+
+# %% tags=["exercise-check"]
 ex.check_occluded_copies(occluded_copies)
 
 # %%
@@ -365,16 +373,22 @@ plt.show()
 # sees 6×6 pixels, and its neighbours are 2 pixels apart. Every layer adds `(kernel − 1) ×
 # jump` pixels to the width, where *jump* is the distance in input pixels between
 # neighbouring units of the layer below (the product of the strides so far).
+
+# %% [markdown]
+# ### Exercise 7.3 (predict, then run): what one C3 unit sees
 #
-# **Exercise 3 (predict, then run).** How many input pixels wide is the square one C3 unit
+# How many input pixels wide is the square one C3 unit
 # sees? Work it out by hand with the rule, write it as `c3_field`, then run. The checker says
 # right or not without revealing the number; the next cells print every layer's width.
 
-# %%
+# %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
 c3_field = 14
 ### END SOLUTION
+
+# %% tags=["exercise-check"]
 ex.check_c3_field(c3_field)
+
 
 # %% [markdown]
 # The rule, written out:

@@ -41,9 +41,9 @@ def test_every_script_has_help_and_refuses_unknown_options(script):
 @pytest.mark.parametrize(("tool", "argv"), [("fetch", ["verify", "--quiet"]),
                                             ("nbcheck", ["--verbose"]),
                                             ("report", ["write", "--force"]),
-                                            ("student", ["--force"])])
+                                            ("student", ["--verbose"])])
 def test_unknown_options_are_refused(tool, argv, capsys):
-    """`student --force notebooks st` looked for notebooks in a folder named --force."""
+    """`student --verbose notebooks st` looked for notebooks in a folder named --verbose."""
     assert MODULES[tool](argv) == 2
     assert f"unrecognized arguments: {argv[-1]}" in capsys.readouterr().err
 
@@ -198,3 +198,12 @@ def test_a_bad_results_file_is_refused_before_any_training(tmp_path, monkeypatch
     assert tool.main(["--out", str(tmp_path / out)]) == 1
     assert message in capsys.readouterr().err
     assert (tmp_path / "notes.csv").read_text() == "my,notes\n1,2\n"
+
+
+def test_a_folder_that_may_be_missing_still_catches_a_typo(tmp_path, monkeypatch):
+    (tmp_path / "student").mkdir()
+    monkeypatch.chdir(tmp_path)
+    check = cli.folder(None, missing_ok=True)
+    assert check("reading") == Path("reading")  # not made yet: fine
+    with pytest.raises(Exception, match=r"there is no folder studnet \(did you mean student\?\)"):
+        check("studnet")

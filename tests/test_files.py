@@ -240,3 +240,23 @@ def test_remove_deletes_only_what_the_package_wrote(tmp_path):
     with pytest.raises(files.NotOurs):
         files.remove(mine, owner=lambda p: False)
     assert mine.read_text() == "my notes"
+
+
+def test_a_generated_folder_is_emptied_only_when_the_package_made_it(tmp_path):
+    out = files.generated_folder(tmp_path / "build", "the book")
+    (out / "src").mkdir()
+    (out / "src" / "page.html").write_text("old page")
+    files.empty_generated(out / "src")
+    assert not (out / "src").exists() and out.is_dir()
+    files.generated_folder(out, "the book")  # again: it holds only what the package made
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(files.NotOurs, match="holds files lenet_nb did not write"):
+        files.generated_folder(mine, "the book")
+    with pytest.raises(files.NotOurs, match="nothing was removed"):
+        files.empty_generated(mine)
+    assert (mine / "notes.txt").read_text() == "mine"
+    old_build = tmp_path / "old"  # a build made before markers, recognised by the caller
+    (old_build / "src").mkdir(parents=True)
+    assert files.generated_folder(old_build, "the book", made_before=lambda f: True) == old_build

@@ -1,5 +1,6 @@
 """Checks on the chapter notebooks: each .ipynb paired with an in-sync .py (in the sibling folder
 `<folder>_py/`), outputs kept small, no source tutorial called by an internal number ("seed 001"),
+the exercise convention of docs/exercises.md holds (`lenet_nb.course.exercise_cells`),
 and every pointer into the package leads somewhere: a path `lenet_nb/…/x.py` names a file that
 exists, a dotted `lenet_nb.x.y` imports, and a name pointed at a file ("`fit`
 (`lenet_nb/train.py`)") is defined in that file.
@@ -12,7 +13,8 @@ link targets, all of which are code or formulas, not claims):
 - percentages, with or without a decimal part: 95.8 %, 1.5%, 10 %;
 - numbers with thousands separators: 61,706, 340,908, 3,072,000,000.
 Plain integers (chapter and layer numbers, sizes such as 5×5, epochs, years, list markers) are
-not checked. Nor are section numbers: a number right after `§`, `section`, `chapter`, `Fig.`,
+not checked. Nor are section numbers: a number right after `§`, `section`, `chapter`, `exercise`,
+`Fig.`,
 `Figure`, `Table`, `eq.`, a version after `Python`, `PyTorch`, `torch`, `version`, `edition`, or
 the number a markdown heading starts with (`### 3.1 Pooling`).
 
@@ -39,20 +41,23 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from lenet_nb import cli
+from lenet_nb.course.exercise_cells import problems as exercise_problems
 from lenet_nb.course.notebooks import NotebookError, read_notebook
 
 LIVE_TAG = "live"  # a cell running a small live instance beside stored results
 MAX_NOTEBOOK_BYTES = 2_000_000
+MAX_LINE = 100  # as pyproject.toml's ruff line-length
 MAX_OUTPUT_BYTES = 300_000  # one output; a PNG of a modest figure is ~20-80 kB
 # learners never meet our internal numbers for the five source tutorials ("seed 001")
 INTERNAL_NAME = re.compile(r"\bseeds? ?00[0-4]\b", re.I)
 
 
 def cells(path):
-    """(cell_type, stripped source) of every cell of a notebook or a paired .py."""
+    """(cell_type, stripped source, nbgrader metadata) of every cell of a notebook or its .py."""
     import jupytext
 
-    return [(c.cell_type, c.source.strip()) for c in jupytext.read(path).cells]
+    return [(c.cell_type, c.source.strip(), c.metadata.get("nbgrader"))
+            for c in jupytext.read(path).cells]
 
 
 def output_sizes(nb_path):
@@ -101,6 +106,7 @@ def problems(folder):
             if size > MAX_OUTPUT_BYTES:
                 found.append(f"{nb} cell {i} has an output of {size:,} bytes (limit "
                              f"{MAX_OUTPUT_BYTES:,}): use a smaller figure")
+        found += exercise_problems(nb)  # docs/exercises.md: headings, check cells, registries
     for py in sorted(folder.glob("*.py")):
         found.append(f"{py}: the paired sources live in {sources}/, not beside the notebooks")
     for py in sorted(sources.glob("*.py")):
@@ -108,6 +114,9 @@ def problems(folder):
             found.append(f"{py} has no paired notebook in {folder}: run `make sync`")
         found += pointer_problems(py)
         for n, line in enumerate(py.read_text(encoding="utf-8").splitlines(), start=1):
+            # ruff's E501 is off for these files: a cell's header line holds nbgrader's metadata
+            if len(line) > MAX_LINE and not line.startswith("# %%"):
+                found.append(f"{py}:{n} is {len(line)} characters long (limit {MAX_LINE})")
             if INTERNAL_NAME.search(line):
                 found.append(f"{py}:{n} calls a source tutorial by an internal number "
                              f"({line.strip()[:60]!r}): name it by its title or short name "
@@ -199,8 +208,8 @@ _HIDDEN = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$|<!-
                      r"|\]\([^)]*\)", re.S)
 _PROSE_NUMBER = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+)"
                            r"(?:\s?%)?(?![\w]|[.,]\d)")
-_REFERENCE = re.compile(r"(?:§|\bsections?|\bchapters?|\bFig\.|\bFigure|\bTable|\beq\.|"
-                        r"\bPython|\bPyTorch|\btorch|\bversion|\bedition|\bpre-|\bv)\s*$",
+_REFERENCE = re.compile(r"(?:§|\bsections?|\bchapters?|\bexercises?|\bFig\.|\bFigure|\bTable|"
+                        r"\beq\.|\bPython|\bPyTorch|\btorch|\bversion|\bedition|\bpre-|\bv)\s*$",
                         re.I)
 _OUTPUT_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _CODE_NUMBER = re.compile(r"(?<![\w.])\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?")

@@ -1,9 +1,13 @@
 """What every exercise checker shares: a printable verdict, safe calls into learner code, hints.
 
-A checker is a function decorated with `@checker("name")`. Inside it, `call` runs the learner's
-code, `expect_tensor` / `expect_equal` compare with the reference, and `NotYet("hint")` reports a
-specific problem. Whatever the learner wrote — a stub, an exception, a wrong type — the checker
-returns a `Verdict`; it never raises.
+A checker is a function decorated with `@checker("name")` in a chapter's module, which declares
+`CHAPTER = 3` and `EXERCISES = {"name": "kind", ...}` in notebook order (exercise 3.n is the n-th
+name; docs/exercises.md). Inside it, `call` runs the learner's code, `expect_tensor` /
+`expect_equal` compare with the reference, `NotYet("hint")` reports a specific problem and
+`NotStarted` an untouched stub. Whatever the learner wrote — a stub, an exception, a wrong type —
+the checker returns a `Verdict` (one line: `✔ 3.2 train_epoch: …`, `✘ 3.2 train_epoch, not yet:
+…`, `○ 3.2 train_epoch, not started: …`); it never raises. Under nbgrader (`NBGRADER_EXECUTION`
+set) a passing check prints its line and returns None, any other raises AssertionError.
 """
 
 import functools
@@ -11,53 +15,108 @@ import inspect
 import math
 import numbers
 import operator
+import os
+import sys
 import traceback
+import warnings
 
 import torch
 
+STUB = "...  # your code here"  # what the student edition puts in place of a solution
 STUB_HINT = "replace the `...` with your code"
+KINDS = ("complete the code", "predict, then run", "change and observe", "find the bug",
+         "challenge")
+PASSED, FAILED, NOT_STARTED = "✔", "✘", "○"
 
 
 class NotYet(Exception):
     """Raised inside a checker to report what is wrong with the learner's answer."""
 
 
-class Verdict:
-    """The outcome of one exercise check, shown as one or two lines of text."""
+class NotStarted(NotYet):
+    """Raised inside a checker when the answer is still the student edition's stub."""
 
-    def __init__(self, exercise, passed, message):
+
+class Verdict:
+    """The outcome of one exercise check, shown as one line of text."""
+
+    def __init__(self, exercise, passed, message, number=None, started=True):
         self.exercise, self.passed, self.message = exercise, passed, message
+        self.number, self.started = number, started or passed
 
     def __bool__(self):
         return self.passed
 
+    @property
+    def mark(self):
+        """✔, ✘ or ○."""
+        return PASSED if self.passed else FAILED if self.started else NOT_STARTED
+
     def __repr__(self):
+        label = f"{self.number} {self.exercise}" if self.number else self.exercise
         if self.passed:
-            return f"✔ {self.exercise}: {self.message}"
-        return f"✘ {self.exercise}, not yet: {self.message}"
+            return f"{PASSED} {label}: {self.message}"
+        if not self.started:
+            return f"{NOT_STARTED} {label}, not started: {self.message}"
+        return f"{FAILED} {label}, not yet: {self.message}"
 
 
-def checker(exercise):
-    """Turn `check(...) -> success message` into a function that always returns a Verdict."""
+def exercise_number(module_name, exercise):
+    """'3.2' for the 2nd name of the registry of chapter 3's module, None outside a registry."""
+    module = sys.modules.get(module_name)
+    chapter, names = getattr(module, "CHAPTER", None), getattr(module, "EXERCISES", None)
+    if chapter is None or not names or exercise not in names:
+        return None
+    return f"{chapter}.{list(names).index(exercise) + 1}"
+
+
+def nbgrader_mode():
+    """True while nbgrader autogrades or validates a notebook (it sets NBGRADER_EXECUTION)."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def _verdict(check, exercise, args, kwargs):
+    number = exercise_number(check.__module__, exercise)
+    try:
+        inspect.signature(check).bind(*args, **kwargs)
+    except TypeError:
+        names = ", ".join(inspect.signature(check).parameters)
+        return Verdict(exercise, False, f"pass your answer to the checker: "
+                                        f"{check.__name__}({names})", number)
+    try:
+        # nbgrader scores a cell 0 when anything reaches stderr: a warning must not fail an answer
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            message = check(*args, **kwargs)
+    except NotStarted as problem:
+        return Verdict(exercise, False, str(problem), number, started=False)
+    except NotYet as problem:
+        return Verdict(exercise, False, str(problem), number)
+    except (Exception, SystemExit, GeneratorExit) as error:  # reported, never raised
+        return Verdict(exercise, False, f"checking your answer failed with "
+                                        f"{_describe(error)}", number)
+    return Verdict(exercise, True, message or "correct", number)
+
+
+def checker(exercise, leaks=()):
+    """Turn `check(...) -> success message` into a function that always returns a Verdict.
+
+    `leaks`: for a *predict, then run* exercise, regexes that match its answer as prose or an
+    output would show it; the answer-leak test reads them (`run.leaks`).
+    """
 
     def wrap(check):
         @functools.wraps(check)
         def run(*args, **kwargs):
-            try:
-                inspect.signature(check).bind(*args, **kwargs)
-            except TypeError:
-                names = ", ".join(inspect.signature(check).parameters)
-                return Verdict(exercise, False, f"pass your answer to the checker: "
-                                                f"{check.__name__}({names})")
-            try:
-                message = check(*args, **kwargs)
-            except NotYet as problem:
-                return Verdict(exercise, False, str(problem))
-            except (Exception, SystemExit, GeneratorExit) as error:  # reported, never raised
-                return Verdict(exercise, False, f"checking your answer failed with "
-                                                f"{_describe(error)}")
-            return Verdict(exercise, True, message or "correct")
+            verdict = _verdict(check, exercise, args, kwargs)
+            if not nbgrader_mode():
+                return verdict
+            if not verdict:
+                raise AssertionError(repr(verdict))
+            print(repr(verdict))
+            return None
 
+        run.exercise, run.leaks = exercise, tuple(leaks)
         return run
 
     return wrap
@@ -72,7 +131,7 @@ def require_answer(value, name):
     """Raise NotYet when `value` is still the stub's `...` (or None)."""
     if unanswered(value):
         shown = "..." if value is Ellipsis else repr(value)
-        raise NotYet(f"`{name}` is still `{shown}`: {STUB_HINT}")
+        raise NotStarted(f"`{name}` is still `{shown}`: {STUB_HINT}")
     return value
 
 
@@ -149,6 +208,15 @@ def _describe(error, raised=False):
     return f"raised {text}" if raised else text
 
 
+def holds_stub(fn):
+    """True when a learner function's source still contains the student edition's stub line."""
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):  # a builtin, a lambda typed at a prompt, a callable object
+        return False
+    return any(line.strip() == STUB for line in source.splitlines())
+
+
 def _learner_line(error):
     """The last traceback line that points into a notebook cell or file outside lenet_nb."""
     frames = [f for f in traceback.extract_tb(error.__traceback__)
@@ -163,9 +231,11 @@ def call(fn, *args, name=None, **kwargs):
     """Call learner code `fn(*args)`; an exception becomes NotYet naming it and the line."""
     name = name or getattr(fn, "__name__", "your function")
     if unanswered(fn):
-        raise NotYet(f"`{name}` is not defined yet: {STUB_HINT}")
+        raise NotStarted(f"`{name}` is not defined yet: {STUB_HINT}")
     if not callable(fn):
         raise NotYet(f"`{name}` should be a function, got {type(fn).__name__}")
+    if holds_stub(fn):
+        raise NotStarted(f"`{name}` still holds the stub: {STUB_HINT}")
     try:
         result = fn(*args, **kwargs)
     except NotYet:

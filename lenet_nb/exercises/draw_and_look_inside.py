@@ -6,6 +6,14 @@ Each `check_*` takes what the learner wrote (a function, a module, a number) and
 
 from lenet_nb.exercises.checking import NotYet, call, checker, expect_equal, require_number
 
+CHAPTER = 7
+EXERCISES = {  # notebook order: exercise 7.n is the n-th name
+    "bounding_box": "complete the code",
+    "occluded_copies": "predict, then run",
+    "c3_field": "predict, then run",
+}
+
+
 # a fixed ink image for check_bounding_box: faint pixels (0.05) around a digit-like shape
 _BOX_INK = [[0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00],
             [0.00, 0.05, 0.00, 0.00, 0.00, 0.00, 0.00],
@@ -47,7 +55,7 @@ def check_bounding_box(bounding_box):
     return "the box (top, left, bottom, right) of the ink, bottom and right exclusive"
 
 
-@checker("occluded_copies")
+@checker("occluded_copies", leaks=[r"\b196\b"])
 def check_occluded_copies(occluded_copies):
     """Predict-then-run: copies explain.occlusion builds for 32x32, 6x6 patch, stride 2."""
     occluded_copies = require_number(occluded_copies, "occluded_copies")
@@ -64,7 +72,7 @@ def check_occluded_copies(occluded_copies):
     return "(32 - 6) // 2 + 1 = 14 positions per side, 14 x 14 = 196 covered copies"
 
 
-@checker("c3_field")
+@checker("c3_field", leaks=[r"\b14\s*[×x]\s*14\b"])
 def check_c3_field(c3_field):
     """Predict-then-run: width in input pixels of what one C3 unit of LeNet-5 sees."""
     from lenet_nb.lessons.explain import receptive_field

@@ -17,6 +17,16 @@ from lenet_nb.exercises.checking import (
     require_number,
 )
 
+CHAPTER = 5
+EXERCISES = {  # notebook order: exercise 5.n is the n-th name
+    "squash": "complete the code",
+    "subsample": "complete the code",
+    "c3_params": "predict, then run",
+    "rbf": "complete the code",
+    "map_loss": "complete the code",
+}
+
+
 F64 = torch.float64  # the chapter 5 checkers compare in double precision
 
 
@@ -198,7 +208,7 @@ def check_map_loss(map_loss):
             f"j = {j:g}), and stays finite for penalties above 800")
 
 
-@checker("c3_params")
+@checker("c3_params", leaks=[r"\b1,?516\b"])
 def check_c3_params(c3_params):
     """Predict-then-run: C3's trainable parameter count under Table I (never revealed)."""
     c3_params = require_number(c3_params, "c3_params")

@@ -9,6 +9,7 @@ from torch import nn
 
 from lenet_nb.exercises.checking import (
     STUB_HINT,
+    NotStarted,
     NotYet,
     call,
     checker,
@@ -22,11 +23,21 @@ from lenet_nb.lessons.anatomy import receptive_field as ref_receptive_field
 from lenet_nb.lessons.shapes import leaf_layers, shape_table
 from lenet_nb.models import count_parameters, get_model
 
+CHAPTER = 2
+EXERCISES = {  # notebook order: exercise 2.n is the n-th name
+    "c1_s2_shape": "predict, then run",
+    "unpadded_lenet": "complete the code",
+    "linear1_params": "predict, then run",
+    "receptive_field": "complete the code",
+}
+
+
 C1_S2_SHAPE = (1, 6, 14, 14)  # d2l LeNet, 1×1×28×28 input, after Conv2d(pad 2) + AvgPool2d(2, 2)
 LINEAR1_PARAMS = 16 * 5 * 5 * 120 + 120  # the first Linear of the d2l LeNet: weights + biases
 
 
-@checker("c1_s2_shape")
+@checker("c1_s2_shape", leaks=[
+    r"1,\s*6,\s*14,\s*14", r"6\s*[×x]\s*14\s*[×x]\s*14"])
 def check_c1_s2_shape(c1_s2_shape):
     """Predict-then-run: the shape after the first convolution and pooling of the d2l LeNet."""
     shape = require_shape(c1_s2_shape, "c1_s2_shape")
@@ -47,7 +58,7 @@ def check_c1_s2_shape(c1_s2_shape):
     return f"{C1_S2_SHAPE}: the padded 5×5 convolution keeps 28×28, the pooling halves it"
 
 
-@checker("linear1_params")
+@checker("linear1_params", leaks=[r"\b48,?120\b"])
 def check_linear1_params(linear1_params):
     """Predict-then-run: the parameter count of the d2l LeNet's first linear layer."""
     linear1_params = require_number(linear1_params, "linear1_params")
@@ -166,7 +177,7 @@ def check_receptive_field(receptive_field):
     for windows in RF_CASES:
         got = call(receptive_field, list(windows), name="receptive_field")
         if isinstance(got, (tuple, list)) and any(v is Ellipsis for v in got):
-            raise NotYet(f"`r` or `j` is still `...`: {STUB_HINT}")
+            raise NotStarted(f"`r` or `j` is still `...`: {STUB_HINT}")
         if not (isinstance(got, (tuple, list)) and len(got) == 2):
             raise NotYet(f"return the pair (r, j); for {windows} you returned {got!r}")
         wrong = _rf_variants(windows)

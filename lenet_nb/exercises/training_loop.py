@@ -18,6 +18,15 @@ from lenet_nb.exercises.checking import (
 # isort: split
 import torch
 
+CHAPTER = 3
+EXERCISES = {  # notebook order: exercise 3.n is the n-th name
+    "evaluate_accuracy": "complete the code",
+    "train_epoch": "complete the code",
+    "steps_per_epoch": "predict, then run",
+    "gradient_layers": "change and observe",
+}
+
+
 # evaluate_accuracy: 23 samples in batches of 10, 10 and 3, so a per-batch mean is visibly off.
 # Sample i holds i in its single pixel; its label is i % 3; the eval-mode net gets samples
 # 0-15 and 20 right (batches: 10/10, 6/10, 1/3), i.e. 17 of 23.
@@ -215,7 +224,7 @@ def check_train_epoch(train_epoch):
 _FASHION_TRAIN, _STEPS_BATCH = 60_000, 256
 
 
-@checker("steps_per_epoch")
+@checker("steps_per_epoch", leaks=[r"\b235\b"])
 def check_steps_per_epoch(steps_per_epoch):
     """Predict then run: optimizer steps in one epoch at batch size 256 (not revealed)."""
     steps_per_epoch = require_number(steps_per_epoch, "steps_per_epoch")

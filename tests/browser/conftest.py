@@ -6,6 +6,7 @@ LENET_NB_QUICK=1. Chromium is started here and reached over the DevTools protoco
 server and the browser are stopped by the process ids this file started.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -191,6 +192,14 @@ class Lab:
         )
         self.wait_idle(page, timeout)
 
+    def save(self, page):
+        """Ctrl+S, then wait until JupyterLab no longer marks the notebook as unsaved."""
+        page.keyboard.press("Escape")
+        page.keyboard.press("Control+s")
+        page.wait_for_function(
+            """() => !document.querySelector('.lm-TabBar-tab.jp-mod-dirty')""",
+            timeout=30_000, polling=250)
+
     def cell_errors(self, page):
         """Texts of the error outputs (tracebacks) shown in the notebook."""
         return page.locator("[data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
@@ -204,13 +213,10 @@ class Lab:
         return path
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    """JupyterLab on a temporary copy of notebooks/ (+ student/), stopped by its process id."""
-    base = tmp_path_factory.mktemp("lab")
-    root = base / "notebooks"
-    copy_notebooks(REPO / "notebooks", root)
-    make_student(REPO / "notebooks", root / "student")  # the learner's edition, as `make student`
+@contextlib.contextmanager
+def serve(root, base, options=()):
+    """JupyterLab on `root` (config, settings, workspace, runtime under `base`), stopped by its
+    process id on exit; yields a Lab."""
     _write_settings(base / "settings")
     env = dict(
         os.environ,
@@ -234,6 +240,7 @@ def lab(tmp_path_factory):
         f"--port={port}",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
+        *options,
     ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -247,6 +254,17 @@ def lab(tmp_path_factory):
         yield Lab(url, token, root)
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """JupyterLab on a temporary copy of notebooks/ (+ student/), stopped by its process id."""
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "notebooks"
+    copy_notebooks(REPO / "notebooks", root)
+    make_student(REPO / "notebooks", root / "student")  # the learner's edition, as `make student`
+    with serve(root, base) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,7 @@ WRONG_CORR2D = """def corr2d(X, K):
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
             Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-    return Y
-
-
-ex.check_corr2d(corr2d)"""
+    return Y"""
 
 
 def _instructor_answer(notebook, marker):
@@ -39,16 +36,19 @@ def _exercise_cell(page, marker):
     return cells.nth(index)
 
 
-def _replace_and_run(lab, page, cell, text):
-    """Type `text` into the cell instead of its content, run it, return its output locator."""
+def _replace_and_run(lab, page, cell, check, text):
+    """Type `text` into the answer cell, run it and the check cell below; return the check's
+    output locator."""
     editor = cell.locator(".jp-InputArea-editor .cm-content")
     editor.click()
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
     page.keyboard.insert_text(text)  # inserted as is: no auto-indent or bracket closing
+    page.keyboard.press("Shift+Enter")  # the answer; the check cell is selected next
+    lab.wait_idle(page)
     page.keyboard.press("Shift+Enter")
     lab.wait_idle(page)
-    return cell.locator(".jp-OutputArea-output")
+    return check.locator(".jp-OutputArea-output")
 
 
 def test_exercise_hint_then_success(lab, page):
@@ -58,19 +58,20 @@ def test_exercise_hint_then_success(lab, page):
     lab.run_all(page)
     assert lab.cell_errors(page) == []
     cell = _exercise_cell(page, "def corr2d(X, K):")
+    check = _exercise_cell(page, "ex.check_corr2d(corr2d)")
     expect(cell.locator(".jp-InputArea-editor")).to_contain_text(STUB.split("  ")[0])
-    expect(cell.locator(".jp-OutputArea-output")).to_contain_text("not yet")
+    expect(check.locator(".jp-OutputArea-output")).to_contain_text("○ 1.1 corr2d, not started")
 
-    output = _replace_and_run(lab, page, cell, WRONG_CORR2D)
-    expect(output).to_contain_text("✘ corr2d, not yet")
+    output = _replace_and_run(lab, page, cell, check, WRONG_CORR2D)
+    expect(output).to_contain_text("✘ 1.1 corr2d, not yet")
     expect(output).to_contain_text("did you forget the + 1")
-    cell.scroll_into_view_if_needed()
-    lab.screenshot(cell, "student_exercise_hint")
+    check.scroll_into_view_if_needed()
+    lab.screenshot(check, "student_exercise_hint")
 
     right = _instructor_answer("01_fc_limits.ipynb", "def corr2d(X, K):")
-    output = _replace_and_run(lab, page, cell, right)
-    expect(output).to_contain_text("✔ corr2d: matches")
+    output = _replace_and_run(lab, page, cell, check, right)
+    expect(output).to_contain_text("✔ 1.1 corr2d: matches")
     expect(output).not_to_contain_text("not yet")
-    cell.scroll_into_view_if_needed()
-    lab.screenshot(cell, "student_exercise_success")
+    check.scroll_into_view_if_needed()
+    lab.screenshot(check, "student_exercise_success")
     assert lab.cell_errors(page) == []

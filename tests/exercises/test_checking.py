@@ -1,8 +1,15 @@
 """The checker framework: verdicts, safe calls into learner code, tensor and value comparisons."""
 
+import sys
+import types
+import warnings
+
+import pytest
 import torch
 
 from lenet_nb.exercises.checking import (
+    KINDS,
+    NotStarted,
     NotYet,
     Verdict,
     call,
@@ -37,17 +44,27 @@ def test_checker_passes_on_a_right_answer():
     assert v.passed and repr(v) == "✔ double: doubles correctly"
 
 
-def test_checker_reports_a_stub():
+def test_a_stub_is_not_started():
     def double(x):
         ...  # your code here
 
     v = check_double(double)
-    assert not v.passed and "`double` returned None" in v.message
+    assert not v.passed and not v.started and v.mark == "○"
+    assert repr(v) == ("○ double, not started: `double` still holds the stub: replace the `...` "
+                       "with your code")
+
+
+def test_a_function_returning_none_without_the_stub_line_is_started_and_wrong():
+    def double(x):
+        x * 2
+
+    v = check_double(double)
+    assert v.started and v.mark == "✘" and "`double` returned None" in v.message
 
 
 def test_checker_reports_an_unanswered_name():
     v = check_double(...)
-    assert not v.passed and "not defined yet" in v.message
+    assert not v.passed and not v.started and "not defined yet" in v.message
 
 
 def test_checker_reports_the_learners_exception_and_line():
@@ -97,10 +114,61 @@ def test_require_answer_and_unanswered():
     assert require_answer(5, "n") == 5
     try:
         require_answer(..., "n")
-    except NotYet as problem:
+    except NotStarted as problem:
         assert "`n` is still `...`" in str(problem)
     else:
-        raise AssertionError("a stub must raise NotYet")
+        raise AssertionError("a stub must raise NotStarted")
+
+
+def _registered_module(monkeypatch):
+    """A throwaway chapter module with a registry and two checkers defined inside it."""
+    module = types.ModuleType("lenet_nb.exercises._fake_chapter")
+    module.CHAPTER, module.EXERCISES = 3, {"first": KINDS[0], "second": KINDS[1]}
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    source = (
+        "from lenet_nb.exercises.checking import checker, require_answer\n"
+        "import warnings\n"
+        "@checker('second', leaks=[r'\\b42\\b'])\n"
+        "def check_second(n):\n"
+        "    require_answer(n, 'n')\n"
+        "    warnings.warn('a library warning')\n"
+        "    if n != 42:\n"
+        "        raise NotYet('not that one')\n"
+        "    return 'right'\n"
+    )
+    module.__dict__["NotYet"] = NotYet
+    exec(compile(source, "<fake>", "exec"), module.__dict__)
+    return module
+
+
+def test_verdicts_carry_the_exercise_number_from_the_registry(monkeypatch):
+    module = _registered_module(monkeypatch)
+    assert repr(module.check_second(42)) == "✔ 3.2 second: right"
+    assert repr(module.check_second(7)) == "✘ 3.2 second, not yet: not that one"
+    assert repr(module.check_second(...)).startswith("○ 3.2 second, not started: `n` is still")
+    assert module.check_second.leaks == (r"\b42\b",)
+    assert module.check_second.exercise == "second"
+
+
+def test_warnings_inside_a_check_reach_nobody(monkeypatch, capfd):
+    module = _registered_module(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning that escaped would raise here
+        assert module.check_second(42)
+    assert capfd.readouterr().err == ""
+
+
+def test_nbgrader_mode_prints_a_pass_and_raises_on_anything_else(monkeypatch, capsys):
+    module = _registered_module(monkeypatch)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert module.check_second(42) is None
+    assert capsys.readouterr().out == "✔ 3.2 second: right\n"
+    with pytest.raises(AssertionError, match="✘ 3.2 second, not yet: not that one"):
+        module.check_second(7)
+    with pytest.raises(AssertionError, match="○ 3.2 second, not started"):
+        module.check_second(...)
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    assert not module.check_second(7)  # a learner's session: a verdict, never a raise
 
 
 # --- issue 17 item 6: checkers stay calm whatever they get -------------------------------------

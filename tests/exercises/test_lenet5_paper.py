@@ -69,7 +69,8 @@ def test_the_package_pieces_pass_too():
 @pytest.mark.parametrize("name", ["squash", "subsample", "rbf", "map_loss"])
 def test_stubs_say_not_yet(name):
     check = getattr(ex, f"check_{name}")
-    _not_yet(check(_stub), f"`{name}` returned None", "replace the `...`")
+    _not_yet(check(_stub), f"`{name}` still holds the stub", "replace the `...`")
+    assert not check(_stub).started, "an untouched stub is ○ not started"
     _not_yet(check(...), f"`{name}` is not defined yet")
 
 
