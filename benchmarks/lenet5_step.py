@@ -7,12 +7,12 @@ none from its own timings).
 Run: .venv/bin/python benchmarks/lenet5_step.py [--steps N] [--repeats R]
 """
 
-import argparse
 import os
 import statistics
 
 import torch
 
+from lenet_nb import cli
 from lenet_nb.lenet5 import LeNet5
 from lenet_nb.lessons.lenet5_reference import images_per_s, reference_from
 from lenet_nb.train import use_channels_last
@@ -20,10 +20,11 @@ from lenet_nb.train import use_channels_last
 
 def main():
     """Alternate fast and reference measurements at batch 32, 128 and 256; print the ratios."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=None, help="steps per measurement")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="alternating measurements per batch size")
+    parser = cli.parser("benchmarks/lenet5_step.py", __doc__)
+    parser.add_argument("--steps", type=cli.whole_number(1), default=None,
+                        help="steps per measurement")
+    parser.add_argument("--repeats", type=cli.whole_number(1), default=5,
+                        help="alternating measurements per batch size; a shared machine is noisy")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}, load average {os.getloadavg()[0]:.2f}; "

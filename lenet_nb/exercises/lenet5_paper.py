@@ -6,7 +6,6 @@ Each `check_*` takes what the learner wrote (a function, a module, a number) and
 `Verdict` ("✔ …" or "✘ …, not yet: <what is wrong and a hint>"); it never raises.
 """
 
-# each chapter's section imports what it checks (merging sections stays conflict-free)
 import math
 
 import torch
@@ -20,10 +19,11 @@ from lenet_nb.exercises.checking import (
     checker,
     expect_tensor,
     require_answer,
+    require_number,
     unanswered,
 )
+from lenet_nb.exercises.lenet5_challenge import CHALLENGE
 from lenet_nb.lessons import lenet5_train
-from lenet_nb.models import count_parameters
 
 CHAPTER = 5
 EXERCISES = {  # notebook order: exercise 5.n is the n-th name
@@ -45,18 +45,6 @@ def _same64(got, expected, atol=1e-9):
     """True when `got` is a tensor equal to `expected` (for hint predicates)."""
     return (isinstance(got, torch.Tensor) and got.shape == expected.shape
             and torch.allclose(got.detach().double(), expected, atol=atol, rtol=0))
-
-
-def _number(value, name):
-    """A learner's number as a float; text, tensors of several values and None get a report."""
-    require_answer(value, name)
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, str):
-        raise NotYet(f"`{name}` is the text {value!r}: write the number without quotes")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise NotYet(f"`{name}` should be a number, got {type(value).__name__}")
-    return float(value)
 
 
 def _squash_amplitude(A):
@@ -81,7 +69,7 @@ def _squash_amplitude(A):
 @checker("squash")
 def check_squash(A, squash):
     """A from f(1) = 1; the paper's f(a) = A tanh(S a) against lenet5.Squash, in float64."""
-    exact = _squash_amplitude(_number(A, "A"))
+    exact = _squash_amplitude(float(require_number(A, "A")))
     a = torch.linspace(-3, 3, 13, dtype=F64)
     expected = lenet5.Squash()(a)
     S = 2 / 3
@@ -270,7 +258,7 @@ def _initial_map_loss():
 @checker("initial_map_loss", leaks=[r"(?<![\w.+/])7[9](?:\.\d+)?(?![\w.+/=])"])
 def check_initial_map_loss(initial_map_loss):
     """Predict, then run: the MAP loss of an untrained LeNet-5, within 1 of its own measurement."""
-    guess = _number(initial_map_loss, "initial_map_loss")
+    guess = float(require_number(initial_map_loss, "initial_map_loss"))
     expected = _initial_map_loss()
     if abs(guess - expected) <= 1.0:
         return (f"{expected:.2f} measured on the checker's own untrained LeNet-5: F6 starts "
@@ -332,7 +320,7 @@ def check_what_j_does(observed_j, weakest_push, why):
     require_answer(why, "why")
     pushes = {j: abs(observed_j[j][1]) for j in js}  # class 1, the near miss
     weakest = min(pushes, key=pushes.get)
-    chosen = _number(weakest_push, "weakest_push")
+    chosen = float(require_number(weakest_push, "weakest_push"))
     if chosen not in pushes:
         raise NotYet(f"weakest_push = {chosen:g} is not one of the j your run recorded "
                      f"({', '.join(f'{j:g}' for j in js)})")
@@ -383,48 +371,7 @@ def check_one_image(lenet5_scores):
             "(1, 10): only the two 1x1 spatial dimensions of C5's output are removed")
 
 
-# --- 5.8 challenge: the paper's network, trained your way ---------------------------------------
-
-
-def _paper_network(net):
-    """Raise NotYet unless `net` keeps the paper's architecture: 60,000 trainable parameters and
-    the fixed RBF output holding the ten 7x12 bitmaps."""
-    params = count_parameters(net)
-    if params != 60_000:
-        raise NotYet(f"the challenge keeps the paper's network: 60,000 trainable parameters, "
-                     f"yours has {params:,}. Build it with LeNet5() and change only the training")
-    rbfs = [m for m in net.modules() if isinstance(m, lenet5.RBF)]
-    if not rbfs or not torch.equal(rbfs[-1].centers.detach().cpu(), lenet5.rbf_bitmaps()):
-        raise NotYet("the output must be the paper's fixed RBF layer holding the ten 7x12 "
-                     "bitmaps (LeNet5()'s own output): the checker predicts by the smallest "
-                     "penalty")
-
-
-def _paper_error(net, X, y):
-    """Error on (X, y) in eval mode, predicting by the smallest RBF penalty (argmin)."""
-    net.eval()
-    with torch.no_grad():
-        right = sum(int((lenet5.rbf_predict(net(X[i:i + 1000])) == y[i:i + 1000]).sum())
-                    for i in range(0, len(y), 1000))
-    return 1 - right / len(y)
-
-
-def _paper_hint(net, params, macs, value):
-    """A hint for a miss (value is the error) or a broken cap (value None)."""
-    if value is None:
-        return None
-    if value > 0.05:
-        return ("far above the paper's error: is the loss the MAP loss of the penalties (not a "
-                "cross-entropy of them)? Does the learning rate warm up before it decays?")
-    return ("close: a schedule that warms up and decays within the budget, or a few more "
-            "epochs if your time leaves room, closes such gaps")
-
-
-CHALLENGE = challenge.ChallengeSpec(
-    "paper_challenge", "lenet5_paper", "MNIST", target=0.015, budget=75.0,
-    solution=lenet5_train.challenge_train, max_params=60_000, metric="error",
-    holdout=lenet5_train.HOLDOUT, split_seed=lenet5_train.SPLIT_SEED, pad=2,
-    evaluate=_paper_error, constraints=_paper_network, hint=_paper_hint, minutes=4.0)
+# --- 5.8 challenge: the paper's network, trained your way (spec: lenet5_challenge.py) -------
 
 
 @checker("paper_challenge")

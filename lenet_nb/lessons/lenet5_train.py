@@ -153,6 +153,7 @@ def train_lenet5(model="lenet5", seed=0, num_epochs=NUM_EPOCHS, batch_size=128, 
     The one-cycle schedule spans `num_epochs`; `stop_after=k` trains only its first k epochs,
     which are those of the full run with the same seed (so a short live run can be compared
     with stored full runs at epoch k). `split`, `subset` and `holdout` as in `lenet5_data`.
+    Only a finished run is returned: fit's TrainingInterrupted / TrainingDiverged propagate.
     """
     if model not in LRS:  # checked before the data are loaded
         raise ValueError(f"model must be one of {sorted(LRS)}, got {model!r}")

@@ -25,6 +25,7 @@ from lenet_nb.lessons.lenet5_train import (
     random_affine,
     train_lenet5,
 )
+from lenet_nb.train import TrainingInterrupted
 
 
 def digit_batch():
@@ -126,6 +127,20 @@ def test_train_lenet5_runs_and_repeats_exactly(tiny_mnist):
     assert len(a.history) == 2 and a.name == "lenet5 + distortions"
     assert a.history.train_loss == b.history.train_loss
     assert 0 <= a.test_error <= 1 and a.errors[-1] == a.test_error
+
+
+def test_an_interrupted_run_is_not_returned(tiny_mnist, ctrl_c_in_epoch):
+    """Issue 19 item 2: a Ctrl-C in epoch 2 of 3 gave Run(num_epochs=3) with epoch 1's error."""
+    ctrl_c_in_epoch(2)
+    with pytest.raises(TrainingInterrupted) as stop:
+        train_lenet5("lenet5", seed=0, num_epochs=3, batch_size=16)
+    assert len(stop.value.history) == 1 and stop.value.history.planned_epochs == 3
+
+
+@pytest.mark.parametrize("num_epochs", [0, "3", 2.5])
+def test_num_epochs_is_checked_before_the_schedule_is_built(num_epochs):
+    with pytest.raises(ValueError, match="num_epochs must be an integer >= 1"):
+        train_lenet5("lenet5", num_epochs=num_epochs)
 
 
 def test_stop_after_trains_the_first_epochs_of_the_full_schedule(tiny_mnist):
