@@ -5,7 +5,9 @@ Each `check_*` takes what the learner wrote (a function, a module, a number) and
 """
 
 import torch
+from torch import nn
 
+from lenet_nb.exercises import challenge
 from lenet_nb.exercises.checking import (
     NotYet,
     call,
@@ -14,7 +16,7 @@ from lenet_nb.exercises.checking import (
     expect_tensor,
     require_answer,
 )
-from lenet_nb.lessons import conv
+from lenet_nb.lessons import conv, fc_limits
 
 CHAPTER = 1
 EXERCISES = {  # notebook order: exercise 1.n is the n-th name
@@ -218,3 +220,19 @@ def check_horizontal_edges(K):
                      "weights in different rows")
     return (f"finds the horizontal edges: on the test picture it responds in output rows {rows} "
             f"only, and gives 0 on a vertical edge and on a uniform picture")
+
+
+# --- 1.8 challenge: the MLP's accuracy with a twentieth of its parameters ----------------------
+
+
+def _dense_on_pixels_hint(net, params, macs, value):
+    first = next((m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))), None)
+    if value is None and isinstance(first, nn.Linear) and first.in_features >= 784:
+        return ("a dense layer on the raw image costs 784 weights per unit: what did section 2 "
+                "say is cheaper?")
+    return None
+
+
+CHALLENGE = challenge.ChallengeSpec(
+    "fc_challenge", "fc_limits", "FashionMNIST", target=0.88, budget=60.0,
+    solution=fc_limits.challenge_train, max_params=10_000, hint=_dense_on_pixels_hint)

@@ -7,6 +7,7 @@ Each `check_*` takes what the learner wrote (a function, a module, a number) and
 import torch
 from torch import nn
 
+from lenet_nb.exercises import challenge
 from lenet_nb.exercises.checking import (
     STUB_HINT,
     NotStarted,
@@ -17,6 +18,7 @@ from lenet_nb.exercises.checking import (
     expect_tensor,
     require_answer,
 )
+from lenet_nb.lessons import shapes as lessons_shapes
 from lenet_nb.lessons.anatomy import receptive_field as ref_receptive_field
 from lenet_nb.lessons.shapes import leaf_layers, shape_table
 from lenet_nb.models import count_parameters, get_model
@@ -196,3 +198,10 @@ def check_receptive_field(receptive_field):
                      f"(r, j) for the windows {windows}",
                      hints=[(lambda g, v=v: tuple(g) == v, msg) for v, msg in wrong.items()])
     return "(16, 4) for LeNet's C1, S2, C3, S4: an S4 unit sees 16×16 input pixels"
+
+
+# --- 2.6 challenge: a quarter of the multiply-adds ---------------------------------------------
+
+CHALLENGE = challenge.ChallengeSpec(
+    "macs_challenge", "shapes", "FashionMNIST", target=0.87, budget=60.0,
+    solution=lessons_shapes.challenge_train, max_params=61_706, max_macs=100_000)
