@@ -25,12 +25,14 @@
 # tutorials runs puts them to the test: what happens when every image's pixels are shuffled?
 #
 # The outputs stored here come from a full run on a 2-core CPU; how the tests re-run the chapter
-# in a shorter form is in the README, section "Quick mode and tests".
+# in a shorter form is in the README, section "Quick mode and tests". The shuffling experiment
+# takes longer than a chapter should: its runs are stored in `results/permutation.csv` (one
+# command makes them, section 5) and the chapter runs one small instance beside them.
 #
-# **Exercises.** Section 3 builds a convolution from scratch, and four cells there are
-# exercises, each marked **Exercise** and ending with a checker that answers "✔" or says what is
-# still wrong. This file shows the solutions; `make student` writes a student edition with the
-# solutions taken out (see the README).
+# **Exercises.** Eight exercises, of all five kinds: code to complete, a bug to find, a shape to
+# predict, a setting to change and observe, and a challenge at the end. Each ends with a check
+# cell that answers ✔, or ✘ with what is still wrong and a hint, or ○ while it is untouched.
+# This file shows the solutions; `make lab` gives you a copy without them (see the README).
 
 # %%
 # %matplotlib inline
@@ -38,13 +40,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lenet_nb import experiments as xp
 from lenet_nb.config import reduce_in_tests
-from lenet_nb.data import load_data_fashion_mnist, load_split, text_labels
+from lenet_nb.data import load_split, text_labels
 from lenet_nb.exercises import fc_limits as ex
 from lenet_nb.lessons import conv, fc_limits
 from lenet_nb.lessons.widgets import dense_vs_conv_widget
 from lenet_nb.models import count_parameters
-from lenet_nb.plot import show_images
+from lenet_nb.plot import plot_bands, show_images
+from lenet_nb.stats import where_in_range
 
 # %% [markdown]
 # ## 1. Flattening pulls neighbours apart
@@ -69,7 +73,7 @@ for side, (index, distance) in fc_limits.neighbour_distances(row, col).items():
 # (orange). Right, a window of the flattened vector: the right-hand neighbour sits next to the
 # pixel, the one below is a whole row of 28 values away.
 
-# %%
+# %% tags=["keep-output"]
 ax = fc_limits.plot_adjacency(img, row, col)
 
 # %% [markdown]
@@ -128,7 +132,7 @@ print(f"= {4 * activations:,} bytes = {4 * activations / 1e9:.2f} GB in float32 
 # `lenet_nb/lessons/widgets.py`):
 
 # %%
-dense_vs_conv_widget()
+dense_vs_conv_widget()  # without a kernel (a stored notebook), a static copy of its start shows
 
 # %% [markdown]
 # ## 3. A convolution, built by hand
@@ -215,7 +219,81 @@ print(f"random 5×7 input, 2×3 kernel -> {list(Y_r.shape)}; "
 assert torch.allclose(Y_r, Y_r_torch, atol=1e-6)
 
 # %% [markdown]
-# ### 3.2 Convolution or cross-correlation?
+# ### 3.2 Padding and stride
+#
+# Without help, every convolution shrinks its input: a 5×5 kernel fits in 24 positions along a
+# 28-pixel side, and a pixel on the border is covered by fewer windows than one in the middle.
+# Two settings change that.
+#
+# - **Padding** adds a border of zeros before the window slides: p_h rows above *and* below the
+#   input, p_w columns to its left *and* right.
+# - **Stride** moves the window s_h rows down and s_w columns across at a time, instead of one,
+#   so the output keeps only every s-th window position.
+#
+# A window that would stick out past the padded input is not used, as in `F.conv2d`. PyTorch
+# takes both settings as (rows, columns) pairs: `nn.Conv2d(..., padding=(p_h, p_w),
+# stride=(s_h, s_w))`.
+
+# %% [markdown]
+# #### Exercise 1.2 (complete the code): `corr2d_sp`, with padding and stride
+#
+# Write `corr2d_sp(X, K, padding, stride)`: the cross-correlation of the padded `X` with `K`,
+# the window moving by the stride. With the default padding (0, 0) and stride (1, 1) it must
+# give what `corr2d` gives. `ex.check_corr2d_sp` compares it with `F.conv2d` on four inputs,
+# among them one where the last window would stick out and one where the kernel is larger than
+# the input until the padding is added; it names the usual slips.
+
+# %% tags=["exercise-answer"]
+def corr2d_sp(X, K, padding=(0, 0), stride=(1, 1)):
+    """Cross-correlation of a 2-D X, padded with zeros, with a 2-D K moving by the stride."""
+    p_h, p_w = padding
+    s_h, s_w = stride
+    h, w = K.shape
+    ### BEGIN SOLUTION
+    X_pad = torch.zeros(X.shape[0] + 2 * p_h, X.shape[1] + 2 * p_w)
+    X_pad[p_h:p_h + X.shape[0], p_w:p_w + X.shape[1]] = X
+    Y = torch.zeros((X_pad.shape[0] - h) // s_h + 1, (X_pad.shape[1] - w) // s_w + 1)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X_pad[i * s_h:i * s_h + h, j * s_w:j * s_w + w] * K).sum()
+    return Y
+    ### END SOLUTION
+
+
+# %% tags=["exercise-check"]
+ex.check_corr2d_sp(corr2d_sp)
+
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> one answer, and how many positions there are</summary>
+#
+# One answer copies `X` into the middle of a larger tensor of zeros, then lets the window of
+# output (i, j) start at row i·s_h and column j·s_w of that padded input. How many outputs? Along
+# a side of n pixels, padded to n + 2p, a window of k pixels may start at 0, s, 2s, … as long as
+# it ends inside: the last start is at most n + 2p − k. That is
+#
+# $$\left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1$$
+#
+# positions, the floor dropping a window that would stick out. With p = 0 and s = 1 it is the
+# n − k + 1 of section 3.1. Chapter 2 uses this formula on every layer of LeNet.
+#
+# </details>
+
+# %% [markdown]
+# The package's reference `conv.corr2d_sp` (`lenet_nb/lessons/conv.py`) against `F.conv2d` on a
+# 7×8 input with a 3×2 kernel, padding (2, 0) and stride (2, 3):
+
+# %%
+gen = torch.Generator().manual_seed(4)
+X_s, K_s = torch.randn(7, 8, generator=gen), torch.randn(3, 2, generator=gen)
+Y_s = conv.corr2d_sp(X_s, K_s, padding=(2, 0), stride=(2, 3))
+Y_s_torch = F.conv2d(X_s.reshape(1, 1, 7, 8), K_s.reshape(1, 1, 3, 2), padding=(2, 0),
+                     stride=(2, 3)).reshape(Y_s.shape)
+print(f"output {list(Y_s.shape)}; same as F.conv2d (to 1e-6): "
+      f"{torch.allclose(Y_s, Y_s_torch, atol=1e-6)}")
+assert torch.allclose(Y_s, Y_s_torch, atol=1e-6)
+
+# %% [markdown]
+# ### 3.3 Convolution or cross-correlation?
 #
 # What deep-learning libraries call a convolution is the cross-correlation above. The
 # convolution of mathematics and signal processing reads the kernel backwards: the output at
@@ -259,7 +337,7 @@ assert same
 # of the two a layer computes, training finds the kernel that works (flipped, if need be): the
 # cheaper cross-correlation is what `nn.Conv2d` runs.
 #
-# ### 3.3 An edge detector, set by hand
+# ### 3.4 An edge detector, set by hand
 #
 # A picture of 6×8 pixels, light (1) with a dark (0) band in columns 3 to 5, and the kernel
 # `[[1, -1]]`, which subtracts each pixel's right-hand neighbour from it. Where the two are
@@ -273,13 +351,13 @@ print(X_edge)
 print(corr2d(X_edge, K_vertical))
 
 # %% [markdown]
-# #### Exercise 1.2 (complete the code): a kernel for horizontal edges
+# #### Exercise 1.3 (complete the code): a kernel for horizontal edges
 #
-# Set `K_horizontal` to a kernel that finds
-# *horizontal* edges. `ex.check_horizontal_edges` applies it to three test pictures: one with a
-# horizontal dark band, the same band turned vertical, and a uniform one. It passes when your
-# kernel gives 0 on the uniform and the vertical pictures but responds on the horizontal one,
-# and it tells you in which output rows it responded; if not, it says which picture fooled it.
+# Set `K_horizontal` to a kernel that finds *horizontal* edges. `ex.check_horizontal_edges`
+# applies it to three test pictures: one with a horizontal dark band, the same band turned
+# vertical, and a uniform one. It passes when your kernel gives 0 on the uniform and the
+# vertical pictures but responds on the horizontal one, and it tells you in which output rows
+# it responded; if not, it says which picture fooled it.
 
 # %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
@@ -289,58 +367,95 @@ K_horizontal = torch.tensor([[1.0], [-1.0]])
 # %% tags=["exercise-check"]
 ex.check_horizontal_edges(K_horizontal)
 
-# %% [markdown]
-# One answer is the vertical detector turned on its side, `[[1], [-1]]`: it subtracts the pixel
-# below. On our picture turned by 90 degrees (its transpose, a horizontal band), it marks the
-# two edges:
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> one answer</summary>
+#
+# One answer is the vertical detector turned on its side, `[[1], [-1]]`: it subtracts from each
+# pixel the one below it, so it gives 0 wherever a row repeats the row under it and responds
+# where light turns to dark from one row to the next. Any kernel whose weights add up to 0 and
+# whose rows differ works too, `[[-1], [1]]` (the opposite sign) or a Sobel kernel turned on its
+# side, like the one section 4 uses.
+#
+# </details>
 
-# %%
-print(corr2d(X_edge.T, torch.tensor([[1.0], [-1.0]])))
-
 # %% [markdown]
-# ### 3.4 An edge detector, learned
+# ### 3.5 An edge detector, learned
 #
 # A network is never told its kernels: it learns them from examples. Here is that learning at its
-# smallest. Take a random 8×8 input, compute what `K_vertical` makes of it, and hand only the input
-# and that output to gradient descent, starting from a random 1×2 kernel. Each epoch (one pass over
-# the training data, here a single example) computes the mean squared error between `corr2d(X_rand,
-# K_hat)` and the target, lets autograd (PyTorch's automatic differentiation) find its gradient with
-# respect to `K_hat`, and takes one step of size `lr` against it:
+# smallest. Take a random 8×8 input, compute what `K_vertical` makes of it, and hand only the
+# input and that output to gradient descent, starting from a random 1×2 kernel. Each epoch (one
+# pass over the training data, here a single example) computes the mean squared error between
+# `corr2d(X_rand, K_hat)` and the target, lets autograd (PyTorch's automatic differentiation)
+# find its gradient with respect to `K_hat`, and takes one step of size `lr` against it.
 
 # %%
 X_rand = torch.randn(8, 8, generator=torch.Generator().manual_seed(1))
 Y_target = corr2d(X_rand, K_vertical)
-lr, num_epochs = 0.1, 25
 
-torch.manual_seed(0)
-K_hat = torch.randn(1, 2, requires_grad=True)  # a random start
-losses = []
-for epoch in range(num_epochs):
-    loss = ((corr2d(X_rand, K_hat) - Y_target) ** 2).mean()
-    loss.backward()
-    with torch.no_grad():
-        K_hat -= lr * K_hat.grad
-        K_hat.grad.zero_()
-    losses.append(loss.item())
-    if epoch % 5 == 0 or epoch == num_epochs - 1:
-        print(f"epoch {epoch + 1:2d}: loss {loss.item():.6f}")
-print("learned kernel:", [round(v, 4) for v in K_hat.detach().flatten().tolist()])
+# %% [markdown]
+# #### Exercise 1.4 (find the bug): the edge kernel that will not settle
+#
+# `learn_edge_kernel` below should recover the kernel `[[1, -1]]` from `X_rand` and `Y_target`.
+# Run it: the loss falls, then jumps back up, again and again, and the kernel it ends with is
+# far from `[[1, -1]]`. Find the bug and fix it; change nothing else (keep `lr`, `num_epochs` and
+# the seed as they are). `ex.check_learn_edge_kernel` runs your function on its own copy of the
+# data, for two seeds, and compares every epoch's loss and the final kernel with the package's
+# loop.
+
+# %% tags=["exercise-answer"]
+def learn_edge_kernel(X, Y, num_epochs=25, lr=0.1, seed=0):
+    """Fit a 1×2 kernel K_hat so that corr2d(X, K_hat) ≈ Y; return (K_hat, loss per epoch)."""
+    torch.manual_seed(seed)
+    K_hat = torch.randn(1, 2, requires_grad=True)  # a random start
+    losses = []
+    for epoch in range(num_epochs):
+        loss = ((corr2d(X, K_hat) - Y) ** 2).mean()
+        loss.backward()
+        ### BEGIN SOLUTION
+        with torch.no_grad():
+            K_hat -= lr * K_hat.grad
+            K_hat.grad.zero_()
+        ### END SOLUTION
+        ### BEGIN STUB
+        # with torch.no_grad():
+        #     K_hat -= lr * K_hat.grad
+        ### END STUB
+        losses.append(loss.item())
+    return K_hat.detach(), losses
+
+
+K_hat, losses = learn_edge_kernel(X_rand, Y_target)
+print("loss, every 3rd epoch:", [round(v, 4) for v in losses[::3]])
+print("learned kernel:", [round(v, 3) for v in K_hat.flatten().tolist()])
+
+# %% tags=["exercise-check"]
+ex.check_learn_edge_kernel(learn_edge_kernel)
+
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> what went wrong</summary>
+#
+# `loss.backward()` does not replace `K_hat.grad`: it *adds* the new gradient to whatever the
+# tensor already holds. Without `K_hat.grad.zero_()` after each step, the step of epoch 2 uses
+# the gradients of epochs 1 and 2 together, the step of epoch 10 the sum of ten gradients, most
+# of them computed for a kernel that no longer exists. The steps overshoot, the loss jumps back
+# up, and the kernel wanders. PyTorch accumulates on purpose (a gradient can be built from
+# several backward passes, for example over small batches), so every training loop clears the
+# gradients once per step: `optimizer.zero_grad()` in the loops of chapters 3 and 4.
+#
+# </details>
+
+# %% [markdown]
+# The package's loop `conv.learn_kernel` (`lenet_nb/lessons/conv.py`) clears the gradient after
+# every step. Its losses and the kernel it learns:
+
+# %%
+K_ref, losses_ref = conv.learn_kernel(X_rand, Y_target, (1, 2), num_epochs=25, lr=0.1, seed=0)
+print("loss, every 3rd epoch:", [round(v, 4) for v in losses_ref[::3]])
+print("learned kernel:", [round(v, 3) for v in K_ref.flatten().tolist()])
 print("true kernel:   ", K_vertical.flatten().tolist())
 
 # %% [markdown]
-# The same loop lives in `lenet_nb/lessons/conv.py` as `conv.learn_kernel`; with the same seed it
-# must give the same losses and the same kernel:
-
-# %%
-K_ref, losses_ref = conv.learn_kernel(X_rand, Y_target, (1, 2), num_epochs, lr, seed=0)
-print("last loss here / reference:", f"{losses[-1]:.6f} / {losses_ref[-1]:.6f}")
-same = ([round(v, 4) for v in losses] == [round(v, 4) for v in losses_ref]
-        and torch.allclose(K_hat.detach(), K_ref))
-print("same losses (4 decimals) and same kernel:", same)
-assert same
-
-# %% [markdown]
-# ### 3.5 Several channels in, several out
+# ### 3.6 Several channels in, several out
 #
 # A colour image has 3 channels. The output of a convolution layer is a stack of *feature maps*, one
 # 2-D map per kernel, so it has as many channels as the layer had kernels. With c_in input channels,
@@ -389,7 +504,7 @@ print(f"weights: {K4.numel()} = 4 output × 3 input channels × 2 × 2; "
       f"nn.Conv2d has {count_parameters(layer)}")
 
 # %% [markdown]
-# ### 3.6 The 1×1 convolution
+# ### 3.7 The 1×1 convolution
 #
 # With a 1×1 kernel a convolution looks at one pixel at a time, but at all of its channels: the
 # pixel's c_in values are multiplied by a c_out × c_in matrix, the same matrix at every pixel.
@@ -424,7 +539,7 @@ print(f"pixel (0, 0): K @ {[round(v, 3) for v in X3[:, 0, 0].tolist()]} = "
       f"{[round(v, 3) for v in (K_1x1 @ X3[:, 0, 0]).tolist()]}")
 
 # %% [markdown]
-# ### 3.7 Pooling
+# ### 3.8 Pooling
 #
 # A pooling layer has no weights. It cuts each feature map into windows of p_h×p_w and keeps one
 # number per window: the largest (max pooling) or the mean (average pooling). In LeNet, and by
@@ -432,12 +547,11 @@ print(f"pixel (0, 0): K @ {[round(v, 3) for v in X3[:, 0, 0].tolist()]} = "
 # halves height and width.
 
 # %% [markdown]
-# #### Exercise 1.3 (complete the code): `pool2d`, pooling by hand
+# #### Exercise 1.5 (complete the code): `pool2d`, pooling by hand
 #
-# Write `pool2d(X, pool_size, mode)` for a 2-D `X`, with
-# `pool_size = (p_h, p_w)` and `mode` either `"max"` or `"avg"`. The window for output (i, j)
-# covers rows i·p_h to (i + 1)·p_h and columns j·p_w to (j + 1)·p_w; rows or columns left over
-# at the end are dropped. `ex.check_pool2d` compares both modes with the reference
+# Write `pool2d(X, pool_size, mode)` for a 2-D `X`, with `pool_size = (p_h, p_w)` and `mode`
+# either `"max"` or `"avg"`. The windows sit side by side without overlapping; rows or columns
+# left over at the end are dropped. `ex.check_pool2d` compares both modes with the reference
 # `lenet_nb.lessons.conv.pool2d` on a 4×4 and a 5×6 input, and recognises overlapping windows,
 # swapped sizes, a mixed-up mode and a sum instead of a mean.
 
@@ -472,26 +586,25 @@ for mode, torch_pool in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
     assert torch.equal(ours, theirs)
 
 # %% [markdown]
-# #### Exercise 1.4 (predict, then run): the shape after a convolution and pooling
+# #### Exercise 1.6 (predict, then run): stride and padding, then pooling
 #
-# A batch holding one 3-channel 32×32 image goes through
-# `nn.Conv2d(3, 8, kernel_size=5)` (no padding: no border of zeros is added; stride 1: the window
-# moves one pixel at a time) and then a 2×2 max pooling. Work out the shape of the result on paper
-# and write it as a tuple (batch, channels, height, width). `ex.check_conv_pool_shape` only says
-# whether you are right, with a hint if not; it does not give the answer away. The cell after it
-# runs the layers.
+# A batch holding one 3-channel 32×32 image goes through `nn.Conv2d(3, 8, kernel_size=3,
+# stride=2, padding=2)` and then a 2×2 max pooling. Work out the shape of the result on paper
+# and write it as a tuple (batch, channels, height, width). `ex.check_strided_shape` only says
+# whether you are right, with a hint if not; it does not give the answer away. The cell after
+# it runs the layers.
 
 # %% tags=["exercise-answer"]
 ### BEGIN SOLUTION
-shape = (1, 8, 14, 14)
+shape = (1, 8, 8, 8)
 ### END SOLUTION
 
 # %% tags=["exercise-check"]
-ex.check_conv_pool_shape(shape)
+ex.check_strided_shape(shape)
 
 # %%
 torch.manual_seed(0)
-layer = nn.Conv2d(3, 8, kernel_size=5)
+layer = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=2)
 after_conv = layer(torch.zeros(1, 3, 32, 32))
 after_pool = F.max_pool2d(after_conv, 2)
 print("after the convolution:", list(after_conv.shape))
@@ -582,33 +695,15 @@ assert gap_inside < 1e-5
 # edges (the absolute value of the Sobel feature map), shift the images one pixel to the right,
 # and count, at each position away from the border where an edge is present, whether the value
 # stayed the same. Once without pooling, once after 2×2 max pooling, once after 2×2 average
-# pooling:
+# pooling. (`fc_limits.shifted_edge_maps` computes the two edge maps, `fc_limits.unchanged_share`
+# counts: `lenet_nb/lessons/fc_limits.py`.)
 
 # %%
-images = X_test[:100].float().unsqueeze(1) / 255
-vertical_sobel = fc_limits.edge_kernels()[:1]  # [1, 1, 3, 3]
-
-
-def edge_strength(images):
-    """How strongly each position looks like a vertical edge."""
-    return F.conv2d(images, vertical_sobel).abs()
-
-
-def unchanged_share(a, b, margin):
-    """Share of the positions away from the border, where a or b has an edge, with a == b."""
-    inner = (..., slice(margin, -margin), slice(margin, -margin))
-    a, b = a[inner], b[inner]
-    present = (a > 1e-3) | (b > 1e-3)
-    same = torch.isclose(a, b, atol=1e-5, rtol=0)
-    return (same & present).sum().item() / present.sum().item()
-
-
-edges = edge_strength(images)
-edges_1 = edge_strength(conv.shift_image(images, 0, 1))
+edges, edges_1 = fc_limits.shifted_edge_maps(100)  # before and after the 1-pixel shift
 print(f"values unchanged by a 1-pixel shift, no pooling:    "
-      f"{unchanged_share(edges, edges_1, 2):6.1%}")
+      f"{fc_limits.unchanged_share(edges, edges_1, 2):6.1%}")
 for name, pool in (("max", F.max_pool2d), ("average", F.avg_pool2d)):
-    share = unchanged_share(pool(edges, 2), pool(edges_1, 2), 1)
+    share = fc_limits.unchanged_share(pool(edges, 2), pool(edges_1, 2), 1)
     print(f"values unchanged by a 1-pixel shift, 2×2 {name + ' pooling:':<16}{share:6.1%}")
 
 # %% [markdown]
@@ -620,10 +715,64 @@ for name, pool in (("max", F.max_pool2d), ("average", F.avg_pool2d)):
 # resolution.
 
 # %%
-edges_2 = edge_strength(conv.shift_image(images, 0, 2))
+images = X_test[:100].float().unsqueeze(1) / 255
+edges_2 = fc_limits.edge_strength(conv.shift_image(images, 0, 2))
 gap = conv.interior_gap(F.max_pool2d(edges_2, 2), conv.shift_image(F.max_pool2d(edges, 2), 0, 1), 1)
 print(f"max |pool(edges(shift by 2)) - shift by 1(pool(edges))|, away from the border: {gap:.4f}")
 assert gap < 1e-5
+
+# %% [markdown]
+# #### Exercise 1.7 (change and observe): a wider pooling window against a one-pixel shift
+#
+# LeNet pools 2×2 windows. Would a wider window keep more of the edge values unchanged when the
+# image moves by one pixel, or fewer? The next cell records, for each window size in
+# `pool_sizes`, the share of values that 2-D max pooling of that size leaves unchanged
+# (`fc_limits.pooled_unchanged_share`, the count above after p×p max pooling). Add sizes to
+# `pool_sizes` (3 and 4, say), run it, and look at what it prints. Then answer in the cell after:
+#
+# - `wider_keeps_more`: in your run, does the share of unchanged values grow with the window
+#   (True or False)?
+# - `why`: the best explanation, `"a"`, `"b"` or `"c"`:
+#   (a) the maximum of a wider window stays inside it for more of the one-pixel moves;
+#   (b) a wider window averages more values;
+#   (c) a wider window has more weights.
+#
+# `ex.check_pool_shift` reads the runs you recorded in `observed_pool`, not a stored number.
+
+# %% tags=["exercise-run"]
+observed_pool = {}  # window size -> share of the edge values a 1-pixel shift leaves unchanged
+### BEGIN SOLUTION
+pool_sizes = [2, 3, 4]
+### END SOLUTION
+### BEGIN STUB
+# pool_sizes = [2]  # add the window sizes you want to compare, then run this cell again
+### END STUB
+for p in pool_sizes:
+    observed_pool[p] = fc_limits.pooled_unchanged_share(edges, edges_1, p)
+    print(f"{p}×{p} max pooling: {observed_pool[p]:6.1%} of the edge values unchanged")
+
+# %% tags=["exercise-answer"]
+### BEGIN SOLUTION
+wider_keeps_more = True
+why = "a"
+### END SOLUTION
+
+# %% tags=["exercise-check"]
+ex.check_pool_shift(observed_pool, wider_keeps_more, why)
+
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> why a wider window keeps more</summary>
+#
+# When the image moves one pixel to the right, the value that was a window's maximum moves one
+# column to the right too. It leaves its window only if it sat in the window's last column, and
+# the wider the window, the fewer of its columns are the last one; otherwise the window keeps
+# its maximum, unless a larger value enters from the window on its left. Max pooling has no
+# weights at all, and averaging is what average pooling does, which barely helped above. The
+# price of a wider window is resolution: a p×p pooling divides each side by p, so every later
+# layer sees a coarser map. LeNet's 2×2 windows keep the small, partial invariance and most of
+# the detail.
+#
+# </details>
 
 # %% [markdown]
 # ## 5. An experiment: shuffle the pixels
@@ -647,73 +796,74 @@ axes = show_images(list(X_test[:5].float() / 255) + list(scrambled), 2, 5,
 # exactly as well as the originals. A convolution looks at 5×5 patches of *neighbouring*
 # pixels, and after the shuffle neighbours are strangers: LeNet should lose its advantage.
 #
-# We train both on both versions of Fashion-MNIST with the same seed, optimiser (Adam,
-# lr 0.002), batch size (128) and number of epochs. The MLP has one hidden layer of 256 ReLU
-# units; LeNet is the network of *Dive into Deep Learning* (d2l), which chapter 2 builds, here
-# with ReLU and max pooling, which train well in a few epochs (chapter 3 trains the sigmoid
-# original). Adam, ReLU and max pooling are explained in chapters 3 and 4; here they only make the
-# training short. `load_data_fashion_mnist` hands out shuffled
-# in-memory batches of the checksum-verified data set (`lenet_nb/data.py`).
+# We train both on both versions of Fashion-MNIST with the same seed, optimiser (Adam, lr
+# 0.002), batch size (128) and number of epochs. The MLP has one hidden layer of 256 ReLU units;
+# LeNet is the network of *Dive into Deep Learning* (d2l), which chapter 2 builds, here with ReLU
+# and max pooling, which train well in a few epochs (chapter 3 trains the sigmoid original).
+# Adam, ReLU and max pooling are explained in chapters 3 and 4; here they only make the training
+# short.
 
 # %%
-batch_size, lr = 128, 0.002
-subset = reduce_in_tests(None, (2000, 500))  # None: all 60,000 + 10,000 images
-train_iter, test_iter = load_data_fashion_mnist(batch_size, subset=subset)
-num_epochs = reduce_in_tests(4, 1)
 for name, build in fc_limits.PERMUTATION_MODELS.items():
     print(f"{name}: {count_parameters(build()):,} parameters")
-print(f"both trained with Adam, lr {lr}, batch {batch_size}")
 
 # %% [markdown]
-# `fc_limits.permutation_experiment` trains the four combinations one after the other, each
-# from the same seed, with `fit`: the training loop that chapter 3 writes out step by step, plus
-# progress bars, live curves and checkpoints (switched off here), in `lenet_nb/train.py`. The
-# permuted batches and the table come from `lenet_nb/lessons/fc_limits.py`.
+# One run could be lucky, so each of the four combinations (two networks, two versions of the
+# data) is trained from three seeds; the seed sets the permutation, the starting weights and the
+# order of the batches. That is 12 trainings, minutes of work, so they are stored rather than
+# re-run with the chapter: `fc_limits.permutation_run` does one of them with `fit` (the training
+# loop that chapter 3 writes out step by step, plus progress bars, live curves and checkpoints,
+# switched off here: `lenet_nb/train.py`), and one command runs all of them and writes
+# `results/permutation.csv`, one row per run with its test accuracy after every epoch and where
+# and how it was made (commit, torch version, threads, CPU, seed, wall time):
 #
-# One run could be lucky, so we repeat the whole experiment with three seeds. The seed sets the
-# permutation, the starting weights and the order of the batches; each run gives one table like
-# the first one below. Then, per cell, the mean over the seeds and the range (lowest–highest): a
-# difference counts only when the two ranges do not overlap.
+# ```
+# python -m lenet_nb.course.experiments run permutation
+# ```
+#
+# `xp.load` reads the file back and refuses one that is missing, cut short or made from another
+# configuration (`lenet_nb/experiments.py`). Per combination: the mean over the seeds and the
+# range (lowest–highest) of the test accuracy after the last epoch. A difference counts only when
+# the two ranges do not overlap, and the last four lines say, for each comparison, whether they do:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# (trained accuracies differ between quick and full mode, where only one seed runs)
-seeds = reduce_in_tests([0, 1, 2], [0])
-runs = [fc_limits.permutation_experiment(train_iter, test_iter, num_epochs, lr=lr, seed=seed)
-        for seed in seeds]
-print(f"seed {seeds[0]}:\n{fc_limits.format_permutation_table(runs[0])}\n")
-cells = {key: [run[key] for run in runs] for key in runs[0]}
-print(f"test accuracy over seeds {seeds}: mean (lowest–highest)")
-for (model, data), accs in cells.items():
-    print(f"  {model:<6} {data:<9} {sum(accs) / len(accs):.3f} ({min(accs):.3f}–{max(accs):.3f})")
-
-
-def compare(a, b):
-    """Mean difference of two lists of accuracies, and whether their ranges separate."""
-    gap = round(sum(a) / len(a) - sum(b) / len(b), 3) + 0.0  # + 0.0: no "-0.000"
-    return f"{gap:+.3f} on average, ranges separate: {max(a) < min(b) or max(b) < min(a)}"
-
-
+# %% tags=["stored", "keep-output"]
+rows = xp.load(fc_limits.PERMUTATION)  # results/permutation.csv
+epochs = fc_limits.PERMUTATION.config["epochs"]
+seeds = sorted({row["seed"] for row in rows})
+print(f"test accuracy after {epochs} epochs, mean (lowest–highest) over seeds {seeds}")
+print(fc_limits.permutation_table(rows, epochs))
 print()
-for data in ("original", "permuted"):
-    print(f"LeNet − MLP, {data} images: {compare(cells[('LeNet', data)], cells[('MLP', data)])}")
-for model in ("MLP", "LeNet"):
-    print(f"{model}, permuted − original: "
-          f"{compare(cells[(model, 'permuted')], cells[(model, 'original')])}")
+print(fc_limits.permutation_verdicts(rows, epochs))
 
 # %% [markdown]
-# The last four lines answer the question, and they say less than one seed would suggest. What
-# stands out beyond the run-to-run ranges is LeNet's own loss: shuffled images cost it 0.035 on
-# average (`ranges separate: True`), while the MLP's change, −0.002, is noise (`False`). The two
-# comparisons between the networks do not separate with three seeds: LeNet leads by 0.015 on the
-# original images and trails by 0.018 on the shuffled ones, but the seeds' ranges overlap, so
-# "LeNet beats the MLP" and "the MLP beats a shuffled LeNet" would each need more seeds (or more
-# epochs) before we call them real. What the shuffle does show is where LeNet's strength lies:
-# not in "more parameters" (it has 61,706 against the MLP's 203,530) but in the assumption, built
-# into its layers, that nearby pixels belong together. Destroy the neighbourhoods and the assumption
-# turns from a help into a hindrance: its 5×5 windows now gather unrelated pixels, and pooling
-# keeps the strongest of four unrelated values.
+# The same runs epoch by epoch: each line is the mean over the seeds, each band the range
+# (`plot_bands`, `lenet_nb/plot.py`):
+
+# %% tags=["stored", "keep-output"]
+curves = xp.summary(rows, ("model", "data"), "test_acc")
+ax = plot_bands({f"{model}, {data}": s for (model, data), s in curves.items()},
+                ylabel="test accuracy")
+
+# %% [markdown]
+# PERMUTATION_READING
 #
+# A small run of your own beside the stored ones: LeNet again, on the original and on the
+# shuffled images, from seed 3 (not one of the stored seeds), for the first 2 epochs. Each line
+# says where its test accuracy lands against the stored seeds' range at the same epoch (in quick
+# mode, a subset of the images for 1 epoch: far below the range):
+
+# %% tags=["live"]
+# NBVAL_IGNORE_OUTPUT
+# (a live training run: its digits differ between CPUs, and quick mode trains on a subset)
+live = {**fc_limits.PERMUTATION.config, "epochs": reduce_in_tests(2, 1),
+        "subset": reduce_in_tests(None, (2000, 500))}
+at_epoch = xp.summary(rows, ("model", "data"), "test_acc", epoch=live["epochs"])
+for data in ("original", "permuted"):
+    acc = fc_limits.permutation_run(live, {"model": "LeNet", "data": data, "seed": 3})["test_acc"]
+    print(f"LeNet, {data} images, seed 3, after epoch {live['epochs']}: "
+          f"{where_in_range(acc[-1], at_epoch[('LeNet', data)].values)}")
+
+# %% [markdown]
 # Within one seed, where does the MLP's small difference between original and shuffled images come
 # from? Not from the batches: both runs start from the same seed, and `fit` reseeds the batch
 # generator, so both runs see the same images in the same order. Not from the weights' values
@@ -722,6 +872,72 @@ for model in ("MLP", "LeNet"):
 # exactly as if the original images had been given a first layer with its columns shuffled: a
 # different random start. The difference is the effect of the initialisation alone.
 #
+# ## 6. Challenge
+#
+# The chapter's last exercise is open: any network and any training, as long as it stays under
+# a budget of parameters and of time.
+
+# %% [markdown]
+# #### Exercise 1.8 (challenge): the MLP's accuracy with a twentieth of its parameters
+#
+# The MLP of section 5 spends 203,530 parameters, most of them on its first dense layer. Build
+# and train a network with **at most 10,000 trainable parameters** that reaches **at least 0.88
+# validation accuracy** on Fashion-MNIST, with **60 s of training on the reference machine**.
+#
+# Write `train(X, y, seconds)`: it receives training images `X` (shape [N, 1, 28, 28], values in
+# [0, 1]) and their labels `y`, builds a network, trains it and returns it. The checker holds
+# 10,000 of the 60,000 training images out (chosen with seed 0; your function never sees them),
+# gives `train` copies of the others, times it, and measures the returned network's accuracy on
+# the held-out images. `seconds` is your budget on this machine: the 60 s scaled by how fast this
+# machine trains LeNet, measured by the checker; use it to stop early, or ignore it. The checker
+# prints your numbers beside those of the course's own solution (three stored runs, made by
+# `python -m lenet_nb.course.experiments run challenge_fc_limits`). Everything else is yours to
+# choose: layers, optimiser, learning-rate schedule, batch size, number of epochs (chapter 4
+# explains the AdamW optimiser and the one-cycle schedule the course's solution uses). The
+# network is scored in evaluation mode, by its largest output. A start: section 2 said what is
+# cheaper than a dense layer on the raw image.
+
+# %% tags=["exercise-answer"]
+def train(X, y, seconds):
+    """Build, train and return a network of at most 10,000 parameters for X [N, 1, 28, 28]."""
+    ### BEGIN SOLUTION
+    num_epochs, batch_size = reduce_in_tests(8, 1), 128
+    net = nn.Sequential(
+        nn.Conv2d(1, 8, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 5 * 5, 10))
+    optimizer = torch.optim.AdamW(net.parameters(), lr=0.01)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=0.01, total_steps=num_epochs * -(-len(y) // batch_size))
+    loss = nn.CrossEntropyLoss()
+    for epoch in range(num_epochs):
+        for batch in torch.randperm(len(y)).split(batch_size):
+            optimizer.zero_grad()
+            loss(net(X[batch]), y[batch]).backward()
+            optimizer.step()
+            scheduler.step()
+    return net
+    ### END SOLUTION
+
+
+# %% tags=["exercise-check", "nbval-ignore-output"]
+ex.check_fc_challenge(train)
+
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> the course's solution</summary>
+#
+# The course's solution keeps LeNet's plan and shrinks it: two 5×5 convolutions with 8 and 16
+# channels, each followed by ReLU and 2×2 max pooling, and a single linear layer from the 16
+# maps of 5×5 to the 10 classes; no hidden dense layers at all. The convolutions reuse their few
+# weights at every position, which is where the parameters are saved; its one linear layer holds
+# most of what is left. It trains with AdamW and a one-cycle learning rate that rises to 0.01
+# and falls back, for a fixed number of epochs that fits the budget with room to spare.
+# (`fc_limits.challenge_train` in `lenet_nb/lessons/fc_limits.py` is the same function; the
+# stored runs come from it.)
+#
+# </details>
+
+# %% [markdown]
 # ## Recap
 #
 # In this notebook we saw that:
@@ -733,22 +949,22 @@ for model in ("MLP", "LeNet"):
 #   with 256 output channels needs 19,456 whatever the image size, but produces 256 × 996 × 996
 #   activations (1.02 GB in float32) for one photo;
 # - cross-correlation, what `nn.Conv2d` computes, slides an h×w kernel over an H×W input and
-#   sums window × kernel at each of (H − h + 1) × (W − w + 1) positions (19 at the top-left of
-#   the 3×3 example); the convolution of mathematics is the same with the kernel flipped, a
-#   difference that learning absorbs;
+#   sums window × kernel at each of (H − h + 1) × (W − w + 1) positions; padding adds zeros on
+#   both sides and a stride moves the window several pixels at a time, leaving
+#   ⌊(n + 2p − k)/s⌋ + 1 positions per side; the convolution of mathematics is
+#   cross-correlation with the kernel flipped, a difference that learning absorbs;
 # - the kernel `[[1, -1]]` finds vertical edges, `[[1], [-1]]` horizontal ones, and gradient
-#   descent recovers the first from one input/output pair in 25 epochs;
+#   descent recovers the first from one input/output pair, provided the gradient is cleared
+#   after every step (PyTorch adds each backward pass's gradient to the last);
 # - several input channels are cross-correlated one by one and added up, with one such kernel
 #   per output channel; a 1×1 convolution is the same dense layer applied at every pixel;
 # - pooling keeps the maximum or mean of each window; our loops match `F.conv2d`,
 #   `nn.Conv2d`, `F.max_pool2d` and `F.avg_pool2d`;
 # - a convolution keeps the image's grid, and shifting the image shifts its feature maps
 #   exactly, away from the border (translation equivariance); 2×2 max pooling leaves 30.8% of
-#   the edge values unchanged by a 1-pixel shift, against 1.5% without pooling;
-# - shuffling the pixels leaves an MLP unchanged (−0.002, within the range over three seeds)
-#   but costs LeNet 0.035, beyond the range: convolutions help because they assume that
-#   neighbouring pixels matter together (with three seeds and 4 epochs, the gaps between the two
-#   networks are smaller than the run-to-run ranges).
+#   the edge values unchanged by a 1-pixel shift, against 1.5% without pooling, and a wider
+#   window keeps more, at the price of resolution;
+# - PERMUTATION_RECAP
 #
 # Chapter 2 follows an image through LeNet layer by layer. First, check yourself:
 

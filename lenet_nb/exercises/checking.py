@@ -126,6 +126,20 @@ def require_answer(value, name):
     return value
 
 
+def require_shape(value, name, ndim=None):
+    """The learner's shape as a tuple of whole numbers (tuple, list or torch.Size), else NotYet."""
+    require_answer(value, name)
+    example = "(1, 2, 3, 4)" if ndim in (None, 4) else str(tuple(range(1, ndim + 1)))
+    items = tuple(value) if isinstance(value, (tuple, list, torch.Size)) else None
+    if items is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        raise NotYet(f"write `{name}` as a tuple of whole numbers, like {example}; got "
+                     f"{value!r:.60}")
+    if ndim is not None and len(items) != ndim:
+        raise NotYet(f"write `{name}` as a tuple of {ndim} numbers, like {example}; got "
+                     f"{len(items)}: {items}")
+    return items
+
+
 def holds_stub(fn):
     """True when a learner function's source still contains the student edition's stub line."""
     try:

@@ -6,7 +6,7 @@ from torch import nn
 
 from lenet_nb import experiments as xp
 from lenet_nb.config import reduce_in_tests
-from lenet_nb.data import TensorBatches, load_data_fashion_mnist
+from lenet_nb.data import TensorBatches, load_data_fashion_mnist, load_split
 from lenet_nb.lessons.conv import shift_image
 from lenet_nb.models import get_model
 from lenet_nb.stats import ranges_separate
@@ -116,6 +116,33 @@ def feature_maps(X, kernels=None):
     if X.dim() != 4 or X.shape[1] != kernels.shape[1]:
         raise ValueError(f"expected X of shape [N, {kernels.shape[1]}, H, W], got {list(X.shape)}")
     return F.conv2d(X, kernels, padding=kernels.shape[-1] // 2)
+
+
+def edge_strength(images):
+    """How strongly each position of images [N, 1, H, W] looks like a vertical edge: |Sobel|."""
+    return F.conv2d(images, edge_kernels()[:1]).abs()
+
+
+def unchanged_share(a, b, margin):
+    """Share of the positions away from the border, where a or b has an edge, with a == b."""
+    inner = (..., slice(margin, -margin), slice(margin, -margin))
+    a, b = a[inner], b[inner]
+    present = (a > 1e-3) | (b > 1e-3)
+    same = torch.isclose(a, b, atol=1e-5, rtol=0)
+    return (same & present).sum().item() / present.sum().item()
+
+
+def shifted_edge_maps(n=100):
+    """Vertical-edge strength of the first n test images, and of the images moved 1 pixel right."""
+    images = load_split("FashionMNIST", train=False)[0][:n].float().unsqueeze(1) / 255
+    return edge_strength(images), edge_strength(shift_image(images, 0, 1))
+
+
+def pooled_unchanged_share(edges, shifted_edges, pool_size):
+    """unchanged_share after pool_size×pool_size max pooling (windows side by side)."""
+    pool_size = whole_number("pool_size", pool_size)
+    return unchanged_share(F.max_pool2d(edges, pool_size), F.max_pool2d(shifted_edges, pool_size),
+                           1)
 
 
 def shift_commutes(X, dy, dx, kernels=None, atol=1e-5):
