@@ -328,8 +328,11 @@ def _table(spec, number, mine, rows, missing):
         table.append(("  at ref. speed", f"{mine['ref_seconds']:.1f} s",
                       stored("ref_seconds", 1) + " s" if rows else ""))
     course = f"course solution ({len(rows)} seeds, stored)" if rows else "course solution"
+    caps = [f"{cap:,} {what}" for cap, what in ((spec.max_params, "parameters"),
+                                               (spec.max_macs, "multiply-adds")) if cap]
+    limits = f"target {_fmt(spec, spec.target)}" + (f", at most {' and '.join(caps)}" * bool(caps))
     return ([f"challenge {number or spec.exercise}: validation {spec.metric} on {n_val:,} "
-             f"{spec.dataset} images held out of training",
+             f"{spec.dataset} images held out of training ({limits})",
              f"{'':<16}{'yours':>12}    {course}"]
             + [f"{label:<16}{yours:>12}    {theirs}".rstrip() for label, yours, theirs in table])
 
