@@ -212,8 +212,11 @@ def check_pool2d(pool2d):
     return "matches lenet_nb.lessons.conv.pool2d in max and avg mode on a 4×4 and a 5×6 input"
 
 
-# a picture with only horizontal edges: a dark band in rows 3-5, edges between rows 2|3 and 5|6
-_BAND = torch.ones(8, 6).index_fill_(0, torch.tensor([3, 4, 5]), 0)
+def _edge_test_pictures():
+    """A picture with only horizontal edges, one with only vertical ones, a uniform one."""
+    horizontal = torch.ones(8, 6)
+    horizontal[3:6] = 0  # a dark band: edges between rows 2|3 and 5|6
+    return horizontal, horizontal.T.contiguous(), torch.ones(8, 8)
 
 
 @checker("horizontal_edges")
@@ -227,7 +230,7 @@ def check_horizontal_edges(K):
         raise NotYet(f"K_horizontal should be a small 2-D kernel (at most 4×4), got shape "
                      f"{tuple(K.shape)}")
     K = K.float()
-    horizontal, vertical, uniform = _BAND, _BAND.T.contiguous(), torch.ones(8, 8)
+    horizontal, vertical, uniform = _edge_test_pictures()  # fresh copies per check
     if K.tolist() in ([[1.0, -1.0]], [[-1.0, 1.0]]):
         raise NotYet("that is the vertical-edge detector from above: it compares a pixel with its "
                      "right-hand neighbour. Which neighbour must a horizontal edge's pixel be "

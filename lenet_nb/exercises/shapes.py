@@ -17,6 +17,7 @@ from lenet_nb.exercises.checking import (
     expect_equal,
     expect_tensor,
     require_answer,
+    require_number,
     require_shape,
 )
 from lenet_nb.lessons import anatomy
@@ -67,9 +68,7 @@ def check_c1_s2_shape(c1_s2_shape):
 @checker("linear1_params_32", leaks=[r"\b69,?240\b", r"\b576\b"])
 def check_linear1_params_32(linear1_params_32):
     """Predict-then-run: the first linear layer's parameters of LeNet(in_size=32)."""
-    n = require_answer(linear1_params_32, "linear1_params_32")
-    if isinstance(n, bool) or not isinstance(n, (int, float)):
-        raise NotYet(f"write one number, without quotes; got {n!r:.40}")
+    n = require_number(linear1_params_32, "linear1_params_32")  # NumPy/torch numbers too
     hints = [
         (lambda n: n == 16 * 5 * 5 * 120 + 120, "that is the 28×28 network's count: follow a "
                                                  "32×32 image through C1, S2, C3 and S4 first"),
@@ -216,7 +215,7 @@ def check_c1_stride(observed_stride, c3_width_stride_2, why):
             raise NotYet(f"`observed_stride[{stride!r}]` is not what a C1 of stride {stride} "
                          f"gives: change only `c1_strides` and run that cell again")
     width, width_1 = observed_stride[2][1], observed_stride[1][1]
-    answer = require_answer(c3_width_stride_2, "c3_width_stride_2")
+    answer = require_number(c3_width_stride_2, "c3_width_stride_2")
     expect_equal(answer, width, "your width", reveal=False, hints=[
         (lambda g: g == width_1, "that is the width with stride 1: read your run's line for "
                                  "stride 2"),

@@ -254,3 +254,13 @@ def test_ch2_the_stored_course_solution_clears_the_target_and_the_budget():
     assert challenge.freeze_problems(ex.CHALLENGE, rows) == []
 
 
+def test_ch2_numpy_and_torch_answers_count():
+    """Issue 17 item 6: NumPy and torch integers were refused, text got no hint on its quotes."""
+    import numpy as np
+
+    assert ex.check_linear1_params_32(np.int64(ex.LINEAR1_PARAMS_32))
+    assert ex.check_linear1_params_32(torch.tensor(ex.LINEAR1_PARAMS_32))
+    assert ex.check_c1_s2_shape(tuple(np.int64(v) for v in (1, 6, 14, 14)))
+    assert ex.check_c1_s2_shape(np.array([1, 6, 14, 14]))
+    verdict = ex.check_linear1_params_32(f"{ex.LINEAR1_PARAMS_32:,}")
+    assert not verdict and "without quotes" in verdict.message

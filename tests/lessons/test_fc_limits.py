@@ -5,6 +5,7 @@ from torch import nn
 
 from lenet_nb.data import TensorBatches
 from lenet_nb.lessons import fc_limits
+from lenet_nb.train import TrainingInterrupted
 
 
 def test_dtype_bytes_and_bad_name():
@@ -168,6 +169,13 @@ def test_the_permutation_experiment_lists_every_model_data_and_seed():
     assert len(specs) == 12
     assert {(s["model"], s["data"]) for s in specs} == {
         (m, d) for m in ("MLP", "LeNet") for d in ("original", "permuted")}
+
+
+def test_an_interrupted_permutation_run_returns_no_curve(ctrl_c_in_epoch):
+    ctrl_c_in_epoch(2)  # Ctrl-C during the second epoch
+    config = {"epochs": 2, "batch_size": 128, "lr": 0.002, "subset": (256, 64)}
+    with pytest.raises(TrainingInterrupted):
+        fc_limits.permutation_run(config, {"model": "MLP", "data": "permuted", "seed": 0})
 
 
 def _rows():
