@@ -19,13 +19,12 @@
 #
 # LeNet has two parts: a convolutional block (two convolutions, each followed by a sigmoid and a
 # 2×2 pooling) that turns the image into a stack of small feature maps, and a dense block (three
-# linear layers with 120, 84 and 10 outputs) that turns those maps into class scores. Between
-# them sits one flatten. In this chapter we build the network ourselves, follow a single input
-# through it and watch its shape change, check every change against the output-size formula,
-# count where the parameters are, work out how much of the image each unit sees (its receptive
-# field) and how many multiply-adds each layer costs, and finish by reproducing the connection
-# count of the 1998 paper. Six exercises along the way check themselves: two predictions, two
-# pieces of code, one setting to change and observe, and a challenge at the end.
+# linear layers with 120, 84 and 10 outputs) that turns those maps into class scores, with one
+# flatten between them. We build the network ourselves, follow an input through it, check every
+# shape against the output-size formula, count where the parameters are, work out how much of
+# the image each unit sees (its receptive field) and how many multiply-adds each layer costs,
+# and reproduce the connection count of the 1998 paper. Six exercises check themselves: two
+# predictions, two pieces of code, one setting to change and observe, and a challenge.
 #
 # Until the challenge nothing here is trained, so every printed table below is checked by the
 # tests (README, section "Quick mode and tests").
@@ -258,11 +257,11 @@ for kind, n in by_kind.items():
     print(f"{kind:<7} {n:>6,} of {total:,} parameters ({100 * n / total:.1f} %)")
 
 # %% [markdown]
-# The two convolutions, which do all the looking at the image, hold 2,572 parameters. The three
-# linear layers hold 59,134, or 95.8 %: the first one alone, 400 × 120 weights plus 120 biases,
-# has 48,120. This is the fact behind Boyu's quiz question ("most of LeNet's parameters are
-# in the convolutional block" is the *wrong* statement), and chapter 1's point again: the
-# convolutions reuse one small kernel everywhere, the dense layers pay for every connection.
+# The two convolutions, which do all the looking at the image, hold 2,572 parameters; the three
+# linear layers hold 59,134, or 95.8 %, the first one alone 48,120. This is the fact behind
+# Boyu's quiz question ("most of LeNet's parameters are in the convolutional block" is the
+# *wrong* statement), and chapter 1's point again: convolutions reuse one small kernel, dense
+# layers pay for every connection.
 #
 # ## 5. How much of the image does a unit see?
 #
@@ -478,13 +477,11 @@ print(f"trainable parameters of LeNet5: {count_parameters(LeNet5()):,}")
 assert same
 
 # %% [markdown]
-# Every layer matches the paper, and so does the total. The counter helps only part of the way.
-# For C1, C5 and F6 it counts the products and not the biases: 117,600 + 4,704 biases =
-# 122,304. It does not see S2 and S4 at all (an average pooling and a multiplication per map
-# are not operations it counts), nor the RBF output (a squared distance). And for C3 it
-# counts 240,000, more than the real connections: the package runs C3 as one dense 6 → 16
-# convolution whose 36 absent kernels are held at zero, and the counter cannot know those
-# products are always 0. The connection table itself has to be counted by hand, from
+# Every layer matches the paper, and so does the total. The counter helps only part of the way:
+# for C1, C5 and F6 it counts the products, not the biases (117,600 + 4,704 biases = 122,304);
+# it does not see S2, S4 or the RBF output at all; and for C3 it counts 240,000, more than the
+# real connections, because the package runs C3 as one dense 6 → 16 convolution whose 36 absent
+# kernels are held at zero. The connection table has to be counted by hand, from
 # `lenet5.c3_connections()`, Table I as a 6 × 16 grid of booleans (`lenet_nb/lenet5.py`):
 
 # %%
@@ -564,7 +561,7 @@ def train(X, y, seconds):
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=0.01, total_steps=num_epochs * -(-len(y) // batch_size))
     loss = nn.CrossEntropyLoss()
-    for epoch in range(num_epochs):
+    for _ in range(num_epochs):
         for batch in torch.randperm(len(y)).split(batch_size):
             optimizer.zero_grad()
             loss(net(X[batch]), y[batch]).backward()
@@ -616,9 +613,8 @@ ex.check_macs_challenge(train)
 # - too large a kernel or too small an input collapses a feature map to nothing, which the
 #   formula predicts before PyTorch fails.
 #
-# Chapter 3 trains this network. First, check yourself: `self_check` shows this chapter's
-# questions and grades your answers (widgets in `lenet_nb/quiz/widget.py`, grading in
-# `lenet_nb/quiz/question.py`, questions in `lenet_nb/quiz/bank.py`):
+# Chapters 3 and 4 train this network. First, check yourself (`self_check`,
+# `lenet_nb/quiz/widget.py`):
 
 # %%
 from lenet_nb.quiz.widget import self_check
