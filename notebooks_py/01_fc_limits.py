@@ -103,11 +103,11 @@ print(fc_limits.growth_table([28, 100, 1000]))
 # holds only if a kB is 1,024 bytes, the next ones divide by a thousand, and the mix lands near
 # the right answer by luck (3.07 GB in decimal units, 2.86 GiB in binary ones).
 #
-# The convolution needs 19,456 parameters whatever the size of the photo (the last table). What
-# it *produces* still grows: 253,956,096 values (1.02 GB in float32) for one photo, kept for the
-# backward pass. Parameters are what a layer must learn; activations are what it costs to run.
-# The sliders compare both layers for other images, widths and number formats
-# (`lenet_nb/lessons/widgets.py`):
+# The convolution needs 19,456 parameters whatever the size of the photo (the last table shows
+# the same for LeNet's first layer). What it *produces* still grows: 253,956,096 values (1.02 GB
+# in float32) for one photo, kept for the backward pass. Parameters are what a layer must learn;
+# activations are what it costs to run. The sliders compare both layers for other images, widths
+# and number formats (`lenet_nb/lessons/widgets.py`):
 
 # %%
 dense_vs_conv_widget()  # without a kernel (a stored notebook), a static copy of its start shows
