@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,nbgrader,-all
 #     formats: notebooks///ipynb,notebooks_py///py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -13,7 +13,6 @@
 #     language: python
 #     name: python3
 # ---
-
 
 # %% [markdown]
 # # Chapter 1 — Why not just a fully-connected network?
@@ -150,7 +149,7 @@ print("sum:", (window * K).sum().item())
 # `lenet_nb.lessons.conv.corr2d` on three inputs (the example above and non-square ones); when
 # something differs it says where and names the usual slip.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-1-corr2d-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def corr2d(X, K):
     """Cross-correlation of a 2-D input X with a 2-D kernel K."""
     h, w = K.shape
@@ -163,7 +162,7 @@ def corr2d(X, K):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-1-corr2d", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_corr2d(corr2d)
 
 # %% [markdown]
@@ -211,7 +210,7 @@ assert torch.allclose(Y_r, Y_r_torch, atol=1e-6)
 # window would stick out and one where the kernel only fits once the padding is added, and names
 # the usual slips.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-2-corr2d_sp-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def corr2d_sp(X, K, padding=(0, 0), stride=(1, 1)):
     """Cross-correlation of a 2-D X, padded with zeros, with a 2-D K moving by the stride."""
     p_h, p_w = padding
@@ -228,7 +227,7 @@ def corr2d_sp(X, K, padding=(0, 0), stride=(1, 1)):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-2-corr2d_sp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_corr2d_sp(corr2d_sp)
 
 # %% [markdown] tags=["answer-prose"]
@@ -319,12 +318,12 @@ print(corr2d(X_edge, K_vertical))
 # uniform picture: it passes when your kernel gives 0 on the last two but responds on the
 # first, and otherwise says which picture fooled it.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-3-horizontal_edges-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 K_horizontal = torch.tensor([[1.0], [-1.0]])
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-3-horizontal_edges", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_horizontal_edges(K_horizontal)
 
 # %% [markdown] tags=["answer-prose"]
@@ -359,7 +358,7 @@ Y_target = corr2d(X_rand, K_vertical)
 # `ex.check_learn_edge_kernel` runs your function on its own copy of the data, for two seeds, and
 # compares every epoch's loss and the final kernel with the package's loop.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-4-learn_edge_kernel-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def learn_edge_kernel(X, Y, num_epochs=25, lr=0.1, seed=0):
     """Fit a 1×2 kernel K_hat so that corr2d(X, K_hat) ≈ Y; return (K_hat, loss per epoch)."""
     torch.manual_seed(seed)
@@ -385,7 +384,7 @@ K_hat, losses = learn_edge_kernel(X_rand, Y_target)
 print("loss, every 3rd epoch:", [round(v, 4) for v in losses[::3]])
 print("learned kernel:", [round(v, 3) for v in K_hat.flatten().tolist()])
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-4-learn_edge_kernel", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_learn_edge_kernel(learn_edge_kernel)
 
 # %% [markdown] tags=["answer-prose"]
@@ -492,7 +491,7 @@ print(f"pixel (0, 0): K @ {[round(v, 3) for v in X3[:, 0, 0].tolist()]} = "
 # input, and recognises overlapping windows, swapped sizes, a mixed-up mode and a sum instead of
 # a mean.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-5-pool2d-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def pool2d(X, pool_size, mode="max"):
     """Max or average pooling of a 2-D X over p_h×p_w windows placed side by side."""
     p_h, p_w = pool_size
@@ -506,7 +505,7 @@ def pool2d(X, pool_size, mode="max"):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-5-pool2d", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_pool2d(pool2d)
 
 # %% [markdown]
@@ -531,12 +530,12 @@ for mode, torch_pool in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
 # are right, with a hint if not, without giving the answer away. The cell after it runs the
 # layers.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-6-strided_shape-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 shape = (1, 8, 8, 8)
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-6-strided_shape", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_strided_shape(shape)
 
 # %%
@@ -649,7 +648,7 @@ assert gap < 1e-5
 #
 # `ex.check_pool_shift` reads the runs you recorded in `observed_pool`, not a stored number.
 
-# %% tags=["exercise-run"]
+# %% tags=["exercise-run"] nbgrader={"grade": false, "grade_id": "ex-01-7-pool_shift-run", "locked": false, "schema_version": 3, "solution": true, "task": false}
 observed_pool = {}  # window size -> share of the edge values a 1-pixel shift leaves unchanged
 ### BEGIN SOLUTION
 pool_sizes = [2, 3, 4]
@@ -661,13 +660,13 @@ for p in pool_sizes:
     observed_pool[p] = fc_limits.pooled_unchanged_share(edges, edges_1, p)
     print(f"{p}×{p} max pooling: {observed_pool[p]:6.1%} of the edge values unchanged")
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-7-pool_shift-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 wider_keeps_more = True
 why = "a"
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-7-pool_shift", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_pool_shift(observed_pool, wider_keeps_more, why)
 
 # %% [markdown] tags=["answer-prose"]
@@ -781,7 +780,7 @@ for data in ("original", "permuted"):
 # optimiser and the one-cycle schedule the course's solution uses). A start: section 2 said what
 # is cheaper than a dense layer on the raw image.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-8-fc_challenge-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train(X, y, seconds):
     """Build, train and return a network of at most 10,000 parameters for X [N, 1, 28, 28]."""
     ### BEGIN SOLUTION
@@ -804,7 +803,7 @@ def train(X, y, seconds):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check", "nbval-ignore-output"]
+# %% tags=["exercise-check", "nbval-ignore-output"] nbgrader={"grade": true, "grade_id": "ex-01-8-fc_challenge", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 ex.check_fc_challenge(train)
 
 # %% [markdown] tags=["answer-prose"]

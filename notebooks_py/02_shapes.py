@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,nbgrader,-all
 #     formats: notebooks///ipynb,notebooks_py///py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -94,12 +94,12 @@ assert same_shapes and same_outputs and count_parameters(net) == count_parameter
 # The checker says whether your prediction is right without giving the answer away; when it is
 # not, it names the usual slip (the padding, the batch dimension, the channel order).
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-1-c1_s2_shape-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 c1_s2_shape = (1, 6, 14, 14)
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-1-c1_s2_shape", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_c1_s2_shape(c1_s2_shape)
 
 # %% [markdown]
@@ -149,7 +149,7 @@ for layer in net:
 # layer that differs (padding left in, the wrong pooling, the wrong input size of a linear
 # layer).
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-2-unpadded_lenet-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def unpadded_lenet():
     """LeNet without padding and with 2×2 max pooling, as one nn.Sequential."""
     ### BEGIN SOLUTION
@@ -165,7 +165,7 @@ def unpadded_lenet():
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-2-unpadded_lenet", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_unpadded_lenet(unpadded_lenet)
 
 # %% [markdown]
@@ -227,12 +227,12 @@ for name, (v_net, v_X) in variants.items():
 # have? Write one number. The checker says right or not without giving the number away, and
 # recognises the usual slips.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-3-linear1_params_32-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 linear1_params_32 = 16 * 6 * 6 * 120 + 120
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-3-linear1_params_32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_linear1_params_32(linear1_params_32)
 
 # %%
@@ -289,7 +289,7 @@ for kind, n in by_kind.items():
 # stacks (LeNet's C1, S2, C3, S4 among them), compares with the package's
 # `anatomy.receptive_field`, and names the usual slips by what they do to r and j.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-4-receptive_field-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def receptive_field(windows):
     """(r, j) after a stack of (kernel size, stride) windows, starting from one input pixel."""
     r, j = 1, 1
@@ -301,7 +301,7 @@ def receptive_field(windows):
     return r, j
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-4-receptive_field", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_receptive_field(receptive_field)
 
 # %% [markdown] tags=["answer-prose"]
@@ -380,7 +380,7 @@ ax = anatomy.plot_receptive_fields(masks, titles)
 #
 # `ex.check_c1_stride` reads what you recorded in `observed_stride`.
 
-# %% tags=["exercise-run"]
+# %% tags=["exercise-run"] nbgrader={"grade": false, "grade_id": "ex-02-5-c1_stride-run", "locked": false, "schema_version": 3, "solution": true, "task": false}
 observed_stride = {}  # C1's stride -> (height, width) of the box of pixels a C3 unit sees
 ### BEGIN SOLUTION
 c1_strides = [1, 2]
@@ -394,13 +394,13 @@ for stride in c1_strides:
     h, w = observed_stride[stride]
     print(f"C1 stride {stride}: C3's middle unit sees a {h}×{w} box of pixels")
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-5-c1_stride-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 c3_width_stride_2 = observed_stride[2][1]
 why = "a"
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-5-c1_stride", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_c1_stride(observed_stride, c3_width_stride_2, why)
 
 # %% [markdown] tags=["answer-prose"]
@@ -548,7 +548,7 @@ ax = shapes.plot_shape_trend([("input", tuple(X.shape))] + shapes.shape_table(ne
 # layer, so you see which layer to make cheaper. Sections 5 and 6, and Exercise 2.5, showed
 # where a convolution's cost comes from and what a stride does to it.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-6-macs_challenge-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train(X, y, seconds):
     """Build, train and return a network of at most 100,000 multiply-adds per image."""
     ### BEGIN SOLUTION
@@ -571,7 +571,7 @@ def train(X, y, seconds):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check", "nbval-ignore-output"]
+# %% tags=["exercise-check", "nbval-ignore-output"] nbgrader={"grade": true, "grade_id": "ex-02-6-macs_challenge", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 ex.check_macs_challenge(train)
 
 # %% [markdown] tags=["answer-prose"]
