@@ -212,13 +212,6 @@ def check_pool2d(pool2d):
     return "matches lenet_nb.lessons.conv.pool2d in max and avg mode on a 4×4 and a 5×6 input"
 
 
-def _edge_test_pictures():
-    """A picture with only horizontal edges, one with only vertical ones, a uniform one."""
-    horizontal = torch.ones(8, 6)
-    horizontal[3:6] = 0  # a dark band: edges between rows 2|3 and 5|6
-    return horizontal, horizontal.T.contiguous(), torch.ones(8, 8)
-
-
 @checker("horizontal_edges")
 def check_horizontal_edges(K):
     """Apply the learner's kernel to a horizontal edge, a vertical edge and a uniform picture."""
@@ -230,7 +223,10 @@ def check_horizontal_edges(K):
         raise NotYet(f"K_horizontal should be a small 2-D kernel (at most 4×4), got shape "
                      f"{tuple(K.shape)}")
     K = K.float()
-    horizontal, vertical, uniform = _edge_test_pictures()  # fresh copies per check
+    # fresh pictures per check: a dark band in rows 3-5 (edges between rows 2|3 and 5|6), the same
+    # band turned vertical, and a uniform picture
+    horizontal = torch.ones(8, 6).index_fill_(0, torch.tensor([3, 4, 5]), 0)
+    vertical, uniform = horizontal.T.contiguous(), torch.ones(8, 8)
     if K.tolist() in ([[1.0, -1.0]], [[-1.0, 1.0]]):
         raise NotYet("that is the vertical-edge detector from above: it compares a pixel with its "
                      "right-hand neighbour. Which neighbour must a horizontal edge's pixel be "
