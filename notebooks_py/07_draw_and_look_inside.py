@@ -49,9 +49,9 @@ from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import load_split, to_float
 from lenet_nb.exercises import draw_and_look_inside as ex
 from lenet_nb.lessons import draw, explain
-from lenet_nb.lessons.draw import EmptyDrawing, preprocess, to_ink, trained
-from lenet_nb.lessons.drawpad import DrawPad, receptive_field_picker, render_strokes, show_reading
-from lenet_nb.lessons.explain import class_scores
+from lenet_nb.lessons.draw import EmptyDrawing, preprocess, read_image, trained
+from lenet_nb.lessons.drawpad import DrawPad, receptive_field_picker, render_strokes
+from lenet_nb.lessons.explain import class_scores, show_reading
 from lenet_nb.plot import show_images
 
 # %% [markdown]
@@ -100,13 +100,12 @@ for info in (lenet5_info, d2l_info):
 #
 # Then each network's own input scaling: the d2l LeNet reads the 28×28 image as it is;
 # LeNet-5 reads it padded to 32×32 and maps background and ink to the paper's input levels
-# itself (chapter 5). Step 1 is `to_ink` in `lenet_nb/lessons/draw.py`; here are steps 2–4, written
+# itself (chapter 5). Step 1 is `read_image` in `lenet_nb/lessons/images.py`; here are steps 2–4, written
 # out.
 
 # %%
 def my_center_digit(ink):
     """Steps 2-4 on an ink image [H, W] (NumPy): crop, longer side 20 px, centre of mass at 14."""
-    ink = np.clip(ink - np.median(ink), 0, None)  # the background level becomes 0
     mask = ink > 0.1
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     digit = torch.from_numpy(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy())
@@ -139,7 +138,7 @@ FOUR = [(18, [(170, 40), (70, 170), (220, 170)]), (18, [(170, 40), (170, 250)])]
 drawings = {"seven": SEVEN, "one": ONE, "four": FOUR}
 for name, strokes in drawings.items():
     image = render_strokes(strokes)  # [280, 280, 4] RGBA
-    mine, reference = my_center_digit(to_ink(image)), preprocess(image)
+    mine, reference = my_center_digit(read_image(image).ink), preprocess(image)
     same = torch.equal(mine, reference)
     print(f"{name:<6} canvas {image.shape} -> {tuple(mine.shape)}, same outputs: {same}")
     assert same, f"my_center_digit differs from lenet_nb.lessons.draw.preprocess on {name}"
@@ -169,7 +168,7 @@ ex.check_bounding_box(bounding_box)
 
 # %%
 image = render_strokes(SEVEN)
-ink = to_ink(image)
+ink = read_image(image).ink
 rows, cols = np.flatnonzero((ink > 0.1).any(1)), np.flatnonzero((ink > 0.1).any(0))
 crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 steps = [torch.from_numpy(ink), torch.from_numpy(crop), preprocess(image)[0, 0]]

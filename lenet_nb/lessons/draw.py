@@ -2,6 +2,7 @@
 
 import math
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import REPO_ROOT, load_data_mnist
 from lenet_nb.lenet5 import LeNet5, MAPLoss
 from lenet_nb.lessons.explain import lenet5_maps
+from lenet_nb.lessons.images import EmptyDrawing, ImageRefused, read_image  # noqa: F401 (API)
 from lenet_nb.lessons.lenet5_train import Distorted, make_optimizer
 from lenet_nb.models import get_model, init_xavier
 from lenet_nb.train import fit, load_checkpoint, save_checkpoint
@@ -25,42 +27,30 @@ CENTRE = 14.0
 INK_LEVEL = 0.1  # ink fainter than this (anti-aliasing fringes, paper grain) is not the digit
 
 
-class EmptyDrawing(ValueError):
-    """The image holds no ink: there is nothing to read."""
-
-
-def to_ink(image):
-    """Ink in [0, 1] (bright = ink) of an HxW grey, HxWx3 RGB or HxWx4 RGBA image, dark on light.
-
-    Integer images are read as 0-255, float images as 0-1. Transparent pixels are background.
-    Returns a float32 NumPy array [H, W].
-    """
-    a = np.asarray(image)
-    a = a.astype(np.float32) / 255.0 if a.dtype.kind in "ui" else a.astype(np.float32)
-    if a.ndim == 2:
-        return 1.0 - a
-    if a.ndim == 3 and a.shape[2] in (3, 4):
-        luminance = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601
-        alpha = a[..., 3] if a.shape[2] == 4 else 1.0
-        return np.ascontiguousarray(alpha * (1.0 - luminance), dtype=np.float32)
-    raise ValueError(f"expected an HxW grey, HxWx3 RGB or HxWx4 RGBA image, got shape {a.shape}")
+def bounding_box(ink, level=INK_LEVEL):
+    """(top, left, bottom, right) of the pixels of `ink` [H, W] above `level`; ends exclusive."""
+    mask = np.asarray(ink) > level
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if len(rows) == 0:
+        raise EmptyDrawing(f"no pixel has ink above {level}: draw a digit")
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
 def center_digit(ink):
     """MNIST's recipe on an ink image [H, W]: crop, longer side 20 px, centre of mass at pixel 14.
 
-    Returns a float tensor [1, 1, 28, 28] in [0, 1], ink bright; EmptyDrawing if there is no ink.
+    `ink` is what `read_image` returns: values in [0, 1], background 0 (no level is estimated
+    here, so a drawing more than half inked is still a drawing). Returns a float tensor
+    [1, 1, 28, 28] in [0, 1], ink bright; EmptyDrawing if there is no ink.
     """
     # NumPy for the full-size steps: torch's threads only add overhead on one small image
     ink = np.asarray(ink, dtype=np.float32)
-    # the background level (the median pixel: most of a drawing is background) becomes 0
-    ink = np.clip(ink - np.median(ink), 0, None)
-    mask = ink > INK_LEVEL
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    if len(rows) == 0:
-        raise EmptyDrawing("the image is empty (no ink darker than the background): draw a "
-                           "digit, or upload a picture of dark ink on a light background")
-    digit = torch.from_numpy(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy())
+    if ink.ndim != 2 or not np.isfinite(ink).all() or ink.min() < 0 or ink.max() > 1:
+        raise ValueError(f"center_digit expects ink [H, W] with values in [0, 1] (what "
+                         f"read_image(picture).ink gives), got shape {list(ink.shape)}; for a "
+                         f"picture use preprocess(picture)")
+    top, left, bottom, right = bounding_box(ink)
+    digit = torch.from_numpy(ink[top:bottom, left:right].copy())
     h, w = digit.shape
     size = (max(1, round(h * BOX / max(h, w))), max(1, round(w * BOX / max(h, w))))
     # antialias: shrinking a 200-px drawing to 20 px must average, not skip, pixels (as MNIST did)
@@ -77,8 +67,8 @@ def center_digit(ink):
 
 
 def preprocess(image):
-    """Canvas image (HxW grey or HxWx4 RGBA, dark on white or transparent) -> [1, 1, 28, 28]."""
-    return center_digit(to_ink(image))
+    """Any picture of one digit (see read_image: drawn, uploaded, an array) -> [1, 1, 28, 28]."""
+    return center_digit(read_image(image).ink)
 
 
 def enlarge(x, generator, size=280, scales=(5, 10)):
@@ -223,9 +213,14 @@ class Reading:
 
 @contextmanager
 def one_thread():
-    """Run torch on one thread inside the block (restored afterwards)."""
+    """Run torch on one thread inside the block (restored afterwards); main thread only."""
     # one small image gains nothing from more threads, and on a busy machine their
-    # synchronisation costs several times the work itself (benchmarks/draw_latency.py)
+    # synchronisation costs several times the work itself (benchmarks/draw_latency.py). But the
+    # setting is process-wide: a widget callback on another thread (JupyterLab runs them on a
+    # kernel subshell while a cell runs) must not slow the learner's training to one thread
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -235,7 +230,11 @@ def one_thread():
 
 
 def read(image, lenet5, d2l, ink=False):
-    """Preprocess a canvas image (or, with ink=True, an ink array) and run both networks."""
+    """Preprocess a picture (or, with ink=True, read_image's ink) and run both networks.
+
+    Not for networks a cell may be running at the same time: the maps come from hooks on
+    `lenet5` (the pad reads with its own copies).
+    """
     with one_thread(), torch.inference_mode():
         X = center_digit(image) if ink else preprocess(image)
         maps = lenet5_maps(lenet5, F.pad(X, (2, 2, 2, 2)))

@@ -199,3 +199,37 @@ def plot_explanations(panels, row_titles, col_titles, scale=1.5):
                 ax.set_title(col_titles[c], fontsize=8)
         axes[r, 0].set_ylabel(row_titles[r], fontsize=8)
     return axes.flatten()
+
+
+def show_reading(reading, fig=None):
+    """Static figure of a pad's reading: input, LeNet-5's distances, d2l's top 3, C1 and C3 maps."""
+    import matplotlib.pyplot as plt
+
+    from lenet_nb.lessons.drawpad import BLUE, GREY, map_grey, mosaic
+
+    fig = fig or plt.figure(figsize=(9, 4.2))
+    grid = fig.add_gridspec(2, 3, height_ratios=[1, 1.1])
+    ax_in, ax_d, ax_p = (fig.add_subplot(grid[0, i]) for i in range(3))
+    ax_in.imshow(reading.X[0, 0].numpy(), cmap="gray_r")
+    ax_in.set_title("input (28×28)", fontsize=9)
+    ax_in.axis("off")
+    best, d = reading.lenet5_digit, reading.distances.tolist()
+    # the winner sits almost on its bitmap (a distance near 0): draw every bar at least 3 % long
+    ax_d.barh(range(10), [max(v, 0.03 * max(d)) for v in d],
+              color=[BLUE if i == best else GREY for i in range(10)])
+    ax_d.set(yticks=range(10), title="LeNet-5 RBF distances (shortest wins)")
+    ax_d.invert_yaxis()
+    top = reading.top3
+    ax_p.barh(range(3), [100 * p for _, p in top], color=[BLUE, GREY, GREY])
+    ax_p.set(yticks=range(3), yticklabels=[str(d) for d, _ in top], xlim=(0, 100),
+             title="d2l LeNet top 3 (%)")
+    ax_p.invert_yaxis()
+    for k, (name, cols) in enumerate([("C1", 3), ("C3", 8)]):
+        ax = fig.add_subplot(grid[1, 0:2] if k else grid[1, 2])
+        ax.imshow(mosaic(map_grey(reading.maps[name]), cols, gap=1), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"LeNet-5 {name} maps", fontsize=9)
+        ax.axis("off")
+    for ax in (ax_d, ax_p):
+        ax.title.set_fontsize(9)
+    fig.tight_layout()
+    return fig.axes

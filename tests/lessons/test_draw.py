@@ -24,18 +24,20 @@ def ink_box(X):
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def test_to_ink_reads_grey_rgb_and_rgba_alike():
-    grey = canvas(6)
-    grey[2:4, 1:5] = 0
-    rgb = np.repeat(grey[..., None], 3, axis=2)
-    rgba = np.zeros((6, 6, 4), dtype=np.uint8)  # transparent background, black strokes
-    rgba[2:4, 1:5, 3] = 255
-    expected = torch.zeros(6, 6)
-    expected[2:4, 1:5] = 1
-    for image in (grey, rgb, rgba, grey.astype(np.float32) / 255):
-        assert np.array_equal(draw.to_ink(image), expected.numpy())
-    with pytest.raises(ValueError, match="HxW grey"):
-        draw.to_ink(np.zeros((4, 4, 2)))
+def test_bounding_box_is_the_ink_above_the_level_ends_exclusive():
+    ink = np.zeros((6, 9), np.float32)
+    ink[1, 2], ink[3, 6], ink[5, 8] = 1.0, 0.5, 0.05  # the last one is fainter than the level
+    assert draw.bounding_box(ink) == (1, 2, 4, 7)
+    assert draw.bounding_box(ink, level=0.01) == (1, 2, 6, 9)
+    with pytest.raises(draw.EmptyDrawing, match="no pixel has ink above 0.1"):
+        draw.bounding_box(np.zeros((4, 4)))
+
+
+@pytest.mark.parametrize("ink", [np.full((10, 10), 255.0), np.full((10, 10), -0.5),
+                                 np.full((10, 10), np.nan), np.ones((2, 10, 10))])
+def test_center_digit_takes_only_ink_and_points_at_preprocess(ink):
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*use preprocess\(picture\)"):
+        draw.center_digit(ink)
 
 
 def test_a_drawn_square_lands_centred_and_fills_20_pixels():
@@ -139,7 +141,7 @@ def test_read_runs_both_networks_on_the_preprocessed_drawing():
     assert r.lenet5_digit == int(r.distances.argmin())
     assert [d for d, _ in r.top3] == r.probs.topk(3).indices.tolist()
     assert r.summary().startswith(f"LeNet-5 reads {r.lenet5_digit} (RBF distance")
-    assert torch.equal(draw.read(draw.to_ink(image), lenet5, d2l, ink=True).X, X)
+    assert torch.equal(draw.read(draw.read_image(image).ink, lenet5, d2l, ink=True).X, X)
 
 
 # ---- enlarged MNIST digits, as a learner would draw them, read about as well as the originals
@@ -181,6 +183,23 @@ def test_enlarged_test_digits_keep_the_accuracy_within_1_5_points(small_net):
     redrawn = evaluate_accuracy(small_net, data.TensorBatches(drawn, y, 500), device="cpu")
     assert original > 0.9
     assert abs(redrawn - original) <= 0.015, (original, redrawn)
+
+
+def test_one_thread_changes_nothing_off_the_main_thread():
+    """A widget callback on a kernel subshell must not put the learner's cell on one thread."""
+    import threading
+
+    seen = []
+
+    def callback():
+        with draw.one_thread():
+            seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    worker = threading.Thread(target=callback)
+    worker.start()
+    worker.join()
+    assert seen == [before] and torch.get_num_threads() == before
 
 
 def test_one_thread_restores_the_thread_count():

@@ -1,6 +1,8 @@
 """lenet_nb.lessons.explain: exact checks on tiny hand-made networks, LeNet-5's geometry, shift
 tests."""
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -142,3 +144,21 @@ def test_robustness_table_text_and_plot():
     assert text.splitlines()[0].split() == ["network", "0", "px", "1", "px", "0°", "5°"]
     axes = explain.plot_robustness(table, shifts=range(2), angles=(0, 5))
     assert len(axes) == 2 and axes[0].get_lines()
+
+
+def test_show_reading_draws_five_panels_and_the_winner_visible():
+    from lenet_nb.lenet5 import LeNet5
+    from lenet_nb.lessons import draw
+    from lenet_nb.models import get_model
+
+    torch.manual_seed(0)
+    image = np.full((280, 280), 255, np.uint8)
+    image[40:240, 130:150] = 0
+    reading = draw.read(image, LeNet5().eval(), get_model("d2l").eval())
+    reading.distances = reading.distances.clone()
+    reading.distances[reading.lenet5_digit] = 0.0  # a perfect match: a bar of length 0
+    axes = explain.show_reading(reading)
+    assert len(axes) == 5
+    widths = [p.get_width() for p in axes[1].patches]
+    assert min(widths) >= 0.03 * max(widths) > 0
+    plt.close("all")
