@@ -15,9 +15,10 @@ function add(tag, className, parent) {
 function render({ model, el }) {
   const size = model.get("size");
   const root = add("div", "lenet-inkpad", el);
+  root.style.width = `${size + 2}px`; // the box's border included: the status wraps below it
   const bar = add("div", "lenet-inkpad-bar", root);
   const penLabel = add("label", "lenet-inkpad-pen lenet-draw-pen", bar);
-  penLabel.append("pen width ");
+  penLabel.append("pen ");
   const pen = add("input", "lenet-inkpad-pen-input", penLabel);
   Object.assign(pen, { type: "range", min: 4, max: 40, value: model.get("pen") });
   const penValue = add("span", "lenet-inkpad-pen-value", penLabel);
@@ -25,11 +26,9 @@ function render({ model, el }) {
   const clear = add("button", "lenet-inkpad-clear lenet-draw-clear", bar);
   clear.textContent = "Clear";
   const pick = add("label", "lenet-inkpad-upload", bar);
-  pick.append("Upload image");
+  pick.append("Upload…");
   const file = add("input", "lenet-draw-upload", pick);
   Object.assign(file, { type: "file", accept: "image/*" });
-  const status = add("div", "lenet-inkpad-status lenet-draw-status", root);
-
   const box = add("div", "lenet-inkpad-box", root);
   box.style.width = box.style.height = `${size}px`;
   // two layers: the uploaded picture under the ink (drawn from Python's PNG), and the ink
@@ -38,6 +37,7 @@ function render({ model, el }) {
   for (const c of [under, ink]) c.width = c.height = size;
   const ctx = ink.getContext("2d", { willReadFrequently: true });
   const underCtx = under.getContext("2d");
+  const status = add("div", "lenet-inkpad-status lenet-draw-status", root);
 
   const penStyle = (width) => {
     ctx.strokeStyle = ctx.fillStyle = "black";

@@ -137,7 +137,7 @@ class InkCanvas(anywidget.AnyWidget):
 
 
 STATIC = ("<div class='lenet-draw-static'><b>The drawing pad</b> ({size}×{size} canvas, pen "
-          "width, Clear, Upload image) appears here when the notebook runs with a kernel, in "
+          "width, Clear, Upload) appears here when the notebook runs with a kernel, in "
           "JupyterLab, Notebook 7 or VS Code: LeNet-5 and the d2l LeNet read every finished "
           "stroke. The cells below show a reading without a kernel.</div>")
 
@@ -155,17 +155,21 @@ class DrawPad(widgets.HBox):
         self.inputs = widgets.Image(format="png")
         self.c1, self.c3 = widgets.Image(format="png"), widgets.Image(format="png")
         self.captions = (
-            widgets.HTML("<small>what the networks see: 28×28 (d2l LeNet) and 32×32 (LeNet-5)"
-                         "</small>"),
+            widgets.HTML("<small>what the networks see: 28×28 (d2l LeNet, top) and 32×32 "
+                         "(LeNet-5)</small>"),
             widgets.HTML("<small>LeNet-5's C1 maps (6 × 28×28) and C3 maps (16 × 10×10); "
                          "white = +1.7, black = −1.7</small>"))
         for w, css in [(self.canvas, "lenet-draw-pad"), (self.verdict, "lenet-draw-verdict"),
                        (self.bars, "lenet-draw-bars"), (self.inputs, "lenet-draw-inputs"),
                        (self.c1, "lenet-draw-c1"), (self.c3, "lenet-draw-c3")]:
             w.add_class(css)
+        self.canvas.layout = widgets.Layout(flex="none")  # the canvas never shrinks
         self.c3.layout.margin = "0 0 0 12px"
-        right = widgets.VBox([self.verdict, self.captions[0], self.inputs, self.bars,
-                              self.captions[1], widgets.HBox([self.c1, self.c3])],
+        self.bars.layout = widgets.Layout(margin="0 0 0 12px", min_width="250px",
+                                          overflow="visible")
+        right = widgets.VBox([self.verdict, self.captions[0],
+                              widgets.HBox([self.inputs, self.bars]), self.captions[1],
+                              widgets.HBox([self.c1, self.c3])],
                              layout=widgets.Layout(margin="0 0 0 16px"))
         super().__init__([self.canvas, right])
         self.add_class("lenet-draw")
@@ -284,9 +288,9 @@ class DrawPad(widgets.HBox):
         self.bars.value = distance_bars(r.distances) + top3_bars(r.top3)  # first: what is read
         x28, x32 = 1 - r.X[0, 0], 1 - F.pad(r.X, (2, 2, 2, 2))[0, 0]  # dark ink, as drawn
         self.inputs.value = png(mosaic(torch.stack([F.pad(x28, (2, 2, 2, 2), value=1.0), x32]),
-                                       2, gap=4), 3)
+                                       1, gap=4), 3)
         self.c1.value = png(mosaic(map_grey(r.maps["C1"]), 3, gap=2), 2)
-        self.c3.value = png(mosaic(map_grey(r.maps["C3"]), 8, gap=2), 4)
+        self.c3.value = png(mosaic(map_grey(r.maps["C3"]), 4, gap=2), 3)
         for picture in pictures:
             picture.layout.display = None
 
