@@ -43,7 +43,9 @@ from lenet_nb.experiments import (
 # them (one that reads another's results comes after it), e.g.
 #   from lenet_nb.lessons.fc_limits import PERMUTATION
 #   EXPERIMENTS = (PERMUTATION, ...)
-EXPERIMENTS = ()
+from lenet_nb.lessons.draw import ROBUSTNESS  # noqa: E402 (chapter 7)
+
+EXPERIMENTS = (ROBUSTNESS,)
 # exceptions meaning "the loss became NaN or infinite": fit's NonFiniteLoss (caught inside fit
 # today, which then returns a History with .diverged), the TrainingDiverged planned for fit,
 # and lenet_nb.experiments.RunDiverged

@@ -1,5 +1,6 @@
 """A drawn digit, read by trained networks: MNIST-style preprocessing, cached weights, readings."""
 
+import copy
 import math
 import tempfile
 import threading
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from lenet_nb import experiments as xp
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import REPO_ROOT, load_data_mnist
 from lenet_nb.lenet5 import LeNet5, MAPLoss
@@ -180,6 +182,40 @@ def trained(name, seed=0, directory=None, progress=None):
             "seconds": time.perf_counter() - start}
     save_checkpoint(net, path, **info)  # atomic: temp file, then rename
     return net, {**info, "source": "trained", "path": str(path)}
+
+
+# ------------------------------------------------------------------ the stored experiment
+
+# The four networks trained by their recipes on three seeds each, then measured on the whole
+# MNIST test set moved by 0-6 pixels and rotated by up to 30 degrees (explain.robustness_table).
+# `python -m lenet_nb.course.experiments run draw_robustness` writes results/draw_robustness.csv;
+# chapter 7 renders it beside its own seed-0 readers.
+SHIFTS, ANGLES = list(range(7)), [0, 10, 20, 30]
+ROBUSTNESS_CONFIG = {"revision": 1, "recipes": copy.deepcopy(RECIPES), "batch_size": 128,
+                     "seeds": [0, 1, 2], "shifts": SHIFTS, "angles": ANGLES,
+                     "test_images": 10000}
+
+
+def robustness_run(config, run):
+    """One network, one seed: trained by its recipe, then its test accuracy shifted and rotated."""
+    from lenet_nb.data import load_split, to_float
+    from lenet_nb.lessons.explain import robustness_table
+
+    if recipe(run["network"]) != {**config["recipes"][run["network"]], "subset": None,
+                                  "batch_size": config["batch_size"]}:
+        raise ValueError("the recipes in draw.RECIPES changed: bump the experiment's revision")
+    net, history = train_net(run["network"], run["seed"], progress=False)
+    X, y = load_split("MNIST", train=False)
+    n = config["test_images"]
+    row = robustness_table({run["network"]: (net, input_pad(run["network"]))},
+                           to_float(X[:n]), y[:n], config["shifts"], config["angles"])
+    return {"test_acc": history[-1]["test_acc"], **row[run["network"]]}
+
+
+ROBUSTNESS = xp.Experiment(
+    "draw_robustness", "draw_and_look_inside", ROBUSTNESS_CONFIG,
+    runs=lambda c: xp.grid(c["seeds"], network=list(c["recipes"])),
+    run_one=robustness_run, minutes=12)
 
 
 # ------------------------------------------------------------------ one reading of a drawing

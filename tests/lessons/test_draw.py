@@ -210,3 +210,29 @@ def test_one_thread_restores_the_thread_count():
     with pytest.raises(RuntimeError), draw.one_thread():
         raise RuntimeError("boom")
     assert torch.get_num_threads() == before
+
+
+def test_the_robustness_experiment_trains_by_the_recipe_and_measures_shifts(monkeypatch,
+                                                                             tiny_root):
+    from lenet_nb.course import experiments as cx
+
+    assert cx.registry()["draw_robustness"] is draw.ROBUSTNESS
+    specs = draw.ROBUSTNESS.specs()
+    assert len(specs) == 12 and {s["network"] for s in specs} == set(draw.RECIPES)
+    monkeypatch.setenv("LENET_NB_DATA", str(tiny_root))
+    monkeypatch.setenv("LENET_NB_QUICK", "0")
+    trained_here = []
+
+    def fake_train(name, seed=0, progress=None):
+        trained_here.append((name, seed))
+        return draw.build_net(name, seed).eval(), [{"test_acc": 0.5}]
+
+    monkeypatch.setattr(draw, "train_net", fake_train)
+    row = draw.robustness_run(draw.ROBUSTNESS.config, {"network": "lenet5", "seed": 2})
+    assert trained_here == [("lenet5", 2)] and row["test_acc"] == 0.5
+    assert len(row["shift"]) == 7 and len(row["rotate"]) == 4
+    assert all(0 <= a <= 1 for a in row["shift"] + row["rotate"])
+    # a recipe changed since the results were made: refused, not stored under the old hash
+    monkeypatch.setitem(draw.RECIPES, "lenet5", {**draw.RECIPES["lenet5"], "lr": 0.1})
+    with pytest.raises(ValueError, match="bump the experiment's revision"):
+        draw.robustness_run(draw.ROBUSTNESS.config, {"network": "lenet5", "seed": 0})
