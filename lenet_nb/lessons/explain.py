@@ -142,6 +142,20 @@ def rotated_accuracy(net, X, y, degrees, pad=0):
     return sum(accs) / 2
 
 
+def occlusion_run(net, X, target, patch, stride=2):
+    """Exercise 7.2's record of one occlusion map: its settings, the map, a way to redo it."""
+    return {"settings": {"patch": patch, "stride": stride, "target": target},
+            "drops": occlusion(net, X, target, patch, stride),
+            "recompute": lambda: occlusion(net, X, target, patch, stride)}
+
+
+def shift_run(name, net, X, y, pad=0, shifts=range(7)):
+    """Exercise 7.4's record: one network's accuracy per shift (mean of the four directions)."""
+    return {"settings": {"network": name, "images": len(y), "shifts": list(shifts)},
+            "accuracy": [shifted_accuracy(net, X, y, s, pad) for s in shifts],
+            "recompute": lambda s: shifted_accuracy(net, X, y, s, pad)}
+
+
 def robustness_table(nets, X, y, shifts=range(7), angles=(0, 10, 20, 30)):
     """{name: {"shift": [acc per shift], "rotate": [acc per angle]}}; nets: {name: (net, pad)}."""
     return {name: {"shift": [shifted_accuracy(net, X, y, s, pad) for s in shifts],
@@ -149,28 +163,59 @@ def robustness_table(nets, X, y, shifts=range(7), angles=(0, 10, 20, 30)):
             for name, (net, pad) in nets.items()}
 
 
-def format_robustness(table, shifts=range(7), angles=(0, 10, 20, 30)):
-    """The robustness table as fixed-width text, accuracies in percent."""
-    head = "".join(f"{f'{s} px':>7}" for s in shifts) + "".join(f"{f'{a}°':>7}" for a in angles)
-    lines = [f"{'network':<24}{head}"]
-    for name, row in table.items():
-        cells = [f"{100 * a:>7.1f}" for a in row["shift"] + row["rotate"]]
-        lines.append(f"{name:<24}{''.join(cells)}")
+def stored_robustness(rows, names=None):
+    """{network: {"shift": [[acc per shift] per seed], "rotate": [...], "test_acc": [...]}} of
+    the stored experiment's finished rows (draw.ROBUSTNESS), networks named for people."""
+    table = {}
+    for row in rows:
+        if row["status"] != "finished":
+            continue
+        name = (names or {}).get(row["network"], row["network"])
+        entry = table.setdefault(name, {"shift": [], "rotate": [], "test_acc": []})
+        for key in entry:
+            entry[key].append(row[key])
+    return table
+
+
+def format_stored(table, axis, steps, unit):
+    """One row per shift (or angle), one column per network: mean (lowest–highest) in %."""
+    from lenet_nb.stats import mean_range
+
+    head = f"{axis:<8}" + "".join(f"{name:>24}" for name in table)
+    lines = [head]
+    for k, step in enumerate(steps):
+        cells = []
+        for entry in table.values():
+            mean, lo, hi = mean_range([100 * seed[k] for seed in entry[axis]])
+            cells.append(f"{mean:.1f} ({lo:.1f}–{hi:.1f})")
+        lines.append(f"{f'{step}{unit}':<8}" + "".join(f"{c:>24}" for c in cells))
     return "\n".join(lines)
 
 
-def plot_robustness(table, shifts=range(7), angles=(0, 10, 20, 30), axes=None):
-    """Accuracy curves against shift (left) and rotation (right); returns the two axes."""
+def plot_robustness(table, shifts, angles, live=None, axes=None):
+    """Accuracy against shift (left) and rotation (right): each network's mean over seeds inside
+    its lowest-highest band; `live` {name: {"shift": [...]}} drawn on top as dashed lines."""
     import matplotlib.pyplot as plt
+
+    from lenet_nb.stats import mean_range
 
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for name, row in table.items():
-        axes[0].plot(list(shifts), [100 * a for a in row["shift"]], marker="o", label=name)
-        axes[1].plot(list(angles), [100 * a for a in row["rotate"]], marker="o", label=name)
+    for i, (name, entry) in enumerate(table.items()):
+        for ax, axis, steps in ((axes[0], "shift", shifts), (axes[1], "rotate", angles)):
+            mean, lo, hi = zip(*(mean_range([100 * v for v in col])
+                                 for col in zip(*entry[axis])))
+            ax.fill_between(list(steps), lo, hi, color=f"C{i}", alpha=0.25, linewidth=0)
+            ax.plot(list(steps), mean, marker="o", ms=3, color=f"C{i}",
+                    label=f"{name} ({len(entry[axis])} seeds)")
+    for name, entry in (live or {}).items():
+        i = list(table).index(name) if name in table else len(table)
+        steps = shifts[:len(entry["shift"])]
+        axes[0].plot(list(steps), [100 * a for a in entry["shift"]], "--", color=f"C{i}",
+                     lw=1.5, label=f"{name}: this run")
     axes[0].set(xlabel="shift (pixels, mean of 4 directions)", ylabel="test accuracy (%)")
     axes[1].set(xlabel="rotation (degrees, mean of ±)", ylabel="test accuracy (%)")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7)
     for ax in axes:
         ax.grid(alpha=0.3)
     return axes
