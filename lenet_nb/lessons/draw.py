@@ -218,6 +218,30 @@ ROBUSTNESS = xp.Experiment(
     run_one=robustness_run, minutes=12)
 
 
+# ------------------------------------------------------------------ challenge 7.6
+
+
+def shift_challenge_train(X, y, seconds, num_epochs=None, max_lr=0.01, batch_size=128):
+    """The course's answer to challenge 7.6 (the notebook writes it in the open): the ReLU/max
+    d2l LeNet trained on digits each moved by a random (dy, dx) in [-4, 4]², AdamW one-cycle."""
+    from lenet_nb.lessons.explain import random_shifts
+
+    num_epochs = num_epochs or reduce_in_tests(8, 1)
+    net = get_model("d2l", activation="relu", pooling="max")
+    optimizer = torch.optim.AdamW(net.parameters(), lr=max_lr)
+    steps = num_epochs * -(-len(y) // batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps)
+    loss = torch.nn.CrossEntropyLoss()
+    net.train()
+    for _ in range(num_epochs):
+        for batch in torch.randperm(len(y)).split(batch_size):
+            optimizer.zero_grad()
+            loss(net(random_shifts(X[batch], 4)), y[batch]).backward()
+            optimizer.step()
+            scheduler.step()
+    return net.eval()
+
+
 # ------------------------------------------------------------------ one reading of a drawing
 
 

@@ -108,6 +108,16 @@ def shift(X, dy, dx):
     return out
 
 
+def random_shifts(X, pixels, generator=None):
+    """Each image of X [N, C, H, W] moved by its own random (dy, dx), both in [-pixels, pixels]."""
+    N, C, H, W = X.shape
+    k = 2 * pixels + 1
+    padded = F.pad(X, (pixels,) * 4)  # zeros come in where the digit moves away
+    windows = padded.unfold(2, H, 1).unfold(3, W, 1)  # [N, C, k, k, H, W], a view
+    dy, dx = torch.randint(0, k, (2, N), generator=generator)
+    return windows[torch.arange(N), :, dy, dx]
+
+
 def rotate(X, degrees):
     """Rotate images [N, C, H, W] about their centre (bilinear; zeros come in at the corners)."""
     a = torch.tensor(degrees * torch.pi / 180.0)

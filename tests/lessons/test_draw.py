@@ -236,3 +236,28 @@ def test_the_robustness_experiment_trains_by_the_recipe_and_measures_shifts(monk
     monkeypatch.setitem(draw.RECIPES, "lenet5", {**draw.RECIPES["lenet5"], "lr": 0.1})
     with pytest.raises(ValueError, match="bump the experiment's revision"):
         draw.robustness_run(draw.ROBUSTNESS.config, {"network": "lenet5", "seed": 0})
+
+
+def test_the_challenge_solution_trains_the_relu_lenet_on_moved_digits():
+    from lenet_nb.models import count_parameters
+
+    torch.manual_seed(0)
+    X = torch.zeros(64, 1, 28, 28)
+    X[::2, 0, 6:22, 12:15] = 1.0  # "ones" ...
+    X[1::2, 0, 12:15, 6:22] = 1.0  # ... and bars
+    y = torch.arange(64) % 2
+    torch.manual_seed(0)
+    net = draw.shift_challenge_train(X, y, seconds=10, num_epochs=10, batch_size=16)
+    assert count_parameters(net) == 61_706 and not net.training
+    torch.manual_seed(0)
+    again = draw.shift_challenge_train(X, y, seconds=10, num_epochs=10, batch_size=16)
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), again.parameters()))
+    with torch.no_grad():
+        moved = explain_shift(X, 3)
+        assert float((net(moved).argmax(1) == y).float().mean()) > 0.9
+
+
+def explain_shift(X, pixels):
+    from lenet_nb.lessons.explain import shift
+
+    return shift(X, pixels, -pixels)

@@ -171,3 +171,17 @@ def test_show_reading_draws_five_panels_and_the_winner_visible():
     widths = [p.get_width() for p in axes[1].patches]
     assert min(widths) >= 0.03 * max(widths) > 0
     plt.close("all")
+
+
+def test_random_shifts_moves_each_image_by_its_own_whole_pixels():
+    X = torch.rand(50, 1, 6, 6)
+    moved = explain.random_shifts(X, 2, torch.Generator().manual_seed(0))
+    assert moved.shape == X.shape
+    found = []
+    for n in range(50):
+        found.append([(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                      if torch.equal(moved[n:n + 1], explain.shift(X[n:n + 1], dy, dx))])
+    assert all(len(f) == 1 for f in found)  # every image is one of the 25 shifts of itself
+    assert len({f[0] for f in found}) > 10  # and they differ from image to image
+    again = explain.random_shifts(X, 2, torch.Generator().manual_seed(0))
+    assert torch.equal(again, moved)
