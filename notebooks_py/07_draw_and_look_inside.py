@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,nbgrader,-all
 #     formats: notebooks///ipynb,notebooks_py///py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -97,7 +97,7 @@ d2l, d2l_info = trained("d2l")
 report_reader("d2l LeNet", d2l_info)
 
 # %% [markdown]
-# #### Exercise 7.1 (find the bug): loading a classmate's reader runs their code
+# ### Exercise 7.1 (find the bug): loading a classmate's reader runs their code
 #
 # A classmate sends you their trained reader as a file. The loader below is what the MNIST
 # intro's code does, a bare `torch.load`, with the `weights_only=False` that older code passes
@@ -108,7 +108,7 @@ report_reader("d2l LeNet", d2l_info)
 # plain tensors (a `state_dict`) still loads and a file that would run code is refused before
 # anything runs. The checker tries a genuine file, the classmate's and a whole pickled network.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-07-1-load_reader-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def load_reader(net, path):
     """Load the weights saved at `path` (a state_dict) into `net` and return it."""
     ### BEGIN SOLUTION
@@ -131,7 +131,7 @@ except Exception as error:
     print("refused:", type(error).__name__)
 print("code from the file ran while it loaded:", len(pitfalls.CALLS) > ran_before)
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-07-1-load_reader", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_load_reader(load_reader)
 
 # %% [markdown] tags=["answer-prose"]
@@ -208,7 +208,7 @@ for name, picture in not_drawings.items():
         print(f"{name}: {refused}")
 
 # %% [markdown]
-# #### Exercise 7.2 (complete the code): the bounding box of the ink
+# ### Exercise 7.2 (complete the code): the bounding box of the ink
 #
 # The crop on its own: write `bounding_box(ink, level)`, the box `(top, left, bottom, right)` of
 # the pixels whose ink is above `level`, with `bottom` and `right` exclusive like Python slices,
@@ -216,7 +216,7 @@ for name, picture in not_drawings.items():
 # with faint pixels around a digit-like shape, and on a single ink pixel in a wide image; it
 # names the usual slips. Nothing below uses your function.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-07-2-bounding_box-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def bounding_box(ink, level=0.1):
     """(top, left, bottom, right) of the pixels of `ink` [H, W] above `level`; ends exclusive."""
     ### BEGIN SOLUTION
@@ -226,7 +226,7 @@ def bounding_box(ink, level=0.1):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-07-2-bounding_box", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_bounding_box(bounding_box)
 
 # %% [markdown]
@@ -383,7 +383,7 @@ for name, net, X in [("LeNet-5", lenet5, X32), ("d2l LeNet", d2l, X28)]:
     assert same, f"my_occlusion differs from lenet_nb.lessons.explain.occlusion for {name}"
 
 # %% [markdown]
-# #### Exercise 7.3 (change and observe): how large should the hiding patch be?
+# ### Exercise 7.3 (change and observe): how large should the hiding patch be?
 #
 # The maps above hide 6×6 pixels at a time. In the run cell, `patches` lists the patch sides to
 # try on the drawn seven (LeNet-5, patch moved 2 pixels at a time, the score of 7); each map is
@@ -397,7 +397,7 @@ for name, net, X in [("LeNet-5", lenet5, X32), ("d2l LeNet", d2l, X28)]:
 #
 # The checker redoes the largest patch's map and grades your answers against your own runs.
 
-# %% tags=["exercise-run"]
+# %% tags=["exercise-run"] nbgrader={"grade": false, "grade_id": "ex-07-3-patch_size-run", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # NBVAL_IGNORE_OUTPUT
 # (the maps depend on the trained weights)
 ### BEGIN SOLUTION
@@ -414,7 +414,7 @@ explain.plot_explanations(
                  for p, r in observed_patch.items()])
 plt.show()
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-07-3-patch_size-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 largest_drop_patch = max(observed_patch, key=lambda p: float(observed_patch[p]["drops"].max()))
 smallest = observed_patch[min(observed_patch)]["drops"]
@@ -427,7 +427,7 @@ peak_third = ["top", "middle", "bottom"][min(2, int(3 * centre / 32))]
 # peak_third = ...  # "top", "middle" or "bottom"
 ### END STUB
 
-# %% tags=["exercise-check", "nbval-ignore-output"]
+# %% tags=["exercise-check", "nbval-ignore-output"] nbgrader={"grade": true, "grade_id": "ex-07-3-patch_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_patch_size(observed_patch, largest_drop_patch, peak_third)
 
 # %% [markdown] tags=["answer-prose"]
@@ -547,19 +547,19 @@ for layer, channel, i, j in [("C1", 0, 12, 12), ("C3", 3, 4, 4), ("C5", 7, 0, 0)
     print(receptive_field_text(lenet5, X32, layer, channel, i, j))
 
 # %% [markdown]
-# #### Exercise 7.4 (predict, then run): how much of the drawing does a corner unit of C3 see?
+# ### Exercise 7.4 (predict, then run): how much of the drawing does a corner unit of C3 see?
 #
 # LeNet-5 reads the 28×28 drawing padded to 32×32: a frame 2 pixels wide holds no ink on every
 # side. C3's unit (0, 0) reads a square in the field's top-left corner (its size is printed
 # above). How many of the *drawing's* pixels, not the frame's, does it see? Work it out, write it
 # as `corner_pixels`, run the check, then the cell after it.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-07-4-corner_unit-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 corner_pixels = 144
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-07-4-corner_unit", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_corner_unit(corner_pixels)
 
 # %%
@@ -651,7 +651,7 @@ plt.show()
 # sees the digit, which is what the pad's centring does.
 
 # %% [markdown]
-# #### Exercise 7.5 (change and observe): how far can a digit move?
+# ### Exercise 7.5 (change and observe): how far can a digit move?
 #
 # Measure it yourself. The run cell moves `n_moved` test digits by 0 to 6 pixels for each network
 # in `nets_to_try` (`explain.shift_run`, `lenet_nb/lessons/explain.py`; the MLP is trained by its
@@ -665,7 +665,7 @@ plt.show()
 #
 # The checker redoes one of your measurements and grades your answers against your own runs.
 
-# %% tags=["exercise-run"]
+# %% tags=["exercise-run"] nbgrader={"grade": false, "grade_id": "ex-07-5-shift_tolerance-run", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # NBVAL_IGNORE_OUTPUT
 # (accuracies depend on the training and, in quick mode, on the small test sample)
 ### BEGIN SOLUTION
@@ -683,7 +683,7 @@ for name in nets_to_try:
                                              draw.input_pad(keys[name]))
     print(f"{name:<12}", " ".join(f"{a:.3f}" for a in observed_shift[name]["accuracy"]))
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-07-5-shift_tolerance-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 first_below_90 = {name: next((s for s, a in enumerate(r["accuracy"]) if a < 0.90), None)
                   for name, r in observed_shift.items()}
@@ -694,7 +694,7 @@ most_tolerant = max(observed_shift, key=lambda name: sum(observed_shift[name]["a
 # most_tolerant = ...  # a network's name
 ### END STUB
 
-# %% tags=["exercise-check", "nbval-ignore-output"]
+# %% tags=["exercise-check", "nbval-ignore-output"] nbgrader={"grade": true, "grade_id": "ex-07-5-shift_tolerance", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_shift_tolerance(observed_shift, first_below_90, most_tolerant)
 
 # %% [markdown] tags=["answer-prose"]

@@ -30,12 +30,18 @@ from PIL import Image, ImageDraw
 from torch.nn import functional as F
 
 from lenet_nb.lessons.draw import read
-from lenet_nb.lessons.explain import gradient_box, receptive_field
+from lenet_nb.lessons.explain import (  # noqa: F401 (SQUASH: the maps' grey scale, re-exported)
+    BLUE,
+    GREY,
+    SQUASH,
+    gradient_box,
+    map_grey,
+    mosaic,
+    receptive_field,
+)
 from lenet_nb.lessons.images import MAX_BYTES, EmptyDrawing, ImageRefused, fit, read_image
 
 SIZE, PEN = 280, 18  # 10 canvas pixels per MNIST pixel; pen 18 gives strokes near MNIST's width
-SQUASH = 1.7159  # LeNet-5's maps lie in [-1.7159, 1.7159]: shown on that fixed grey scale
-BLUE, GREY = "#1f77b4", "#bbbbbb"
 HERE = Path(__file__).resolve().parent
 
 
@@ -65,23 +71,6 @@ def png(gray, scale=1):
     buffer = io.BytesIO()
     img.save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def mosaic(maps, cols, gap=1, fill=1.0):
-    """Tile maps [K, h, w] into one array, `cols` per row, separated by `gap` px of `fill`."""
-    maps = torch.as_tensor(maps)
-    k, h, w = maps.shape
-    rows = -(-k // cols)
-    out = torch.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill)
-    for n in range(k):
-        r, c = divmod(n, cols)
-        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = maps[n]
-    return out.numpy()
-
-
-def map_grey(maps):
-    """LeNet-5 maps to grey levels: -1.7159 black, +1.7159 white."""
-    return (torch.as_tensor(maps) + SQUASH) / (2 * SQUASH)
 
 
 def _bar(label, width, text, best, css):

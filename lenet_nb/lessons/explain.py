@@ -12,6 +12,8 @@ from lenet_nb.train import argmax_predict, evaluate_accuracy
 # LeNet-5's layers as (name, kernel, stride): what decides how much input a unit sees
 LENET5_LAYERS = (("C1", 5, 1), ("S2", 2, 2), ("C3", 5, 1), ("S4", 2, 2), ("C5", 5, 1))
 LENET5_MAPS = ("C1", "S2", "C3", "S4", "C5", "F6")
+SQUASH = 1.7159  # LeNet-5's maps lie in [-1.7159, 1.7159]: shown on that fixed grey scale
+BLUE, GREY = "#1f77b4", "#bbbbbb"  # the answer's colour, the others'
 
 
 def lenet5_maps(net, X):
@@ -256,11 +258,26 @@ def plot_explanations(panels, row_titles, col_titles, scale=1.5):
     return axes.flatten()
 
 
+def mosaic(maps, cols, gap=1, fill=1.0):
+    """Tile maps [K, h, w] into one array, `cols` per row, separated by `gap` px of `fill`."""
+    maps = torch.as_tensor(maps)
+    k, h, w = maps.shape
+    rows = -(-k // cols)
+    out = torch.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill)
+    for n in range(k):
+        r, c = divmod(n, cols)
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = maps[n]
+    return out.numpy()
+
+
+def map_grey(maps):
+    """LeNet-5 maps to grey levels: -1.7159 black, +1.7159 white."""
+    return (torch.as_tensor(maps) + SQUASH) / (2 * SQUASH)
+
+
 def show_reading(reading, fig=None):
     """Static figure of a pad's reading: input, LeNet-5's distances, d2l's top 3, C1 and C3 maps."""
     import matplotlib.pyplot as plt
-
-    from lenet_nb.lessons.drawpad import BLUE, GREY, map_grey, mosaic
 
     fig = fig or plt.figure(figsize=(9, 4.2))
     grid = fig.add_gridspec(2, 3, height_ratios=[1, 1.1])
