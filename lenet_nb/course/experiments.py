@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lenet_nb.config import QUICK_ENV, is_quick
+from lenet_nb.exercises.draw_and_look_inside import CHALLENGE as CH7_CHALLENGE
 from lenet_nb.experiments import (
     COMMAND,
     FIRST,
@@ -38,14 +39,13 @@ from lenet_nb.experiments import (
     to_cell,
     write_rows,
 )
+from lenet_nb.lessons.draw import ROBUSTNESS
 
 # Each chapter's experiments, imported from its lesson module, in the order `run --all` runs
 # them (one that reads another's results comes after it), e.g.
 #   from lenet_nb.lessons.fc_limits import PERMUTATION
 #   EXPERIMENTS = (PERMUTATION, ...)
-from lenet_nb.lessons.draw import ROBUSTNESS  # noqa: E402 (chapter 7)
-
-EXPERIMENTS = (ROBUSTNESS,)
+EXPERIMENTS = (ROBUSTNESS, CH7_CHALLENGE.experiment)
 # exceptions meaning "the loss became NaN or infinite": fit's NonFiniteLoss (caught inside fit
 # today, which then returns a History with .diverged), the TrainingDiverged planned for fit,
 # and lenet_nb.experiments.RunDiverged

@@ -1,5 +1,5 @@
 """Chapter 7's exercise checkers: a safe checkpoint loader, the ink box, the occluding patch, a
-corner unit of C3, how far a digit can move.
+corner unit of C3, how far a digit can move, and the challenge (digits moved by 4 pixels).
 
 Each `check_*` takes what the learner wrote (a function, a number, the records of their own runs)
 and returns a `Verdict` ("✔ …", "✘ …, not yet: <what is wrong and a hint>" or "○ … not
@@ -8,6 +8,7 @@ learner's own records (made by `explain.occlusion_run` and `explain.shift_run`),
 one of them to make sure it is what that setting gives.
 """
 
+from lenet_nb.exercises import challenge
 from lenet_nb.exercises.checking import (
     NotStarted,
     NotYet,
@@ -22,6 +23,8 @@ import numbers
 
 import torch
 
+from lenet_nb.lessons.draw import shift_challenge_train
+
 CHAPTER = 7
 EXERCISES = {  # notebook order: exercise 7.n is the n-th name
     "load_reader": "find the bug",
@@ -29,6 +32,7 @@ EXERCISES = {  # notebook order: exercise 7.n is the n-th name
     "patch_size": "change and observe",
     "corner_unit": "predict, then run",
     "shift_tolerance": "change and observe",
+    "shift_challenge": "challenge",
 }
 
 # a fixed ink image for check_bounding_box: faint pixels (0.05) around a digit-like shape
@@ -296,3 +300,38 @@ def _refuses(load_reader, net, path):
     except BaseException:  # any error (even sys.exit) is a refusal; what matters: nothing ran
         return True
     return False
+
+
+# ------------------------------------------------------------------ 7.6 challenge
+
+
+def moved_accuracy(net, X, y):
+    """The challenge's metric: accuracy on held-out digits moved by 4 px, mean of 4 directions."""
+    from lenet_nb.lessons.explain import shifted_accuracy
+
+    return shifted_accuracy(net, X, y, 4)
+
+
+def _centred_only_hint(net, params, macs, value):
+    """A network that reads centred digits well but moved ones badly has only seen centred ones."""
+    if value is None:
+        return None
+    from lenet_nb.lessons.explain import accuracy_on
+
+    X, y = challenge.challenge_data(CHALLENGE)[2:]
+    if accuracy_on(net, X, y) >= 0.95:
+        return ("your network reads centred digits well: what has it seen during training? "
+                "(explain.shift and explain.random_shifts move digits)")
+    return None
+
+
+CHALLENGE = challenge.ChallengeSpec(
+    "shift_challenge", "draw_and_look_inside", "MNIST", target=0.95, budget=75.0,
+    solution=shift_challenge_train, max_params=61_706, evaluate=moved_accuracy,
+    hint=_centred_only_hint, minutes=4.0)
+
+
+@checker("shift_challenge")
+def check_shift_challenge(train):
+    """Challenge: >= the target on held-out MNIST digits moved by 4 px, <= 61,706 parameters."""
+    return challenge.score(CHALLENGE, train)

@@ -315,3 +315,86 @@ def test_shift_tolerance_stub_records_and_edits(shift_data):
     two["d2l LeNet"]["accuracy"] = [0.5] * 7  # edited by hand
     assert "run the cell again" in ex.check_shift_tolerance(two, {}, "MLP").message
     assert not ex.check_shift_tolerance("runs", {}, "MLP")
+
+
+# ------------------------------------------------------------------ 7.6 shift_challenge
+
+
+def challenge_extra():
+    from lenet_nb.config import reduce_in_tests
+
+    return {"reduce_in_tests": reduce_in_tests, "explain": explain}
+
+
+def test_the_notebooks_challenge_answer_is_the_package_solution():
+    train = answer_namespace(ex, "shift_challenge", challenge_extra())["train"]
+    X = torch.rand(96, 1, 28, 28)
+    y = torch.arange(96) % 10
+    torch.manual_seed(0)
+    mine = train(X, y, 10)
+    torch.manual_seed(0)
+    package = draw.shift_challenge_train(X, y, 10)
+    assert all(torch.equal(a, b) for a, b in zip(mine.parameters(), package.parameters()))
+    assert ex.CHALLENGE.solution is draw.shift_challenge_train
+    assert ex.CHALLENGE.max_params == 61_706 and ex.CHALLENGE.evaluate is ex.moved_accuracy
+
+
+def needs_mnist():
+    from lenet_nb import data
+
+    if data.problems("MNIST"):
+        pytest.skip("MNIST is not on disk: run `make data`")
+
+
+@pytest.fixture
+def steady_clock(monkeypatch):
+    """The scorer's clock ticks one second per reading: a loaded test machine is not timed."""
+    from lenet_nb.exercises import challenge
+
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(challenge, "clock", lambda: float(next(ticks)))
+
+
+def test_shift_challenge_quick_mode_scores_the_instructor_answer(capsys, steady_clock):
+    needs_mnist()
+    verdict = reference_verdict(ex, "shift_challenge", challenge_extra())
+    assert verdict, repr(verdict)
+    assert repr(verdict).startswith("✔ 7.6 shift_challenge: quick mode: a valid network")
+    assert "challenge 7.6: validation accuracy" in capsys.readouterr().out
+
+
+def test_shift_challenge_stub_and_an_untrained_network(steady_clock):
+    needs_mnist()
+
+    def train(X, y, seconds):
+        ...  # your code here
+
+    assert not ex.check_shift_challenge(train).started
+
+    def untrained(X, y, seconds):
+        from lenet_nb.models import get_model
+
+        return get_model("d2l", activation="relu", pooling="max")
+
+    verdict = ex.check_shift_challenge(untrained)
+    assert not verdict and "did `train` return the network it trained?" in verdict.message
+
+    def too_big(X, y, seconds):
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
+
+    assert "the cap is 61,706" in ex.check_shift_challenge(too_big).message
+
+
+def test_the_challenge_hint_names_training_on_centred_digits_only(monkeypatch):
+    needs_mnist()
+    monkeypatch.setattr(explain, "accuracy_on", lambda net, X, y, pad=0: 0.99)
+    assert "what has it seen during training?" in ex._centred_only_hint(None, 1, 1, 0.4)
+    assert ex._centred_only_hint(None, 1, 1, None) is None  # a broken cap: no such hint
+    monkeypatch.setattr(explain, "accuracy_on", lambda net, X, y, pad=0: 0.5)
+    assert ex._centred_only_hint(None, 1, 1, 0.4) is None
+
+
+def test_the_challenge_metric_is_the_mean_over_four_directions():
+    torch.manual_seed(0)
+    net, X, y = draw.build_net("d2l").eval(), torch.rand(20, 1, 28, 28), torch.arange(20) % 10
+    assert ex.moved_accuracy(net, X, y) == explain.shifted_accuracy(net, X, y, 4)
