@@ -289,12 +289,26 @@ def one_thread():
         torch.set_num_threads(threads)
 
 
+def check_readers(lenet5, d2l):
+    """Refuse, in words, readers given in the wrong order or of the wrong kind."""
+    if isinstance(d2l, LeNet5) and not isinstance(lenet5, LeNet5):
+        raise TypeError("the two networks are swapped: call read(image, lenet5, d2l), LeNet-5 "
+                        "(chapter 5's RBF network) first, the d2l LeNet second")
+    if not isinstance(lenet5, LeNet5):
+        raise TypeError(f"lenet5 must be a LeNet5 (chapter 5's RBF network, e.g. "
+                        f"draw.trained('lenet5')[0]), got {type(lenet5).__name__}")
+    if not isinstance(d2l, torch.nn.Module) or isinstance(d2l, LeNet5):
+        raise TypeError(f"d2l must be a network reading [N, 1, 28, 28] into 10 scores (e.g. "
+                        f"draw.trained('d2l')[0]), got {type(d2l).__name__}")
+
+
 def read(image, lenet5, d2l, ink=False):
     """Preprocess a picture (or, with ink=True, read_image's ink) and run both networks.
 
     Not for networks a cell may be running at the same time: the maps come from hooks on
     `lenet5` (the pad reads with its own copies).
     """
+    check_readers(lenet5, d2l)
     with one_thread(), torch.inference_mode():
         X = center_digit(image) if ink else preprocess(image)
         maps = lenet5_maps(lenet5, F.pad(X, (2, 2, 2, 2)))

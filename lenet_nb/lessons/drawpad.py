@@ -29,7 +29,7 @@ import traitlets
 from PIL import Image, ImageDraw
 from torch.nn import functional as F
 
-from lenet_nb.lessons.draw import read
+from lenet_nb.lessons.draw import check_readers, read
 from lenet_nb.lessons.explain import (  # noqa: F401 (SQUASH: the maps' grey scale, re-exported)
     BLUE,
     GREY,
@@ -167,6 +167,7 @@ class DrawPad(widgets.HBox):
 
     def use(self, lenet5, d2l):
         """Read with private copies of these networks (a cell may go on using and training them)."""
+        check_readers(lenet5, d2l)  # here, not in a callback where nobody would see the error
         lenet5, d2l = copy.deepcopy(lenet5).eval(), copy.deepcopy(d2l).eval()
         with self._lock:
             self.lenet5, self.d2l = lenet5, d2l

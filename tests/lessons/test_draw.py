@@ -144,6 +144,19 @@ def test_read_runs_both_networks_on_the_preprocessed_drawing():
     assert torch.equal(draw.read(draw.read_image(image).ink, lenet5, d2l, ink=True).X, X)
 
 
+def test_readers_swapped_or_of_the_wrong_kind_are_named():  # H37
+    torch.manual_seed(0)
+    lenet5, d2l = LeNet5().eval(), get_model("d2l").eval()
+    image = canvas()
+    image[40:240, 130:150] = 0
+    with pytest.raises(TypeError, match=r"swapped: call read\(image, lenet5, d2l\)"):
+        draw.read(image, d2l, lenet5)
+    with pytest.raises(TypeError, match="lenet5 must be a LeNet5.*got LeNet"):
+        draw.read(image, get_model("d2l"), d2l)
+    with pytest.raises(TypeError, match="d2l must be a network.*got str"):
+        draw.read(image, lenet5, "d2l")
+
+
 # ---- enlarged MNIST digits, as a learner would draw them, read about as well as the originals
 
 

@@ -47,6 +47,11 @@ def message(pad, **content):
     pad._message(None, content, content.pop("buffers", []))
 
 
+def test_a_pad_given_its_networks_swapped_says_so_when_built(nets):  # H37, before any callback
+    with pytest.raises(TypeError, match="swapped"):
+        drawpad.DrawPad(nets[1], nets[0])
+
+
 def test_render_strokes_paints_round_antialiased_strokes_on_transparent():
     rgba = drawpad.render_strokes([(10, [(20, 30), (60, 30)])], size=80)
     assert rgba.shape == (80, 80, 4) and rgba.dtype == np.uint8
