@@ -16,7 +16,6 @@ number is slower than on an idle one, so compare numbers within one run.
 Run: .venv/bin/python benchmarks/draw_browser_latency.py [--n 30]  (needs /usr/bin/chromium)
 """
 
-import argparse
 import math
 import os
 import statistics
@@ -31,6 +30,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from lenet_nb import cli  # noqa: E402
+from lenet_nb.files import write_notebook  # noqa: E402
 from lenet_nb.lessons import draw  # noqa: E402
 from lenet_nb.lessons.drawpad import DrawPad, render_strokes  # noqa: E402
 from tests.browser.conftest import VIEWPORT, Lab, chromium, serve  # noqa: E402
@@ -186,8 +187,9 @@ def compute_only(n):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=30, help="timed strokes (after 3 warm-up ones)")
+    parser = cli.parser("benchmarks/draw_browser_latency.py", __doc__)
+    parser.add_argument("--n", type=cli.whole_number(1), default=30,
+                        help="timed strokes (after 3 warm-up ones)")
     args = parser.parse_args()
     print(f"load average before (1, 5, 15 min): {os.getloadavg()}, {os.cpu_count()} cores")
     read_ms, handler_ms = compute_only(200)
@@ -197,7 +199,7 @@ def main():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    nbformat.write(nb, root / "bench.ipynb")
+    write_notebook(root / "bench.ipynb", nb)
     (base / "chromium").mkdir()
     with serve(root, base) as lab, chromium(base / "chromium") as browser:
         page = browser.new_context(viewport=VIEWPORT).new_page()

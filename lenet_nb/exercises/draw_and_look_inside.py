@@ -16,6 +16,7 @@ from lenet_nb.exercises.checking import (
     checker,
     expect_equal,
     require_answer,
+    require_number,
 )
 
 # isort: split
@@ -83,7 +84,7 @@ def check_bounding_box(bounding_box):
     return "the box (top, left, bottom, right) of the ink, bottom and right exclusive"
 
 
-# ------------------------------------------------------------------ 7.2 the occluding patch
+# ------------------------------------------------------------------ 7.3 the occluding patch
 
 
 def _records(observed, name, what, key_of, needed, how):
@@ -160,7 +161,7 @@ def check_patch_size(observed_patch, largest_drop_patch, peak_third):
             + (" (near a border between thirds: both count)" if len(near) > 1 else ""))
 
 
-# ------------------------------------------------------------------ 7.3 a corner unit of C3
+# ------------------------------------------------------------------ 7.4 a corner unit of C3
 
 
 @checker("corner_unit", leaks=[r"\b144\b", r"\b12\s*[×x]\s*12\b"])
@@ -168,12 +169,10 @@ def check_corner_unit(corner_pixels):
     """Predict, then run: the drawing's pixels C3's unit (0, 0) sees inside the 2-px margin."""
     from lenet_nb.lessons.explain import receptive_field
 
-    corner_pixels = require_answer(corner_pixels, "corner_pixels")
+    corner_pixels = require_number(corner_pixels, "corner_pixels")  # 144, np.int64(144), '144'
     top, left, bottom, right = receptive_field("C3", 0, 0)
     first, last = 2, 2 + 28  # the drawing fills rows and columns 2-29 of the 32x32 field
     rows, cols = min(bottom, last) - max(top, first), min(right, last) - max(left, first)
-    if isinstance(corner_pixels, str):
-        raise NotYet("`corner_pixels` should be a number, without quotes")
     expect_equal(corner_pixels, rows * cols, "corner_pixels", reveal=False, hints=[
         (lambda g: g == (bottom - top) * (right - left),
          "that counts the unit's whole square, margin included: the 2-pixel frame around the "
@@ -197,7 +196,7 @@ def check_corner_unit(corner_pixels):
             f"{first}")
 
 
-# ------------------------------------------------------------------ 7.4 how far a digit moves
+# ------------------------------------------------------------------ 7.5 how far a digit moves
 
 
 def _first_below(accuracy, level=0.90):
@@ -246,24 +245,31 @@ def check_shift_tolerance(observed_shift, first_below_90, most_tolerant):
                         for n, v in first_below_90.items()))
 
 
-# ------------------------------------------------------------------ 7.5 a safe loader
+# ------------------------------------------------------------------ 7.1 a safe loader
 
 
 @checker("load_reader")
 def check_load_reader(load_reader):
     """Find the bug: a plain state_dict loads; a file that runs code or holds a module does not."""
+    import io
     import tempfile
     from pathlib import Path
 
+    from lenet_nb.files import write_bytes
     from lenet_nb.lessons import pitfalls
+
+    def save(obj, path):  # torch.save through the one writer
+        buf = io.BytesIO()
+        torch.save(obj, buf)
+        write_bytes(path, buf.getvalue())
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         torch.manual_seed(0)
         genuine = torch.nn.Linear(3, 2)
-        torch.save(genuine.state_dict(), folder / "genuine.pt")
+        save(genuine.state_dict(), folder / "genuine.pt")
         pitfalls.write_untrusted_checkpoint(folder / "untrusted.pt")
-        torch.save(genuine, folder / "module.pt")  # a whole pickled network
+        save(genuine, folder / "module.pt")  # a whole pickled network
         fresh = torch.nn.Linear(3, 2)
         loaded = call(load_reader, fresh, folder / "genuine.pt", name="load_reader")
         if not isinstance(loaded, torch.nn.Module):
@@ -284,9 +290,9 @@ def check_load_reader(load_reader):
                          "safely: let the error reach the caller, so nobody uses a network "
                          "that was never loaded")
         if not _refuses(load_reader, torch.nn.Linear(3, 2), folder / "module.pt"):
-            raise NotYet("a file holding a whole pickled network (torch.save(net)) was "
-                         "accepted: unpickling a module can run code too; only tensors and "
-                         "plain containers should load")
+            raise NotYet("a file holding a whole pickled network (what saving the module "
+                         "itself writes) was accepted: unpickling a module can run code too; "
+                         "only tensors and plain containers should load")
     return ("a stranger's file that runs code is refused before anything runs, a pickled "
             "module too, and a plain state_dict loads")
 

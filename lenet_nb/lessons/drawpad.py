@@ -39,7 +39,7 @@ from lenet_nb.lessons.explain import (  # noqa: F401 (SQUASH: the maps' grey sca
     mosaic,
     receptive_field,
 )
-from lenet_nb.lessons.images import MAX_BYTES, EmptyDrawing, ImageRefused, fit, read_image
+from lenet_nb.lessons.images import MAX_BYTES, EmptyDrawing, ImageRefused, fit_board, read_image
 
 SIZE, PEN = 280, 18  # 10 canvas pixels per MNIST pixel; pen 18 gives strokes near MNIST's width
 HERE = Path(__file__).resolve().parent
@@ -222,7 +222,7 @@ class DrawPad(widgets.HBox):
             self.canvas.status = ""
             self.verdict.value = f"Could not read {escape(name)}: {escape(str(refused))}"
             return
-        self.background = fit(picture.ink, self.size)
+        self.background = fit_board(picture.ink, self.size)
         rgba = np.zeros((self.size, self.size, 4), np.uint8)  # black ink, alpha = the ink
         rgba[..., 3] = np.round(self.background * 255)
         buffer = io.BytesIO()

@@ -330,7 +330,7 @@ def _depth_hint(what, notes):
     return ""
 
 
-def fit(ink, size):
+def fit_board(ink, size):
     """Ink resized (box-averaged, aspect kept) to fit and centred on a size x size board."""
     h, w = ink.shape
     k = min(size / h, size / w)

@@ -326,8 +326,8 @@ def test_a_big_photo_is_decoded_small_and_a_huge_file_refused_unread():
         read_image(b"\x89PNG" + bytes(images.MAX_BYTES), name="huge.png")
 
 
-def test_fit_keeps_the_aspect_and_centres():
-    board = images.fit(np.ones((100, 50), np.float32), 20)
+def test_fit_board_keeps_the_aspect_and_centres():
+    board = images.fit_board(np.ones((100, 50), np.float32), 20)
     assert board.shape == (20, 20) and board[:, 5:15].min() == 1 and board[:, :5].max() == 0
 
 
