@@ -29,7 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 20_000_000  # larger than any phone photo of a digit
 MAX_PIXELS = 16_000_000  # decoded pixels (a JPEG counts at its reduced decoding size)
-WORK_SIDE = 1024  # bigger pictures are box-averaged down to this before reading (a digit ends
+WORK_SIDE = 1024  # bigger pictures are box-averaged to about this² before reading (a digit ends
 DECODE_SIDE = 560  # at 20 px); a JPEG decodes at the smallest 1/2^k scale with both sides >= this
 MIN_SIDE = 8  # fewer pixels on a side cannot hold a digit
 MIN_CONTRAST = 0.1  # the ink must differ from the background by a tenth of the full range
@@ -163,8 +163,10 @@ def _pil_values(img, notes):
 
 
 def _shrunk(img, notes):
-    """Box-average a big picture down to about WORK_SIDE on its longer side."""
-    k = math.ceil(max(img.size) / WORK_SIDE)
+    """Box-average a big picture down to about WORK_SIDE² pixels, its shorter side kept at 64 px
+    or more (a long thin strip has few pixels, and averaging across it would erase its ink)."""
+    w, h = img.size
+    k = min(math.ceil(math.sqrt(w * h) / WORK_SIDE), max(1, min(w, h) // 64))
     if k > 1:
         notes["steps"].append(f"shrunk {k}× from {img.size[0]}×{img.size[1]}")
         img = img.reduce(k)

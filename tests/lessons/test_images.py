@@ -326,6 +326,16 @@ def test_a_big_photo_is_decoded_small_and_a_huge_file_refused_unread():
         read_image(b"\x89PNG" + bytes(images.MAX_BYTES), name="huge.png")
 
 
+def test_a_long_thin_strip_is_read_as_a_line_not_averaged_away():  # H36
+    strip = np.full((10, 5000), 255, np.uint8)
+    strip[3:7, 100:4900] = 0  # 4 px of ink across 10 rows: shrinking by 5 would blur it grey
+    reading = read_image(encode(Image.fromarray(strip)), name="strip.png")
+    assert reading.background == "light" and "shrunk" not in reading.how
+    X = draw.center_digit(reading.ink)
+    rows, cols = np.flatnonzero((X[0, 0] > 0.5).any(1)), np.flatnonzero((X[0, 0] > 0.5).any(0))
+    assert len(rows) == 1 and len(cols) >= 19
+
+
 def test_fit_board_keeps_the_aspect_and_centres():
     board = images.fit_board(np.ones((100, 50), np.float32), 20)
     assert board.shape == (20, 20) and board[:, 5:15].min() == 1 and board[:, :5].max() == 0
