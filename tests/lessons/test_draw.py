@@ -280,6 +280,15 @@ def test_the_robustness_experiment_trains_by_the_recipe_and_measures_shifts(monk
     assert trained_here == [("lenet5", 2)] and row["test_acc"] == 0.5
     assert len(row["shift"]) == 7 and len(row["rotate"]) == 4
     assert all(0 <= a <= 1 for a in row["shift"] + row["rotate"])
+    assert not list(tiny_root.parent.rglob("lenet5-seed2.pt"))  # seeds 1, 2: results only
+    # seed 0 is the chapter's reader: saved where `trained` looks, which then loads it
+    monkeypatch.setattr(draw, "checkpoint_dir", lambda: tiny_root / "readers")
+    draw.robustness_run(draw.ROBUSTNESS.config, {"network": "d2l", "seed": 0})
+    net, info = draw.trained("d2l")
+    assert info["source"] == "checkpoint" and info["test_acc"] == 0.5
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(),
+                                                  draw.build_net("d2l", 0).state_dict().values()))
+    assert trained_here[-1] == ("d2l", 0)  # trained once, by the experiment
     # a recipe changed since the results were made: refused, not stored under the old hash
     monkeypatch.setitem(draw.RECIPES, "lenet5", {**draw.RECIPES["lenet5"], "lr": 0.1})
     with pytest.raises(ValueError, match="bump the experiment's revision"):
