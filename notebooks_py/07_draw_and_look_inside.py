@@ -705,12 +705,12 @@ ex.check_shift_tolerance(observed_shift, first_below_90, most_tolerant)
 # %% [markdown]
 # ### Exercise 7.6 (challenge): read digits moved by 4 pixels
 #
-# Write `train(X, y, seconds)`: it gets 50,000 MNIST training images `X` [N, 1, 28, 28] in [0, 1]
-# and their labels, and returns a network with at most 61,706 trainable parameters (the d2l
-# LeNet's count). The scorer moves the 10,000 images held out of training by 4 pixels (right,
-# down, left and up) and takes the mean accuracy; the target is printed with your result. Training
-# may take `seconds`, 75 on the reference machine, scaled to this one. The course's answer is
-# written below; in the student edition the cell is yours.
+# Write `train(X, y, seconds)`: it gets MNIST's training images `X` [N, 1, 28, 28] in [0, 1] (all
+# but the 10,000 held out for scoring) and their labels, and returns a network with at most 61,706
+# trainable parameters (the d2l LeNet's count). The scorer moves the held-out images by 4 pixels
+# (right, down, left and up) and takes the mean accuracy; the target is printed with your result.
+# Training may take `seconds`, 75 on the reference machine, scaled to this one. The course's
+# answer is written below; in the student edition the cell is yours.
 
 # %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-07-6-shift_challenge-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train(X, y, seconds):
