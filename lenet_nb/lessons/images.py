@@ -183,10 +183,10 @@ def _float_scale(a, notes):
                            f"column {c}: every pixel must be a finite number (np.nan_to_num "
                            f"replaces them), or draw again")
     lo, hi = float(a.min()), float(a.max())
-    scale = 1.0 if hi <= 1.02 else 255.0  # 2 % slack: noise around the top of the range
+    scale = 1.0 if hi <= 1.05 else 255.0  # 5 % slack: a photo's noise around either end
     # a 0-255 picture whose brightest pixel is under 25.5 would be too faint to read anyway:
     # such a range fits neither scale (standardised pixels, logits, a difference of images)
-    if lo < -0.02 * scale or hi > 1.02 * scale or 1.02 < hi < 25.5:
+    if lo < -0.05 * scale or hi > 1.05 * scale or 1.05 < hi < 25.5:
         hint = (" (it looks standardised, like (x − 0.1307) / 0.3081: pass the picture from "
                 "before the normalisation)" if lo < 0 else "")
         raise ImageRefused(f"float pixels from {lo:.3g} to {hi:.3g}: expected 0–1 or 0–255"

@@ -283,6 +283,17 @@ def test_standardised_and_other_out_of_range_floats_are_refused_with_a_hint(mnis
         read_image(np.full((10, 10), -3, np.int32))
 
 
+def test_a_float_photo_with_noise_past_either_end_of_0_1_is_read(mnist_seven):
+    rng = np.random.default_rng(0)
+    scan = np.kron(255 - mnist_seven.astype(np.float64), np.ones((10, 10)))  # dark on white
+    photo = 0.75 * scan / 255 + rng.normal(0, 0.01, scan.shape)  # grey paper: a little below 0
+    assert photo.min() < -0.02
+    reading = read_image(photo)
+    assert reading.background == "light" and "float 0–1" in reading.how
+    assert_same_digit(draw.center_digit(reading.ink), draw.preprocess(mnist_seven),
+                      mean_tol=0.05)
+
+
 def test_empty_and_faint_pictures_say_which():
     with pytest.raises(EmptyDrawing, match="empty \\(nothing is drawn\\): draw a digit"):
         read_image(np.zeros((280, 280, 4), np.uint8))
