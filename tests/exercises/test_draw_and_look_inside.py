@@ -398,3 +398,13 @@ def test_the_challenge_metric_is_the_mean_over_four_directions():
     torch.manual_seed(0)
     net, X, y = draw.build_net("d2l").eval(), torch.rand(20, 1, 28, 28), torch.arange(20) % 10
     assert ex.moved_accuracy(net, X, y) == explain.shifted_accuracy(net, X, y, 4)
+
+
+def test_the_stored_course_solution_clears_the_target_and_the_budget():
+    """The freezing rule: the worst stored seed clears the target by 0.005, the slowest trains
+    within 80 % of the budget (reference seconds), under the parameter cap."""
+    from lenet_nb.exercises import challenge
+
+    rows, missing = challenge.stored_rows(ex.CHALLENGE)
+    assert missing is None, missing
+    assert len(rows) == 3 and challenge.freeze_problems(ex.CHALLENGE, rows) == []
