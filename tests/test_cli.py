@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = {"fetch": fetch.main, "nbcheck": nbcheck.main, "report": report.main,
            "student": student.main}
 SCRIPTS = ["benchmarks/train_throughput.py", "benchmarks/lenet5_step.py",
-           "benchmarks/draw_latency.py"]
+           "benchmarks/draw_latency.py", "benchmarks/draw_browser_latency.py"]
 
 
 @pytest.mark.parametrize("tool", sorted(MODULES))
