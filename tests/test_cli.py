@@ -1,25 +1,20 @@
 """Every command line: --help, refused typos and unknown options, one-line errors, exit codes."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-import torch
 
 from lenet_nb import cli, fetch
 from lenet_nb.course import nbcheck, report, student
-from lenet_nb.data import TensorBatches
-from lenet_nb.lessons import lenet5_train
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {"fetch": fetch.main, "nbcheck": nbcheck.main, "report": report.main,
            "student": student.main}
-SCRIPTS = ["tools/lenet5_validation.py", "benchmarks/train_throughput.py",
-           "benchmarks/lenet5_step.py", "benchmarks/draw_latency.py",
-           "benchmarks/draw_browser_latency.py"]
+SCRIPTS = ["benchmarks/train_throughput.py", "benchmarks/lenet5_step.py",
+           "benchmarks/draw_latency.py", "benchmarks/draw_browser_latency.py"]
 
 
 @pytest.mark.parametrize("tool", sorted(MODULES))
@@ -131,74 +126,6 @@ def test_run_turns_user_errors_into_one_line_and_ctrl_c_into_130(capsys, monkeyp
     assert cli.run(fails) == 1 and "Traceback" in capsys.readouterr().err
     with pytest.raises(TypeError):  # a bug is not a user error: its traceback shows
         cli.run(lambda argv: None + 1)
-
-
-# --- tools/lenet5_validation.py ---------------------------------------------------------------
-
-
-def _tool(monkeypatch):
-    spec = importlib.util.spec_from_file_location("lenet5_validation",
-                                                  ROOT / "tools" / "lenet5_validation.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    g = torch.Generator().manual_seed(0)
-    X, y = torch.rand(48, 1, 32, 32, generator=g), torch.arange(48) % 10
-
-    def tiny_split(batch_size, seed):
-        return (TensorBatches(X[:32], y[:32], 16, shuffle=True, seed=seed),
-                TensorBatches(X[32:], y[32:], 16))
-
-    monkeypatch.setattr(tool, "validation_split", tiny_split)
-    return tool
-
-
-def test_an_interrupted_seed_writes_nothing_and_keeps_the_earlier_ones(tmp_path, monkeypatch,
-                                                                       capsys, ctrl_c_in_epoch):
-    """Issue 19 item 2: an interrupted run was stored as epochs=3 with epoch 1's error."""
-    tool, out = _tool(monkeypatch), tmp_path / "v.csv"
-    ctrl_c_in_epoch(5)  # seed 1, epoch 2
-    assert tool.main(["--epochs", "3", "--seeds", "0", "1", "--out", str(out)]) == 130
-    assert "interrupted: seed 1 stopped in epoch 2 of 3: nothing written for it" in (
-        capsys.readouterr().err)
-    assert [r["seed"] for r in lenet5_train.read_validation_rows(out)] == ["0"]
-
-
-@pytest.mark.parametrize("lr", ["nan", "inf", "-0.1", "0", "fast"])
-def test_a_bad_rate_is_refused_before_any_data_is_read(tmp_path, monkeypatch, capsys, lr):
-    tool = _tool(monkeypatch)
-    monkeypatch.setattr(tool, "validation_split", None)  # never reached
-    assert tool.main(["--lr", lr, "--out", str(tmp_path / "v.csv")]) == 2
-    shown = repr(lr) if lr == "fast" else lr
-    assert f"argument --lr: {shown} is not a" in capsys.readouterr().err
-    assert not (tmp_path / "v.csv").exists()
-
-
-def test_a_diverging_seed_is_named_and_nothing_is_written(tmp_path, monkeypatch, capsys):
-    tool, out = _tool(monkeypatch), tmp_path / "v.csv"
-
-    def nan_loss(j):
-        return lambda y_hat, y: y_hat.sum() * float("nan")
-
-    monkeypatch.setattr(tool, "MAPLoss", nan_loss)
-    assert tool.main(["--epochs", "1", "--seeds", "0", "--out", str(out)]) == 1
-    err = capsys.readouterr().err
-    assert "seed 0: training diverged" in err and "nothing written" in err
-    assert not out.exists()
-
-
-@pytest.mark.parametrize(("out", "message"), [
-    ("folder", "is a folder, not a file"),
-    ("notes.csv", "has columns ['my', 'notes'], expected"),
-])
-def test_a_bad_results_file_is_refused_before_any_training(tmp_path, monkeypatch, capsys, out,
-                                                           message):
-    tool = _tool(monkeypatch)
-    (tmp_path / "folder").mkdir()
-    (tmp_path / "notes.csv").write_text("my,notes\n1,2\n")
-    monkeypatch.setattr(tool, "validation_split", None)  # never reached
-    assert tool.main(["--out", str(tmp_path / out)]) == 1
-    assert message in capsys.readouterr().err
-    assert (tmp_path / "notes.csv").read_text() == "my,notes\n1,2\n"
 
 
 def test_a_folder_that_may_be_missing_still_catches_a_typo(tmp_path, monkeypatch):

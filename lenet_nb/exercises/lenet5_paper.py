@@ -1,29 +1,40 @@
-"""Chapter 5's exercise checkers: the paper's scaled tanh, subsampling, RBF output, MAP loss.
+"""Chapter 5's exercise checkers: the paper's scaled tanh, subsampling, RBF output and MAP loss,
+the MAP loss before training, what j does, a LeNet-5 that loses a one-image batch, and the
+challenge: the paper's network trained the learner's way.
 
 Each `check_*` takes what the learner wrote (a function, a module, a number) and returns a
 `Verdict` ("✔ …" or "✘ …, not yet: <what is wrong and a hint>"); it never raises.
 """
 
-# each chapter's section imports what it checks (merging sections stays conflict-free)
+import math
+
 import torch
 
 from lenet_nb import lenet5
+from lenet_nb.exercises import challenge
 from lenet_nb.exercises.checking import (
+    NotStarted,
     NotYet,
     call,
     checker,
-    expect_equal,
     expect_tensor,
+    require_answer,
     require_number,
+    unanswered,
 )
+from lenet_nb.exercises.lenet5_challenge import CHALLENGE
+from lenet_nb.lessons import lenet5_train
 
 CHAPTER = 5
 EXERCISES = {  # notebook order: exercise 5.n is the n-th name
     "squash": "complete the code",
     "subsample": "complete the code",
-    "c3_params": "predict, then run",
     "rbf": "complete the code",
     "map_loss": "complete the code",
+    "initial_map_loss": "predict, then run",
+    "what_j_does": "change and observe",
+    "one_image": "find the bug",
+    "paper_challenge": "challenge",
 }
 
 
@@ -36,36 +47,56 @@ def _same64(got, expected, atol=1e-9):
             and torch.allclose(got.detach().double(), expected, atol=atol, rtol=0))
 
 
+def _squash_amplitude(A):
+    """Raise NotYet unless A makes f(1) = A tanh(2/3) equal 1 (to 1e-4)."""
+    S = 2 / 3
+    exact = 1 / math.tanh(S)
+    if abs(A - exact) < 1e-4:
+        return exact
+    hints = [
+        (1.0, "with A = 1, f(1) = tanh(2/3) ≈ 0.58, not 1: A must scale the tanh up"),
+        (math.tanh(S), "f(1) = A·tanh(2/3) must equal 1: solve for A (divide, do not multiply)"),
+        (1 / math.tanh(1.0), "you solved f(1) = 1 with the slope 1; the slope inside the tanh "
+                             "is S = 2/3"),
+        (S, "that is the slope S; A is the factor in front of the tanh"),
+        (1 / S, "tanh(2/3) is not 2/3: the tanh stays in the condition A·tanh(2/3) = 1"),
+    ]
+    hint = next((h for v, h in hints if abs(A - v) < 1e-3), None)
+    raise NotYet(f"with your A, f(1) = A·tanh(2/3) = {A * math.tanh(S):.4f}, not 1"
+                 + (f". Hint: {hint}" if hint else ": compute A from the condition f(1) = 1"))
+
+
 @checker("squash")
-def check_squash(squash):
-    """The paper's f(a) = A tanh(S a) against lenet5.Squash, exactly, in float64."""
+def check_squash(A, squash):
+    """A from f(1) = 1; the paper's f(a) = A tanh(S a) against lenet5.Squash, in float64."""
+    exact = _squash_amplitude(float(require_number(A, "A")))
     a = torch.linspace(-3, 3, 13, dtype=F64)
     expected = lenet5.Squash()(a)
-    A, S = 1.7159, 2 / 3
+    S = 2 / 3
     hints = [
-        (lambda g: _same64(g, torch.tanh(a), 1e-6),
-         "your values are plain tanh(a): multiply a by S = 2/3 inside and the result by "
-         "A = 1.7159"),
-        (lambda g: _same64(g, A * torch.tanh(a), 1e-6),
-         "your values are 1.7159·tanh(a): the slope S = 2/3 inside the tanh is missing"),
-        (lambda g: _same64(g, torch.tanh(S * a), 1e-6),
-         "your values are tanh(2a/3) without the 1.7159 amplitude"),
-        (lambda g: _same64(g, A * torch.tanh(1.5 * a), 1e-6),
+        (lambda g: _same64(g, torch.tanh(a), 1e-5),
+         "your values are plain tanh(a): multiply a by S = 2/3 inside and the result by A"),
+        (lambda g: _same64(g, exact * torch.tanh(a), 1e-5),
+         "your values are A·tanh(a): the slope S = 2/3 inside the tanh is missing"),
+        (lambda g: _same64(g, torch.tanh(S * a), 1e-5),
+         "your values are tanh(2a/3) without the amplitude A in front"),
+        (lambda g: _same64(g, exact * torch.tanh(1.5 * a), 1e-5),
          "you multiplied a by 3/2; the slope is S = 2/3"),
-        (lambda g: _same64(g, S * torch.tanh(A * a), 1e-6),
-         "A and S are swapped: A = 1.7159 multiplies the tanh, S = 2/3 multiplies a"),
-        (lambda g: _same64(g, A * torch.sigmoid(S * a), 1e-6),
+        (lambda g: _same64(g, S * torch.tanh(exact * a), 1e-5),
+         "A and S are swapped: A multiplies the tanh, S = 2/3 multiplies a"),
+        (lambda g: _same64(g, exact * torch.sigmoid(S * a), 1e-5),
          "that is a sigmoid; the paper squashes with tanh (outputs between -A and A)"),
     ]
     got = call(squash, a.clone(), name="squash")
-    if _same64(got, expected, 1e-3) and not _same64(got, expected, 1e-7):
+    if _same64(got, expected, 1e-3) and not _same64(got, expected, 1e-5):
         off = (got.detach().double() - expected).abs().max().item()
-        raise NotYet(f"squash(a) is close but not exact (off by up to {off:.1e}): use "
-                     "A = 1.7159 and S = 2 / 3 exactly, not rounded values like 0.667")
-    expect_tensor(got, expected, "squash(a) for a = -3, -2.5, ..., 3", atol=1e-7, hints=hints)
+        raise NotYet(f"squash(a) is close but not exact (off by up to {off:.1e}): use your A "
+                     "and S = 2 / 3 exactly, not rounded values like 0.667")
+    expect_tensor(got, expected, "squash(a) for a = -3, -2.5, ..., 3", atol=1e-5, hints=hints)
     ones = call(squash, torch.tensor([1.0, -1.0], dtype=F64), name="squash")
-    return (f"equals lenet5.Squash to 1e-7 on 13 values from -3 to 3; "
-            f"f(1) = {ones[0].item():.4f}, f(-1) = {ones[1].item():.4f}")
+    return (f"A = 1/tanh(2/3) = {exact:.4f} makes f(1) = 1; squash equals lenet5.Squash to 1e-5 "
+            f"on 13 values from -3 to 3; f(1) = {ones[0].item():.4f}, f(-1) = "
+            f"{ones[1].item():.4f}")
 
 
 def _subsample_case():
@@ -131,6 +162,9 @@ def check_rbf(rbf):
         (lambda g: tuple(g.shape) == (3, 10, 84),
          "you returned the squared differences themselves; sum them over the 84 F6 values "
          "(the last axis)"),
+        (lambda g: tuple(g.shape) != (3, 10),
+         "broadcasting does it without a loop: give X a size-1 axis (X.unsqueeze(1), "
+         "[N, 1, 84]) so that X − centers is [N, 10, 84], then sum over the last axis"),
         (lambda g: _same64(g, expected.sqrt()),
          "that is the Euclidean distance; the paper's y_i is its square (no square root)"),
         (lambda g: _same64(g, diff.sum(-1)),
@@ -200,30 +234,147 @@ def check_map_loss(map_loss):
         got = got.reshape(())
     if isinstance(got, torch.Tensor) and not torch.isfinite(got).all():
         raise NotYet(f"with penalties and j around 800 your loss is {got.item()}: exp(−800) "
-                     "underflows to 0 and the log of 0 is -inf. Compute the log of the sum "
-                     "with torch.logsumexp over the −y_i and one extra column holding −j")
+                     "underflows to 0 and the log of 0 is -inf. There is a way to compute "
+                     "log(Σ exp(·)) without ever forming the exponentials: look for it in torch "
+                     "(it takes the −y_i and one more column holding −j)")
     expect_tensor(got, big_expected, f"map_loss(y_hat, y, j={big_j:g}) with penalties above 800",
                   atol=1e-9)
     return (f"equals lenet5.MAPLoss(j) on a batch of 4 (loss {expected.item():.4f} for "
             f"j = {j:g}), and stays finite for penalties above 800")
 
 
-@checker("c3_params", leaks=[r"\b1,?516\b"])
-def check_c3_params(c3_params):
-    """Predict-then-run: C3's trainable parameter count under Table I (never revealed)."""
-    c3_params = require_number(c3_params, "c3_params")
-    expected = sum(p.numel() for p in lenet5.TableConv2d().parameters())
-    links = int(lenet5.c3_connections().sum())
+def _initial_map_loss():
+    """The MAP loss (j = MAP_J) of the seed-0 LeNet-5 before training, on 256 random images."""
+    torch.manual_seed(0)
+    net = lenet5.LeNet5()
+    g = torch.Generator().manual_seed(5)
+    X, y = torch.rand(256, 1, 32, 32, generator=g), torch.randint(0, 10, (256,), generator=g)
+    with torch.no_grad():
+        return lenet5.MAPLoss(lenet5.MAP_J)(net(X), y).item()
+
+
+# the answer as a number standing alone ("79", "79.05"): not inside a longer number or a
+# picture's base64 text; "7[9]" keeps the pattern's own text from matching itself
+@checker("initial_map_loss", leaks=[r"(?<![\w.+/])7[9](?:\.\d+)?(?![\w.+/=])"])
+def check_initial_map_loss(initial_map_loss):
+    """Predict, then run: the MAP loss of an untrained LeNet-5, within 1 of its own measurement."""
+    guess = float(require_number(initial_map_loss, "initial_map_loss"))
+    expected = _initial_map_loss()
+    if abs(guess - expected) <= 1.0:
+        return (f"{expected:.2f} measured on the checker's own untrained LeNet-5: F6 starts "
+                f"near 0, so every ±1 bitmap is about 84 away (every penalty ≈ 84), and "
+                f"log(e^(−{lenet5.MAP_J:g}) + 10·e^(−84)) ≈ −{lenet5.MAP_J:g}: the rubbish "
+                f"term dominates until training moves F6")
     hints = [
-        (lambda g: g == links * 25, "that counts the kernels' weights; each C3 map also has "
-                                    "one bias"),
-        (lambda g: g == links * 26, "one bias per C3 map, not one per connection"),
-        (lambda g: g in (6 * 16 * 25 + 16, 6 * 16 * 25),
-         "that is a full 6→16 convolution; Table I keeps only some of the 96 map pairs "
-         "(count them in the figure)"),
-        (lambda g: g in (16 * 25 + 16, 16 * 25),
-         "a C3 map reading k S2 maps has k kernels of 5×5, one per map it reads"),
-        (lambda g: g == links, "that is the number of connections; each one is a 5×5 kernel"),
+        (83 <= guess <= 85.5, "that is each class's penalty at the start (F6 near 0, every "
+                              "bitmap pixel ±1); the loss adds a log term: how large is "
+                              "log(e^(−j) + Σ e^(−y_i)) when every y_i is that big?"),
+        (87 <= guess <= 91, "check the sign of the log term: the log of a number below 1 is "
+                            "negative"),
+        (abs(guess - math.log(10)) < 0.3,
+         "ln 10 belongs to a softmax over ten equal scores: this loss is built from penalties "
+         "(squared distances), which start far from 0"),
+        (abs(abs(guess) - lenet5.MAP_J) < 0.5,
+         "the first term is the penalty of the correct class, y_D: how far is an F6 output "
+         "near 0 from a bitmap of 84 pixels, each ±1?"),
+        (guess <= 0.5, "the loss starts large: no bitmap is close to an untrained F6"),
     ]
-    expect_equal(c3_params, expected, "your C3 parameter count", hints=hints, reveal=False)
-    return f"{expected:,} = {links} kernels of 5×5 + 16 biases"
+    hint = next((h for holds, h in hints if holds), "start from one penalty: F6's 84 outputs "
+                "are near 0 and each bitmap pixel is ±1")
+    raise NotYet(f"{guess:g} is off by more than 1 from what an untrained LeNet-5 gives. "
+                 f"Hint: {hint}")
+
+
+WHY_J = {  # the answers offered by exercise 5.6
+    "a": "e^(−j) acts as an extra 'rubbish' class: when it dominates the sum, a wrong class "
+         "whose penalty is already above j gains little from being pushed further",
+    "b": "j scales the whole loss, like a learning rate",
+    "c": "j is added to every penalty, so it cancels out",
+}
+
+
+@checker("what_j_does")
+def check_what_j_does(observed_j, weakest_push, why):
+    """Change and observe: graded against the learner's own record of map_loss_push."""
+    if unanswered(observed_j) or not observed_j:
+        raise NotStarted("no recorded run: run the run cell (it fills `observed_j`)")
+    if unanswered(weakest_push) and unanswered(why):
+        raise NotStarted("change `js` in the run cell, run it, then answer `weakest_push` and "
+                         "`why`")
+    if not isinstance(observed_j, dict):
+        raise NotYet(f"`observed_j` should be the dict the run cell makes, got "
+                     f"{type(observed_j).__name__}: run the run cell again")
+    js = sorted(observed_j)
+    if len(js) < 2 or min(js) >= 1 or max(js) < 10:
+        raise NotYet(f"your run recorded j = {', '.join(f'{j:g}' for j in js)}: change `js` in "
+                     "the run cell to several values, at least one below 1 and one of 10 or "
+                     "more, and run it again")
+    try:
+        redo = lenet5_train.map_loss_push(js)
+    except Exception as error:  # e.g. a j of 0 or a negative j
+        raise NotYet(f"the run cell's j values cannot be used ({error})") from None
+    if any(list(observed_j[j]) != redo[j] for j in js):
+        raise NotYet("`observed_j` differs from what the run cell computes for those j: run "
+                     "the run cell again rather than editing its record")
+    require_answer(weakest_push, "weakest_push")
+    require_answer(why, "why")
+    pushes = {j: abs(observed_j[j][1]) for j in js}  # class 1, the near miss
+    weakest = min(pushes, key=pushes.get)
+    chosen = float(require_number(weakest_push, "weakest_push"))
+    if chosen not in pushes:
+        raise NotYet(f"weakest_push = {chosen:g} is not one of the j your run recorded "
+                     f"({', '.join(f'{j:g}' for j in js)})")
+    if chosen != weakest:
+        hint = ("that j pushes class 1 hardest of all" if chosen == max(pushes, key=pushes.get)
+                else "another j pushes class 1 less")
+        raise NotYet(f"under j = {chosen:g} class 1 is pushed by {pushes[chosen]:.4f}: {hint}. "
+                     "Compare the sizes (absolute values) in the class-1 column")
+    letter = str(why).strip().lower().strip("()")
+    if letter not in WHY_J:
+        raise NotYet(f"`why` is {why!r}: answer with one of the letters {', '.join(WHY_J)}")
+    if letter == "b":
+        raise NotYet("if j only scaled the loss, every push would shrink by the same factor: "
+                     "compare the right class's column with class 1's across the rows")
+    if letter == "c":
+        raise NotYet("if j cancelled out, every row of your table would be the same")
+    return (f"j = {weakest:g} pushes class 1 (penalty 3) least ({pushes[weakest]:.4f}, against "
+            f"{max(pushes.values()):.4f} for j = {max(pushes, key=pushes.get):g}): a small j "
+            f"makes e^(−j) the largest term of the sum, the 'rubbish' class, so wrong classes "
+            f"above j gain little from being pushed further")
+
+
+def _one_image_case():
+    """A seeded untrained LeNet-5 in eval mode and 3 random 32x32 images."""
+    torch.manual_seed(0)
+    net = lenet5.LeNet5().eval()
+    X = torch.rand(3, 1, 32, 32, generator=torch.Generator().manual_seed(7))
+    return net, X
+
+
+@checker("one_image")
+def check_one_image(lenet5_scores):
+    """Find the bug: lenet5_scores(net, X) must equal net(X) for a batch of 3 and of 1."""
+    net, X = _one_image_case()
+    for n in (3, 1):
+        with torch.no_grad():
+            expected = net(X[:n])
+            got = call(lenet5_scores, net, X[:n].clone(), name="lenet5_scores")
+        if isinstance(got, torch.Tensor) and tuple(got.shape) == (10,) and n == 1:
+            raise NotYet("for one image your function returns shape (10,), not (1, 10): the "
+                         "batch dimension is gone, so a loss or argmin(dim=1) fails. Look for "
+                         "the step that removes size-1 dimensions: which ones does it remove "
+                         "when the batch holds one image?")
+        expect_tensor(got, expected, f"lenet5_scores(net, X) for a batch of {n}", atol=1e-5,
+                      hints=[(lambda g: True, "change only the step between C5 and F6; the "
+                                              "other layers are as the network runs them")])
+    return ("a batch of 3 and a batch of 1 give net(X)'s penalties, shapes (3, 10) and "
+            "(1, 10): only the two 1x1 spatial dimensions of C5's output are removed")
+
+
+# --- 5.8 challenge: the paper's network, trained your way (spec: lenet5_challenge.py) -------
+
+
+@checker("paper_challenge")
+def check_paper_challenge(train):
+    """Challenge: the learner's training of the paper's LeNet-5, scored on the held-out split."""
+    return challenge.score(CHALLENGE, train)

@@ -100,7 +100,7 @@ def test_post_build_fetches_the_data_and_copies_the_results(built):
         (ROOT / "results" / "lenet5_validation.csv").read_bytes()
     out = _python(built, "from lenet_nb.lessons import lenet5_train as t; "
                          "from lenet_nb import experiments as x; "
-                         "print(t.VALIDATION_FILE.exists(), t.VALIDATION_FILE, x.RESULTS)")
+                         "v = t.LENET5_VALIDATION.path(); print(v.exists(), v, x.RESULTS)")
     assert out.split() == ["True", str(root / "results" / "lenet5_validation.csv"),
                            str(root / "results")]
     for name in ("FashionMNIST", "MNIST"):  # verified by fetch in postBuild (SHA-256)

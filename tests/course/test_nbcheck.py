@@ -277,13 +277,9 @@ def test_chapter_size_counts_code_cells_and_prose_words_only(tmp_path):
 
 
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
-# chapter 5 on main is the old text (3,986 words); its rewrite (3,457) waits on branch ch5 for its
-# stored experiment. strict: the mark fails the test as soon as the chapter keeps to the limit.
-OVER = {"05_lenet5_paper": "the rewrite on branch ch5 waits for results/lenet5.csv"}
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    reason=OVER[n], strict=True)) if n in OVER else n for n in CHAPTERS])
+@pytest.mark.parametrize("name", CHAPTERS)
 def test_every_chapter_keeps_to_the_size_limit(name):
     # issue 18: at most 40 code cells and 3,500 words of prose per chapter
     code, words = nbcheck.chapter_size(ROOT / "notebooks" / f"{name}.ipynb")

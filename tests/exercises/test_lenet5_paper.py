@@ -1,11 +1,23 @@
 """The checkers of lenet_nb.exercises.lenet5_paper: each passes on the reference solution, says
 precisely what is wrong on the stub and on typical wrong answers, and never raises."""
 
+import math
+import re
+
 import pytest
 import torch
 
 from lenet_nb import lenet5
+from lenet_nb.config import reduce_in_tests
 from lenet_nb.exercises import lenet5_paper as ex
+from lenet_nb.lessons.lenet5_train import challenge_train, map_loss_push, push_table
+from lenet_nb.train import use_channels_last
+from tests.exercises.notebook_answers import answer_namespace, reference_verdict
+
+EXTRA = {"math": math, "net": lenet5.LeNet5(), "scale_input": lenet5.scale_input,
+         "map_loss_push": map_loss_push, "push_table": push_table, "LeNet5": lenet5.LeNet5,
+         "MAPLoss": lenet5.MAPLoss, "reduce_in_tests": reduce_in_tests,
+         "use_channels_last": use_channels_last}
 
 
 def _stub(*args):
@@ -20,41 +32,40 @@ def _not_yet(verdict, *phrases):
         assert phrase in verdict.message, (phrase, verdict.message)
 
 
-# the learner's solutions, as the instructor notebook has them
+A = 1 / math.tanh(2 / 3)
+
+
 def squash(a):
-    return 1.7159 * torch.tanh(2 * a / 3)
+    return A * torch.tanh(2 * a / 3)
 
 
 def subsample(X, coeff, bias):
-    sums = X[:, :, 0::2, 0::2] + X[:, :, 0::2, 1::2] + X[:, :, 1::2, 0::2] + X[:, :, 1::2, 1::2]
-    return sums * coeff.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
-
-
-def rbf(X, centers):
-    return ((X.unsqueeze(1) - centers) ** 2).sum(dim=2)
+    return answer_namespace(ex, "subsample")["subsample"](X, coeff, bias)
 
 
 def map_loss(y_hat, y, j):
-    y_D = y_hat[torch.arange(len(y)), y]
-    rubbish = torch.full((len(y), 1), -j, dtype=y_hat.dtype)
-    return (y_D + torch.logsumexp(torch.cat([-y_hat, rubbish], dim=1), dim=1)).mean()
+    return answer_namespace(ex, "map_loss")["map_loss"](y_hat, y, j)
 
 
 def _blocks(X, reduce):
     return reduce(X.unfold(2, 2, 2).unfold(3, 2, 2), (-1, -2))
 
 
-def test_reference_solutions_pass():
-    for verdict in (ex.check_squash(squash), ex.check_subsample(subsample), ex.check_rbf(rbf),
-                    ex.check_map_loss(map_loss), ex.check_c3_params(1516)):
-        assert verdict.passed, verdict
-    assert "f(1) = 1.0000, f(-1) = -1.0000" in ex.check_squash(squash).message
-    assert "1,516 = 60 kernels" in ex.check_c3_params(1516).message
+@pytest.mark.parametrize("name", list(ex.EXERCISES))
+def test_the_instructor_notebooks_answers_pass(name):
+    verdict = reference_verdict(ex, name, extra=dict(EXTRA))
+    assert verdict.passed, verdict
+
+
+def test_success_lines_say_what_was_checked():
+    assert "A = 1/tanh(2/3) = 1.7159 makes f(1) = 1" in ex.check_squash(A, squash).message
+    assert "f(1) = 1.0000, f(-1) = -1.0000" in ex.check_squash(1.7159, squash).message
+    assert "stays finite for penalties above 800" in ex.check_map_loss(map_loss).message
 
 
 def test_the_package_pieces_pass_too():
     """The checkers accept the package's modules wrapped as functions (same numbers)."""
-    assert ex.check_squash(lenet5.Squash()).passed
+    assert ex.check_squash(1.7159, lenet5.Squash()).passed  # the paper's rounded A passes
 
     def via_module(X, coeff, bias):
         s = lenet5.Subsampling(X.shape[1]).double()
@@ -69,24 +80,54 @@ def test_the_package_pieces_pass_too():
 @pytest.mark.parametrize("name", ["squash", "subsample", "rbf", "map_loss"])
 def test_stubs_say_not_yet(name):
     check = getattr(ex, f"check_{name}")
-    _not_yet(check(_stub), f"`{name}` still holds the stub", "replace the `...`")
-    assert not check(_stub).started, "an untouched stub is ○ not started"
-    _not_yet(check(...), f"`{name}` is not defined yet")
+    args = (A,) if name == "squash" else ()
+    _not_yet(check(*args, _stub), f"`{name}` still holds the stub", "replace the `...`")
+    assert not check(*args, _stub).started, "an untouched stub is ○ not started"
+    _not_yet(check(*args, ...), f"`{name}` is not defined yet")
+
+
+def test_the_squash_stub_with_its_A_untouched_is_not_started():
+    verdict = ex.check_squash(..., _stub)
+    _not_yet(verdict, "`A` is still `...`")
+    assert not verdict.started
 
 
 @pytest.mark.parametrize("wrong, hint", [
     (torch.tanh, "plain tanh(a)"),
-    (lambda a: 1.7159 * torch.tanh(a), "the slope S = 2/3 inside the tanh is missing"),
-    (lambda a: torch.tanh(2 * a / 3), "without the 1.7159 amplitude"),
-    (lambda a: 1.7159 * torch.tanh(1.5 * a), "you multiplied a by 3/2"),
-    (lambda a: 2 / 3 * torch.tanh(1.7159 * a), "A and S are swapped"),
-    (lambda a: 1.7159 * torch.sigmoid(2 * a / 3), "that is a sigmoid"),
-    (lambda a: 1.7159 * torch.tanh(0.667 * a), "close but not exact"),
+    (lambda a: A * torch.tanh(a), "the slope S = 2/3 inside the tanh is missing"),
+    (lambda a: torch.tanh(2 * a / 3), "without the amplitude A in front"),
+    (lambda a: A * torch.tanh(1.5 * a), "you multiplied a by 3/2"),
+    (lambda a: 2 / 3 * torch.tanh(A * a), "A and S are swapped"),
+    (lambda a: A * torch.sigmoid(2 * a / 3), "that is a sigmoid"),
+    (lambda a: A * torch.tanh(0.667 * a), "close but not exact"),
     (lambda a: 1.716 * torch.tanh(2 * a / 3), "close but not exact"),
     (lambda a: a.tolist(), "should be a torch tensor"),
 ])
 def test_squash_names_the_mistake(wrong, hint):
-    _not_yet(ex.check_squash(wrong), hint)
+    verdict = ex.check_squash(A, wrong)
+    _not_yet(verdict, hint)
+    assert "1.7159" not in verdict.message  # no hint gives A away
+
+
+@pytest.mark.parametrize("wrong_A, hint", [
+    (1, "with A = 1, f(1) = tanh(2/3) ≈ 0.58"),
+    (math.tanh(2 / 3), "solve for A (divide, do not multiply)"),
+    (1 / math.tanh(1), "the slope inside the tanh is S = 2/3"),
+    (2 / 3, "that is the slope S"),
+    (1.5, "tanh(2/3) is not 2/3"),
+    (2.0, "compute A from the condition f(1) = 1"),
+    ("1.7159", "without quotes"),
+    (torch.tensor([1.0, 2.0]), "should be one number"),
+])
+def test_a_wrong_amplitude_is_named_before_the_function_is_tried(wrong_A, hint):
+    verdict = ex.check_squash(wrong_A, squash)
+    _not_yet(verdict, hint)
+    assert "1.7159" not in verdict.message.replace("'1.7159'", "")
+
+
+def test_the_amplitude_may_be_a_tensor_or_the_papers_rounded_value():
+    assert ex.check_squash(torch.tensor(A), squash).passed
+    assert ex.check_squash(1.7159, squash).passed
 
 
 @pytest.mark.parametrize("wrong, hint", [
@@ -159,32 +200,151 @@ def test_map_loss_must_be_stable_for_large_penalties():
 
     assert torch.isinf(naive(torch.full((1, 10), 800.0, dtype=torch.float64),
                              torch.tensor([0]), 800.0))  # the case the checker feeds
-    _not_yet(ex.check_map_loss(naive), "your loss is -inf", "torch.logsumexp")
+    _not_yet(ex.check_map_loss(naive), "your loss is -inf", "without ever forming the exponentials")
 
 
 def test_map_loss_accepts_a_one_element_tensor():
     assert ex.check_map_loss(lambda y_hat, y, j: map_loss(y_hat, y, j).view(1, 1)).passed
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (1500, "each C3 map also has one bias"),
-    (1560, "one bias per C3 map, not one per connection"),
-    (2416, "a full 6→16 convolution"),
-    (2400, "a full 6→16 convolution"),
-    (416, "one per map it reads"),
-    (60, "the number of connections"),
-    (1234, "which is not right"),
-    ("1516", "without quotes"),
+def test_rbf_hints_at_broadcasting_for_other_shapes():
+    _not_yet(ex.check_rbf(lambda X, c: (X - c[0]) ** 2), "broadcasting does it without a loop")
+
+
+# --- 5.5 predict, then run: the MAP loss before training -----------------------------------
+
+
+def test_initial_map_loss_is_measured_and_accepts_a_close_estimate():
+    measured = ex._initial_map_loss()
+    assert 78 < measured < 80  # 84 - 5, give or take F6's small outputs
+    assert ex.check_initial_map_loss(84 - 5).passed
+    assert ex.check_initial_map_loss(measured + 0.9).passed
+    assert ex.check_initial_map_loss(torch.tensor(measured)).passed
+    assert not ex.check_initial_map_loss(measured + 1.2).passed
+
+
+@pytest.mark.parametrize("guess, hint", [
+    (84, "that is each class's penalty at the start"),
+    (89, "check the sign of the log term"),
+    (2.3, "ln 10 belongs to a softmax"),
+    (5, "the first term is the penalty of the correct class"),
+    (-5, "the first term is the penalty of the correct class"),
+    (0, "the loss starts large"),
+    (40, "start from one penalty"),
+    ("79", "without quotes"),
 ])
-def test_c3_params_names_the_mistake_without_revealing(wrong, hint):
-    verdict = ex.check_c3_params(wrong)
+def test_initial_map_loss_hints_never_reveal_the_answer(guess, hint):
+    verdict = ex.check_initial_map_loss(guess)
     _not_yet(verdict, hint)
-    assert "1,516" not in verdict.message
-    assert "1516" not in verdict.message.replace(f"is {wrong!r}", "")
+    message = verdict.message.replace(repr(guess), "")
+    assert not any(re.search(p, message) for p in ex.check_initial_map_loss.leaks), message
 
 
-def test_c3_params_stub():
-    _not_yet(ex.check_c3_params(...), "`c3_params` is still `...`")
-    assert ex.check_c3_params(1516.0).passed
+def test_initial_map_loss_stub():
+    verdict = ex.check_initial_map_loss(...)
+    _not_yet(verdict, "`initial_map_loss` is still `...`")
+    assert not verdict.started
 
 
+# --- 5.6 change and observe: what j does ------------------------------------------------------
+
+
+def test_what_j_does_without_a_run_or_answers_is_not_started():
+    for record in (..., {}, None, map_loss_push([5.0])):  # the last: the stub's own run
+        verdict = ex.check_what_j_does(record, ..., ...)
+        assert not verdict.started, verdict
+
+
+def test_what_j_does_needs_a_changed_run():
+    _not_yet(ex.check_what_j_does(map_loss_push([5.0]), 5.0, "a"), "change `js`")
+    _not_yet(ex.check_what_j_does(map_loss_push([2.0, 5.0]), 2.0, "a"),
+             "at least one below 1 and one of 10 or more")
+
+
+def test_what_j_does_is_graded_on_the_learners_own_record():
+    """A record whose right answer differs from the course's (0.1): the learner's smallest j."""
+    record = map_loss_push([0.5, 20.0, 200.0])
+    assert ex.check_what_j_does(record, 0.5, "a").passed
+    _not_yet(ex.check_what_j_does(record, 0.1, "a"), "not one of the j your run recorded")
+    _not_yet(ex.check_what_j_does(record, 200.0, "a"), "another j pushes class 1 less")
+
+
+def test_what_j_does_refuses_an_edited_record_and_names_wrong_answers():
+    record = map_loss_push([0.1, 50.0])
+    edited = {j: list(g) for j, g in record.items()}
+    edited[0.1][1] = -0.5
+    _not_yet(ex.check_what_j_does(edited, 0.1, "a"), "run the run cell again")
+    # the strongest push: j = 50 pushes class 1 hardest of all
+    _not_yet(ex.check_what_j_does(record, 50.0, "a"), "pushes class 1 hardest")
+    _not_yet(ex.check_what_j_does(record, 0.1, "b"), "every push would shrink by the same")
+    _not_yet(ex.check_what_j_does(record, 0.1, "(c)"), "every row of your table")
+    _not_yet(ex.check_what_j_does(record, 0.1, "d"), "one of the letters a, b, c")
+    _not_yet(ex.check_what_j_does(record, 0.1, ...), "`why` is still `...`")
+    _not_yet(ex.check_what_j_does({-1.0: [0.0] * 10, 50.0: [0.0] * 10}, 50.0, "a"),
+             "cannot be used")
+    _not_yet(ex.check_what_j_does([0.1, 50.0], 0.1, "a"), "should be the dict")
+    assert ex.check_what_j_does(record, "0.1", "A").passed is False  # text, not a number
+    assert ex.check_what_j_does(record, 0.1, " A ").passed
+
+
+# --- 5.7 find the bug: a batch of one image ----------------------------------------------------
+
+
+def _scores_with(step):
+    def lenet5_scores(net, X):
+        X = net.act(net.S2(net.act(net.C1(lenet5.scale_input(X)))))
+        X = net.act(net.S4(net.act(net.C3(X))))
+        X = net.act(net.F6(step(net.act(net.C5(X)))))
+        return ((X.unsqueeze(-2) - net.output.centers) ** 2).sum(-1)
+    return lenet5_scores
+
+
+@pytest.mark.parametrize("step", [lambda X: X.flatten(1), lambda X: X.view(len(X), -1),
+                                  lambda X: X.squeeze(-1).squeeze(-1),
+                                  lambda X: X.squeeze((2, 3))])
+def test_one_image_accepts_every_fix(step):
+    assert ex.check_one_image(_scores_with(step)).passed
+
+
+def test_one_image_names_the_symptom_of_the_buggy_code():
+    verdict = ex.check_one_image(_scores_with(torch.squeeze))
+    _not_yet(verdict, "returns shape (10,), not (1, 10)", "which ones does it remove")
+    assert verdict.started  # a find-the-bug stub runs: ✘, not ○
+
+
+@pytest.mark.parametrize("step, hint", [
+    (lambda X: X.squeeze().unsqueeze(0), "has shape (1, 3, 10), expected (3, 10)"),
+    (lambda X: X.flatten(1) * 2, "change only the step between C5 and F6"),
+    (lambda X: X.flatten(), "raised RuntimeError"),
+])
+def test_one_image_names_other_slips(step, hint):
+    _not_yet(ex.check_one_image(_scores_with(step)), hint)
+
+
+def test_one_image_stays_calm_on_nonsense():
+    _not_yet(ex.check_one_image(lambda net, X: 1 / 0), "raised ZeroDivisionError")
+    _not_yet(ex.check_one_image("lenet5_scores"), "should be a function")
+
+
+# --- 5.8 challenge: the paper's network, trained the learner's way ---------------------------
+
+
+def test_the_notebooks_solution_is_the_packages():
+    """The answer cell and lenet5_train.challenge_train train the same weights (quick mode)."""
+    g = torch.Generator().manual_seed(3)
+    X, y = torch.rand(64, 1, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
+    nets = []
+    for train in (answer_namespace(ex, "paper_challenge", extra=dict(EXTRA))["train"],
+                  challenge_train):
+        torch.manual_seed(0)
+        nets.append(train(X.clone(), y.clone(), 60.0))
+    assert all(torch.equal(p, q) for p, q in zip(nets[0].parameters(), nets[1].parameters()))
+    assert not torch.equal(nets[1].F6.weight, (torch.manual_seed(0), lenet5.LeNet5())[1].F6.weight)
+
+
+def test_the_course_solution_passes_in_quick_mode():
+    """Quick mode (pytest): 2,000 images, one epoch, no target; the solution is a valid network."""
+    verdict = ex.check_paper_challenge(challenge_train)
+    assert verdict.passed, verdict
+    assert "quick mode" in verdict.message
+    _not_yet(ex.check_paper_challenge(lambda X, y, s: lenet5.LeNet5()), "never changed")

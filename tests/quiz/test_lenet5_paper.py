@@ -8,6 +8,8 @@ import torch
 from torch import nn
 
 from lenet_nb import lenet5
+from lenet_nb.lessons.lenet5_plot import COMPARISONS
+from lenet_nb.lessons.lenet5_train import DISTORT_EPOCHS, NUM_EPOCHS, SETTINGS
 from lenet_nb.models import count_parameters, get_model
 from lenet_nb.quiz import lenet5_paper as quiz
 from tests.quiz.answer_key import (
@@ -29,12 +31,14 @@ def check_paper_trainable():
     assert_number("paper-trainable", count_parameters(net))
 
 
-def check_paper_map_j():
-    y_hat = torch.tensor([[1.0, 30.0, 8.0]], requires_grad=True)
-    lenet5.MAPLoss(5.0)(y_hat, torch.tensor([0])).backward()
-    assert abs(y_hat.grad[0, 1].item()) < 1e-10  # the penalty-30 class: no push left
-    assert abs(y_hat.grad[0, 2].item()) > 1e-4  # a wrong class near j still gets pushed
-    assert_choice("paper-map-j", "Almost nothing")
+def check_paper_longer():
+    distorted, plain = SETTINGS["lenet5-distorted"], SETTINGS["lenet5-30"]
+    assert distorted == dict(plain, distort=True)  # one change: the distortions
+    assert plain == dict(SETTINGS["lenet5"], epochs=DISTORT_EPOCHS)  # one change: the length
+    assert DISTORT_EPOCHS > NUM_EPOCHS == 20
+    assert {(a, b) for a, b, _ in COMPARISONS} >= {("lenet5-distorted", "lenet5-30"),
+                                                   ("lenet5-30", "lenet5")}
+    assert_choice("paper-longer", "To tell the effect of the distortions")
 
 
 def check_paper_c3_full():
