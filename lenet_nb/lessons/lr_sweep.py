@@ -1,8 +1,11 @@
 """Choosing a learning rate: a validation split held out of the training set, a sweep, a plot."""
 
+import contextlib
+
 import torch
 
 from lenet_nb.data import TensorBatches
+from lenet_nb.experiments import Experiment, curves
 from lenet_nb.train import fit
 
 
@@ -66,3 +69,102 @@ def plot_lr_sweep(results_by_label, ax=None, chance=0.1):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return ax
+
+
+# --- the stored sweep: rates x activations at the d2l recipe's budget, three seeds ------------
+#
+# One SGD budget is shared by the sweep, chapter 4's grid and its ladder (issue 18, R2): the
+# 50,000 training images left after holding out 10,000 for validation (split seed 0), batches of
+# 256, 12 epochs = 12 x 196 = 2,352 steps (the d2l recipe: 10 x 235 = 2,350 on 60,000), seeds
+# 0, 1, 2. A constant-rate run stopped after epoch k is bit-identical (same CPU capability, same
+# thread count) to the first k epochs of the stored run with the same seed: a live run can be
+# short and still be compared with the stored seeds at its epoch.
+
+CHANCE = 0.2  # a rate with a seed at or below this validation accuracy never left chance
+QUICK_SPLIT = {"subset": 3000, "num_val": 500}  # a live run in quick mode: a small slice
+
+SWEEP_CONFIG = {
+    "revision": 1,
+    "data": "FashionMNIST training file, num_val held out (split_validation, split_seed)",
+    "network": "d2l LeNet, average pooling, Xavier-uniform weights",
+    "optimizer": "plain SGD, constant rate",
+    "num_val": 10_000, "split_seed": 0, "batch_size": 256, "epochs": 12,
+    # each activation's window of rates, a factor of 3 apart; the best must lie inside it
+    "lrs": {"sigmoid": [0.1, 0.3, 0.9, 3.0, 9.0],
+            "tanh": [0.03, 0.1, 0.3, 0.9, 3.0],
+            "relu": [0.03, 0.1, 0.3, 0.9, 3.0]},
+    "seeds": [0, 1, 2],
+}
+# every run on one thread: the same bits whatever the machine's core count (the thread count
+# changes the order of sums), and on a busy 2-core machine several times faster than two
+THREADS = 1
+
+_DATA = {}  # the loaded splits, kept between runs (a sweep loads the training file once)
+
+
+def budget_data(config, subset=None):
+    """(train_iter, val_iter) of the shared budget; `subset`: only that many training-file
+    images (a quick-mode live run)."""
+    from lenet_nb.data import load_split, to_float
+
+    key = (config["num_val"], config["split_seed"], config["batch_size"], subset)
+    if key not in _DATA:
+        X, y = load_split("FashionMNIST", train=True)
+        if subset is not None:
+            X, y = X[:subset], y[:subset]
+        _DATA[key] = split_validation(to_float(X), y, config["num_val"], config["batch_size"],
+                                      seed=config["split_seed"])
+    return _DATA[key]
+
+
+def _test_iter():
+    from lenet_nb.data import load_split, to_float
+
+    if "test" not in _DATA:
+        X, y = load_split("FashionMNIST", train=False)
+        _DATA["test"] = TensorBatches(to_float(X), y, 1000)
+    return _DATA["test"]
+
+
+@contextlib.contextmanager
+def _threads(n):
+    old = torch.get_num_threads()
+    torch.set_num_threads(n or old)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def sgd_run(config, run, epochs=None, subset=None):
+    """One run of the shared SGD budget: {"val_acc": [...], "train_loss": [...]} per epoch.
+
+    `run`: activation, lr, seed, optionally pooling ("avg" unless given) and threads (torch's
+    for this run). With `config["test_acc"]` true the test set is scored after every epoch too
+    (chapter 4's grid). `epochs` and `subset` shorten a live run.
+    """
+    from lenet_nb.models import LeNet, init_xavier
+
+    train_iter, val_iter = budget_data(config, subset)
+    test = config.get("test_acc", False)
+    with _threads(run.get("threads")):
+        torch.manual_seed(run["seed"])  # the weights; fit(seed=...) then sets the batch order
+        net = init_xavier(LeNet(run["activation"], run.get("pooling", "avg")))
+        history = fit(net, train_iter, _test_iter() if test else val_iter,
+                      epochs or config["epochs"], lr=run["lr"], seed=run["seed"],
+                      val_iter=val_iter if test else None, progress=False, live=False)
+    found = curves(history, "val_acc" if test else "test_acc", "train_loss",
+                   *(["test_acc"] if test else []))
+    if not test:
+        found["val_acc"] = found.pop("test_acc")  # fit scored the validation split as "test"
+    return found
+
+
+def sweep_runs(config):
+    """The sweep's runs: every activation x its rates x seed."""
+    return [{"activation": a, "lr": lr, "seed": s, "threads": THREADS}
+            for a, lrs in config["lrs"].items() for lr in lrs for s in config["seeds"]]
+
+
+LR_SWEEP = Experiment("lr_sweep", "training_loop", SWEEP_CONFIG, runs=sweep_runs,
+                      run_one=sgd_run, minutes=30)

@@ -60,3 +60,47 @@ def test_best_lr_table_and_plot():
     assert ax.get_xscale() == "log"
     assert list(ax.lines[0].get_xdata()) == [0.1, 0.3, 1.0]
     assert list(ax.lines[0].get_ydata()) == [0.5, 0.7, 0.7]
+
+
+# --- the stored sweep's run function ----------------------------------------------------------
+
+SMALL = {**sw.SWEEP_CONFIG, "num_val": 100}  # 600 images of the training file, 100 held out
+
+
+def test_the_sweep_lists_every_activation_rate_and_seed_on_one_thread():
+    specs = sw.LR_SWEEP.specs()
+    config = sw.LR_SWEEP.config
+    assert len(specs) == sum(len(v) for v in config["lrs"].values()) * len(config["seeds"])
+    assert {s["threads"] for s in specs} == {1}
+    assert {s["activation"] for s in specs} == set(config["lrs"]) == {"sigmoid", "tanh", "relu"}
+    assert (config["num_val"], config["batch_size"], config["epochs"]) == (10_000, 256, 12)
+    assert sw.LR_SWEEP.chapter == "training_loop"
+
+
+def test_a_run_is_a_seeded_fit_on_the_split_and_a_short_run_is_its_beginning():
+    run = {"activation": "relu", "lr": 0.1, "seed": 3, "threads": 1}
+    threads = torch.get_num_threads()
+    got = sw.sgd_run(SMALL, run, epochs=2, subset=600)
+    assert torch.get_num_threads() == threads  # the run's thread count is not left behind
+    assert sorted(got) == ["train_loss", "val_acc"] and len(got["val_acc"]) == 2
+    train_iter, val_iter = sw.budget_data(SMALL, subset=600)
+    assert (train_iter.num_samples, val_iter.num_samples, train_iter.batch_size) == (500, 100, 256)
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(3)
+        from lenet_nb.models import LeNet, init_xavier
+
+        h = fit(init_xavier(LeNet("relu")), train_iter, val_iter, 2, lr=0.1, seed=3,
+                progress=False, live=False)
+    finally:
+        torch.set_num_threads(threads)
+    assert got["val_acc"] == h.test_acc and got["train_loss"] == h.train_loss
+    short = sw.sgd_run(SMALL, run, epochs=1, subset=600)
+    assert short["val_acc"] == got["val_acc"][:1] and short["train_loss"] == got["train_loss"][:1]
+
+
+def test_a_grid_run_scores_the_test_set_too_and_takes_a_pooling():
+    run = {"activation": "tanh", "lr": 0.1, "seed": 0, "pooling": "max"}
+    got = sw.sgd_run({**SMALL, "test_acc": True}, run, epochs=1, subset=600)
+    assert sorted(got) == ["test_acc", "train_loss", "val_acc"]
+    assert all(0 <= v[0] <= 1 for k, v in got.items() if k != "train_loss")
