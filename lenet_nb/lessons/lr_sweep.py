@@ -81,7 +81,8 @@ def plot_lr_sweep(results_by_label, ax=None, chance=0.1):
 # short and still be compared with the stored seeds at its epoch.
 
 CHANCE = 0.2  # a rate with a seed at or below this validation accuracy never left chance
-QUICK_SPLIT = {"subset": 3000, "num_val": 500}  # a live run in quick mode: a small slice
+# a live run in quick mode: 3,000 images of the training file, 500 of them held out
+QUICK_SPLIT = {"subset": 3000, "num_val": 500}
 
 SWEEP_CONFIG = {
     "revision": 1,
@@ -102,11 +103,12 @@ THREADS = 1
 _DATA = {}  # the loaded splits, kept between runs (a sweep loads the training file once)
 
 
-def budget_data(config, subset=None):
-    """(train_iter, val_iter) of the shared budget; `subset`: only that many training-file
-    images (a quick-mode live run)."""
+def budget_data(config):
+    """(train_iter, val_iter) of the shared budget, loaded once per setting; a config's
+    `subset` (a quick-mode live run) keeps only that many images of the training file."""
     from lenet_nb.data import load_split, to_float
 
+    subset = config.get("subset")
     key = (config["num_val"], config["split_seed"], config["batch_size"], subset)
     if key not in _DATA:
         X, y = load_split("FashionMNIST", train=True)
@@ -136,16 +138,16 @@ def _threads(n):
         torch.set_num_threads(old)
 
 
-def sgd_run(config, run, epochs=None, subset=None):
+def sgd_run(config, run, epochs=None):
     """One run of the shared SGD budget: {"val_acc": [...], "train_loss": [...]} per epoch.
 
     `run`: activation, lr, seed, optionally pooling ("avg" unless given) and threads (torch's
     for this run). With `config["test_acc"]` true the test set is scored after every epoch too
-    (chapter 4's grid). `epochs` and `subset` shorten a live run.
+    (chapter 4's grid). `epochs` shortens a live run (the stored runs use the config's).
     """
     from lenet_nb.models import LeNet, init_xavier
 
-    train_iter, val_iter = budget_data(config, subset)
+    train_iter, val_iter = budget_data(config)
     test = config.get("test_acc", False)
     with _threads(run.get("threads")):
         torch.manual_seed(run["seed"])  # the weights; fit(seed=...) then sets the batch order
@@ -168,3 +170,139 @@ def sweep_runs(config):
 
 LR_SWEEP = Experiment("lr_sweep", "training_loop", SWEEP_CONFIG, runs=sweep_runs,
                       run_one=sgd_run, minutes=30)
+
+
+# --- reading the stored sweep -----------------------------------------------------------------
+
+
+def sweep_settings(rows, epoch=None):
+    """{activation: {lr: Setting}} of validation accuracy after `epoch` (1-based; None: the
+    per-epoch curves)."""
+    from lenet_nb.experiments import summary
+
+    out = {}
+    for (activation, lr), setting in summary(rows, ("activation", "lr"), "val_acc",
+                                             epoch=epoch).items():
+        out.setdefault(activation, {})[lr] = setting
+    return out
+
+
+def eligible(setting, chance=CHANCE):
+    """True when every seed finished (none diverged) above chance level."""
+    return bool(setting.values) and not setting.diverged and min(setting.values) > chance
+
+
+def choose(by_lr, chance=CHANCE):
+    """The choice among one activation's rates: best mean validation accuracy among the
+    eligible rates (a tie goes to the smaller rate), the runner-up, and whether it is robust
+    (its seeds' range lies above the runner-up's) or at the edge of the rates tried.
+
+    Returns {"best", "runner_up", "robust", "edge"}; best is None when no rate is eligible.
+    """
+    from lenet_nb.stats import ranges_separate
+
+    ranked = sorted((lr for lr, s in by_lr.items() if eligible(s, chance)),
+                    key=lambda lr: (-by_lr[lr].mean, lr))
+    if not ranked:
+        return {"best": None, "runner_up": None, "robust": False, "edge": False}
+    best, runner = ranked[0], ranked[1] if len(ranked) > 1 else None
+    robust = runner is None or ranges_separate(by_lr[best].values, by_lr[runner].values)
+    return {"best": best, "runner_up": runner, "robust": robust,
+            "edge": best in (min(by_lr), max(by_lr))}
+
+
+def chosen_rates(rows, epoch=None):
+    """{activation: the chosen rate} after `epoch` (default: the last stored epoch)."""
+    epoch = epoch or len(rows[0]["val_acc"])
+    return {a: choose(by_lr)["best"] for a, by_lr in sweep_settings(rows, epoch).items()}
+
+
+def stored_table(rows, epoch, digits=3):
+    """Text table: one row per rate, one column per activation: mean (lowest–highest) of the
+    validation accuracy after `epoch`; '*' marks each activation's choice, '–' a rate that
+    activation did not try."""
+    by_act = sweep_settings(rows, epoch)
+    acts = list(by_act)
+    lrs = sorted({lr for by_lr in by_act.values() for lr in by_lr})
+    best = {a: choose(by_act[a])["best"] for a in acts}
+    cells = {(lr, a): "–" if lr not in by_act[a] else
+             by_act[a][lr].format(digits) + (" *" if lr == best[a] else "")
+             for lr in lrs for a in acts}
+    width = {a: 2 + max(len(a), *(len(cells[lr, a]) for lr in lrs)) for a in acts}
+    lines = [f"{'lr':>6}  " + "".join(f"{a:<{width[a]}}" for a in acts)]
+    lines += [f"{lr:>6g}  " + "".join(f"{cells[lr, a]:<{width[a]}}" for a in acts)
+              for lr in lrs]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def choice_lines(rows, epoch):
+    """One generated line per activation: its choice after `epoch`, the runner-up and whether
+    the choice is robust (the two ranges separate)."""
+    lines = []
+    for a, by_lr in sweep_settings(rows, epoch).items():
+        c = choose(by_lr)
+        if c["best"] is None:
+            lines.append(f"{a}: no rate left chance level in every seed: no choice")
+            continue
+        text = f"{a}: {c['best']:g} (mean {by_lr[c['best']].mean:.3f})"
+        if c["runner_up"] is None:
+            text += ", the only rate that trained in every seed"
+        else:
+            verdict = ("ranges separate: robust" if c["robust"] else
+                       "ranges overlap: not robust, another seed could pick the runner-up")
+            runner = by_lr[c["runner_up"]]
+            text += f"; runner-up {c['runner_up']:g} (mean {runner.mean:.3f}), {verdict}"
+        if c["edge"]:
+            text += "; at the edge of the rates tried: widen the sweep"
+        lines.append(text)
+    return lines
+
+
+def plot_sweep(rows, epochs=(1, 12), axes=None):
+    """Validation accuracy against the rate after each of `epochs` (mean line, band over
+    seeds, x for a rate where a seed diverged), then each activation's curve at its chosen
+    rate; returns the axes."""
+    import matplotlib.pyplot as plt
+
+    from lenet_nb.plot import plot_bands
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(epochs) + 1, figsize=(4 * (len(epochs) + 1), 3.2),
+                               layout="constrained")
+    for ax, epoch in zip(axes, epochs):
+        for i, (a, by_lr) in enumerate(sweep_settings(rows, epoch).items()):
+            done = [lr for lr, s in by_lr.items() if s.values and not s.diverged]
+            ax.plot(done, [by_lr[lr].mean for lr in done], "o-", color=f"C{i}", label=a, ms=4)
+            ax.fill_between(done, [by_lr[lr].low for lr in done],
+                            [by_lr[lr].high for lr in done], color=f"C{i}", alpha=0.2, lw=0)
+            gone = [lr for lr, s in by_lr.items() if s.diverged]
+            ax.plot(gone, [0.0] * len(gone), "x", color=f"C{i}", ms=7)
+        ax.axhline(0.1, color="gray", lw=0.8, ls=":")
+        ax.set(xscale="log", ylim=(-0.03, 1), xlabel="learning rate (log scale)",
+               ylabel="validation accuracy", title=f"after epoch {epoch} (x: diverged)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    chosen = chosen_rates(rows, epochs[-1])
+    curves_by = {f"{a}, lr {chosen[a]:g}": by_lr[chosen[a]]
+                 for a, by_lr in sweep_settings(rows).items() if chosen[a] is not None}
+    plot_bands(curves_by, ax=axes[len(epochs)], ylabel="validation accuracy")
+    axes[len(epochs)].set_title("each activation at its chosen rate", fontsize=10)
+    return axes
+
+
+def live_lines(rows, run, live):
+    """Where a live run's last validation accuracy lands against the stored seeds at the same
+    epoch, and whether it repeats the stored run with its seed bit for bit."""
+    from lenet_nb.stats import where_in_range
+
+    epoch = len(live["val_acc"])
+    mine = [r for r in rows if r["activation"] == run["activation"] and r["lr"] == run["lr"]
+            and r["status"] == "finished"]
+    stored = [r["val_acc"][epoch - 1] for r in mine]
+    same = [r for r in mine if r["seed"] == run["seed"]]
+    repeat = bool(same) and same[0]["val_acc"][:epoch] == live["val_acc"]
+    return [f"this run, {run['activation']} at lr {run['lr']:g}, seed {run['seed']}, after "
+            f"epoch {epoch}: {where_in_range(live['val_acc'][-1], stored)} "
+            f"(seeds {', '.join(str(r['seed']) for r in mine)})",
+            f"identical to the stored run with seed {run['seed']} so far: "
+            f"{'yes' if repeat else 'no'}"]
