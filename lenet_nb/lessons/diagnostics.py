@@ -127,12 +127,26 @@ def probe_batch(n=256, root=None):
     return to_float(X[:n]), y[:n]
 
 
-def lenet_at_init(activation, seed=0):
-    """The d2l LeNet with the given activation, Xavier-initialised from `seed`."""
+def lenet_at_init(activation, seed=0, xavier=True):
+    """The d2l LeNet with the given activation built from `seed`: Xavier weights, or PyTorch's
+    default initialisation with `xavier=False`."""
     from lenet_nb.models import LeNet, init_xavier
 
     torch.manual_seed(seed)
-    return init_xavier(LeNet(activation))
+    net = LeNet(activation)
+    return init_xavier(net) if xavier else net
+
+
+def init_scale_record(scale, X, y, seed=0):
+    """The ReLU LeNet at PyTorch's default initialisation from `seed`, every parameter times
+    `scale`: its loss on (X, y) and the spread (std) of its scores, before any training."""
+    net = lenet_at_init("relu", seed, xavier=False)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(scale)
+        scores = net(X)
+    return {"scale": scale, "seed": seed, "loss": float(nn.functional.cross_entropy(scores, y)),
+            "logit_std": float(scores.std())}
 
 
 def gradient_norm_table(X, y, activations=("sigmoid", "relu"), seed=0):

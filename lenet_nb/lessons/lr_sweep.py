@@ -306,3 +306,38 @@ def live_lines(rows, run, live):
             f"(seeds {', '.join(str(r['seed']) for r in mine)})",
             f"identical to the stored run with seed {run['seed']} so far: "
             f"{'yes' if repeat else 'no'}"]
+
+
+# --- a short run of one's own (chapter 3's change-and-observe exercise on the rate) -----------
+
+
+def short_sgd_run(lr, steps=200, num_train=10_000, num_val=2_000, seed=0, batch_size=128):
+    """`steps` plain-SGD steps of the ReLU LeNet (Xavier, from `seed`) on the first `num_train`
+    images of the budget's training part; validation accuracy on its first `num_val` held-out
+    images. A record: settings, the loss of every step, val_acc, and `diverged` (the loss
+    became NaN or infinite: training stopped there)."""
+    from lenet_nb.models import LeNet, init_xavier
+
+    train_part, val_part = budget_data(SWEEP_CONFIG)
+    batches = TensorBatches(train_part.X[:num_train], train_part.y[:num_train], batch_size,
+                            shuffle=True, seed=seed)
+    torch.manual_seed(seed)
+    net = init_xavier(LeNet("relu"))
+    updater = torch.optim.SGD(net.parameters(), lr=lr)
+    losses, diverged = [], False
+    while len(losses) < steps and not diverged:
+        for X, y in batches:
+            loss = torch.nn.functional.cross_entropy(net(X), y)
+            losses.append(loss.item())
+            diverged = not torch.isfinite(loss).item()
+            if diverged or len(losses) == steps:
+                break
+            updater.zero_grad()
+            loss.backward()
+            updater.step()
+    val = TensorBatches(val_part.X[:num_val], val_part.y[:num_val], 1000)
+    from lenet_nb.train import evaluate_accuracy
+
+    return {"settings": {"activation": "relu", "lr": lr, "steps": steps, "num_train": num_train,
+                         "num_val": num_val, "seed": seed, "batch_size": batch_size},
+            "losses": losses, "val_acc": evaluate_accuracy(net, val), "diverged": diverged}

@@ -145,3 +145,28 @@ def test_activation_histograms_grid():
             "relu": {"C1": torch.rand(10), "C3": torch.rand(10)}}
     axes = dg.plot_activation_histograms(acts)
     assert axes.shape == (2, 2) and axes[1][0].get_title() == "relu: after C1"
+
+
+def test_lenet_at_init_with_pytorchs_default_weights():
+    torch.manual_seed(3)
+    default = LeNet("relu")
+    net = dg.lenet_at_init("relu", seed=3, xavier=False)
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), default.parameters()))
+    assert not dg.lenet_at_init("relu", seed=3)[0].weight.equal(net[0].weight)  # Xavier
+
+
+def test_init_scale_record_scales_every_parameter_before_measuring():
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(16, 1, 28, 28, generator=g), torch.arange(16) % 10
+    net = dg.lenet_at_init("relu", seed=0, xavier=False)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(3.0)
+        scores = net(X)
+    record = dg.init_scale_record(3.0, X, y)
+    assert record == {"scale": 3.0, "seed": 0,
+                      "loss": float(nn.functional.cross_entropy(scores, y)),
+                      "logit_std": float(scores.std())}
+    # ReLU layers are linear for positive inputs: the scores grow much faster than the scale
+    small, big = dg.init_scale_record(1.0, X, y), dg.init_scale_record(10.0, X, y)
+    assert big["logit_std"] > 1000 * small["logit_std"] and big["loss"] > 10 * small["loss"]

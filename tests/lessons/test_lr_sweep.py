@@ -1,5 +1,7 @@
 """Learning-rate sweep: a disjoint validation split, one fit per rate, a log-axis plot."""
 
+import math
+
 import pytest
 import torch
 
@@ -178,3 +180,22 @@ def test_a_live_run_is_placed_against_the_stored_seeds_at_its_epoch():
     lines = sw.live_lines(ROWS, run, {"val_acc": [0.70, 0.85]})
     assert "0.850: outside, 0.030 above the stored range 0.800–0.820" in lines[0]
     assert lines[1].endswith("no")
+
+
+# --- a short run of one's own -------------------------------------------------------------------
+
+
+def test_a_short_run_records_its_settings_losses_and_validation_accuracy(monkeypatch):
+    X, y = data(120)
+    parts = sw.split_validation(X, y, 40, batch_size=256)
+    monkeypatch.setattr(sw, "budget_data", lambda config: parts)
+    record = sw.short_sgd_run(0.1, steps=7, num_train=50, num_val=30, seed=2, batch_size=16)
+    assert record["settings"] == {"activation": "relu", "lr": 0.1, "steps": 7, "num_train": 50,
+                                  "num_val": 30, "seed": 2, "batch_size": 16}
+    assert len(record["losses"]) == 7 and not record["diverged"]  # 4 batches an epoch: 2 epochs
+    assert 0 <= record["val_acc"] <= 1
+    assert sw.short_sgd_run(0.1, steps=7, num_train=50, num_val=30, seed=2,
+                            batch_size=16) == record  # seeded: the same record again
+    blown = sw.short_sgd_run(1e6, steps=50, num_train=50, num_val=30, batch_size=16)
+    assert blown["diverged"] and len(blown["losses"]) < 50
+    assert not all(map(math.isfinite, blown["losses"]))
