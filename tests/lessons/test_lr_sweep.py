@@ -171,6 +171,20 @@ def test_the_plot_has_one_panel_per_budget_and_the_chosen_curves():
         "sigmoid, lr 3", "relu, lr 0.1"]
 
 
+def test_the_chapter_reads_the_stored_sweep_or_says_how_to_make_it(tmp_path, capsys,
+                                                                   monkeypatch):
+    assert sw.stored_sweep(tmp_path) is None
+    out = capsys.readouterr().out
+    assert out.startswith("no stored sweep to show: results/lr_sweep.csv does not exist: re-run "
+                          "it: `python -m lenet_nb.course.experiments run lr_sweep`"), out
+    assert str(tmp_path) not in out  # the same line in every clone
+    import lenet_nb.experiments as xp
+
+    monkeypatch.setattr(xp, "load", lambda exp, results_dir=None: ROWS if exp is sw.LR_SWEEP
+                        else None)
+    assert sw.stored_sweep(tmp_path) is ROWS and capsys.readouterr().out == ""
+
+
 def test_a_live_run_is_placed_against_the_stored_seeds_at_its_epoch():
     run = {"activation": "relu", "lr": 0.1, "seed": 1}
     lines = sw.live_lines(ROWS, run, {"val_acc": [0.70]})
