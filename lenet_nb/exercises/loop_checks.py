@@ -250,10 +250,9 @@ def split_train_val(split_train_val):
         broken = (ids % 10 != labels).nonzero()
         if len(broken):
             k = int(broken[0])
-            owner = int((torch.arange(_SPLIT_N) % 10 == labels[k]).nonzero()[0])
-            raise NotYet(f"image {int(ids[k])} ended up with the label {int(labels[k])} of an "
-                         f"image such as {owner}: after your split, is each image still next to "
-                         f"its own label?")
+            raise NotYet(f"image {int(ids[k])} of the checker's data (label {int(ids[k]) % 10}) "
+                         f"came back with the label {int(labels[k])}: after your split, is each "
+                         f"image still next to its own label?")
     if (len(train_ids), len(val_ids)) != (_SPLIT_N - _SPLIT_VAL, _SPLIT_VAL):
         raise NotYet(f"the parts hold {len(train_ids)} and {len(val_ids)} images: with "
                      f"num_val={_SPLIT_VAL} of {_SPLIT_N}, validation gets {_SPLIT_VAL} and "

@@ -6,6 +6,7 @@ typical mistake with a hint, grades a *change and observe* answer against the le
 import functools
 import linecache
 import math
+import re
 
 import pytest
 import torch
@@ -391,6 +392,9 @@ def test_the_buggy_split_is_named_by_its_symptom():
     v = ex.check_split_train_val(student_namespace("split_train_val")["split_train_val"])
     assert not v.passed and "after your split, is each image still next to its own label?" \
         in v.message
+    image, own, came = re.search(r"image (\d+) of the checker's data \(label (\d)\) came back "
+                                 r"with the label (\d)", v.message).groups()
+    assert int(image) % 10 == int(own) != int(came)
 
 
 # --- 3.8 sweep_steps (predict) --------------------------------------------------------------------
