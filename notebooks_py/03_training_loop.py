@@ -296,8 +296,9 @@ assert same, "our loop and fit drifted apart"
 #
 # What `fit` adds around those fifteen lines: a **history** per epoch; in a live notebook a
 # **progress bar** and **curves**; the **best checkpoint**, written atomically; a
-# **learning-rate scheduler**, stepped per epoch or per batch; and a **Ctrl-C** that stops
-# training but keeps the finished epochs.
+# **learning-rate scheduler**, stepped per epoch or per batch; and a stop that is never taken
+# for a finished run: **Ctrl-C** raises `TrainingInterrupted`, carrying the finished epochs
+# (`e.history`), and a loss that turns NaN or infinite raises `TrainingDiverged`.
 #
 # ## 2. Why the sigmoid network starts on a plateau: the gradients, measured
 #
@@ -718,7 +719,7 @@ else:
 # #### Exercise 3.10 (change and observe): a sweep of your own
 #
 # The stored runs are long. Make your own short sweep: `short_sgd_run`
-# (`lenet_nb/lessons/lr_sweep.py`) trains the ReLU LeNet from seed 0 with plain SGD for 200
+# (`lenet_nb/lessons/diagnostics.py`) trains the ReLU LeNet from seed 0 with plain SGD for 200
 # steps of 128 images from the training part and scores it on 2,000 validation images. Add rates
 # to `lrs` (say ten and a hundred times larger), run, and answer from your own runs:
 #
@@ -727,7 +728,7 @@ else:
 #   accuracy stayed at chance level (at most 0.2).
 
 # %% tags=["exercise-run", "nbval-ignore-output"]
-from lenet_nb.lessons.lr_sweep import short_sgd_run
+from lenet_nb.lessons.diagnostics import short_sgd_run
 
 ### BEGIN SOLUTION
 lrs = [0.03, 0.3, 3.0]

@@ -19,6 +19,7 @@ from lenet_nb.exercises.checking import (
     expect_equal,
     holds_stub,
     require_answer,
+    require_number,
 )
 from lenet_nb.exercises.loop_checks import _as_number, _choice
 from lenet_nb.lessons.lr_sweep import challenge_train
@@ -290,8 +291,7 @@ _SWEEP_IMAGES, _SWEEP_BATCH, _SWEEP_EPOCHS = 50_000, 256, 12
 @checker("sweep_steps", leaks=[r"(?<![\d.,])2,?352\b", r"(?<![\d.,])19[6]\b"])
 def check_sweep_steps(sweep_steps):
     """Predict then run: optimizer steps of one sweep run (not revealed)."""
-    require_answer(sweep_steps, "sweep_steps")
-    got = _as_number(sweep_steps, "sweep_steps")
+    got = require_number(sweep_steps, "sweep_steps")  # NumPy and torch integers too
     per_epoch = -(-_SWEEP_IMAGES // _SWEEP_BATCH)  # the last, partial batch is a step too
     expected = _SWEEP_EPOCHS * per_epoch
     expect_equal(got, expected, "your number of steps", reveal=False, hints=[

@@ -2,6 +2,7 @@
 
 import html
 import io
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import load_data_fashion_mnist, load_data_mnist
 from lenet_nb.models import LeNet, init_xavier
 from lenet_nb.stats import format_mean_range, mean_range, ranges_separate
-from lenet_nb.train import History, fit
+from lenet_nb.train import History, TrainingDiverged, TrainingInterrupted, fit
 from lenet_nb.validate import positive_number, whole_number
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -57,7 +58,8 @@ def run_key(activation, pooling, num_epochs, lr, seed=0):
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-    if int(num_epochs) != num_epochs or num_epochs < 1:
+    if (isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Real)
+            or int(num_epochs) != num_epochs or num_epochs < 1):  # True is not one epoch
         raise ValueError(f"num_epochs must be a whole number >= 1, got {num_epochs!r}")
     lr = positive_number("lr", lr)  # inf or NaN would train, and cache, a NaN run
     return activation, pooling, int(num_epochs), float(f"{lr:.6g}"), int(seed)
@@ -104,11 +106,19 @@ class Explorer:
         for epoch in range(1, key[2] + 1):
             # one epoch per fit call (same optimizer, batch order continues) so the widget's
             # progress bar can move between epochs; equal to fit(num_epochs) for plain SGD
-            one = fit(net, train_iter, test_iter, 1, optimizer=optimizer, progress=False,
-                      live=False)
-            if one.diverged or not one:  # nothing cached: the same settings would fail again
+            try:
+                one = fit(net, train_iter, test_iter, 1, optimizer=optimizer, progress=False,
+                          live=False)
+            except TrainingDiverged:  # nothing cached: the same settings would fail again
                 raise ValueError(f"{activation}+{pooling} at lr {key[3]:g} diverged in epoch "
-                                 f"{epoch} (the loss became NaN or infinite): pick a smaller lr")
+                                 f"{epoch} (the loss became NaN or infinite): pick a smaller "
+                                 f"lr") from None
+            except TrainingInterrupted as stop:  # nothing cached: an unfinished run
+                history.planned_epochs, history.stopped = key[2], "interrupted"
+                stop.history = history
+                stop.args = (f"{activation}+{pooling} interrupted in epoch {epoch} of {key[2]}:"
+                             f" nothing cached",)
+                raise
             history.append({**one[0], "epoch": epoch})
             if on_epoch is not None:
                 on_epoch(epoch, key[2])
@@ -307,6 +317,9 @@ class ExplorerWidget:
                                               on_epoch=self._on_epoch)
         except Exception as exc:  # show the problem in the widget instead of losing it in a log
             self.status.value = f"Error: {exc}"
+            return
+        except TrainingInterrupted as stop:  # the kernel was interrupted: say so, keep calm
+            self.status.value = f"Stopped: {stop}"
             return
         finally:
             self.button.disabled = False

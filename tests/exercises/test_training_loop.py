@@ -19,6 +19,7 @@ from lenet_nb.exercises import training_loop as ex
 from lenet_nb.lessons import diagnostics as dg
 from lenet_nb.lessons.lr_sweep import challenge_train
 from lenet_nb.models import LeNet, init_xavier
+from lenet_nb.train import evaluate_accuracy
 from tests.exercises.notebook_answers import answer_namespace, find
 from tests.exercises.notebook_answers import reference_verdict as _reference_verdict
 
@@ -99,11 +100,11 @@ def accuracy_variant(per_batch=False, eval_mode=True, no_grad=True, as_tensor=Fa
     def evaluate_accuracy(net, data_iter):
         if eval_mode:
             net.eval()
+        if changes_input:  # the stored images themselves (batches are copies)
+            data_iter.X -= 0.5
         with torch.set_grad_enabled(not no_grad):
             results = []
             for X, y in data_iter:
-                if changes_input:
-                    X -= 0.5
                 results.append(((net(X).argmax(dim=1) == y).sum(), y.numel()))
         correct = sum(int(c) for c, _ in results)
         if per_batch:
@@ -402,14 +403,13 @@ def test_the_buggy_split_is_named_by_its_symptom():
 
 def test_sweep_steps_hints_without_the_answer():
     assert ex.check_sweep_steps(12 * 196).passed
-    assert ex.check_sweep_steps(torch.tensor(2352)).passed is False  # a tensor is named
     for wrong, message in [(2340, "the last, partial batch of every epoch is a step too"),
                            (2343.75, "a number of steps is a whole number"),
                            (196, "that is one epoch"),
                            (2820, "the 10,000 validation images are not trained on"),
                            (2350, "that is the d2l recipe's count"),
                            (600_000, "one step per batch, not per image"),
-                           ("2352", "write the number without quotes")]:
+                           ("2352", "without quotes")]:
         v = ex.check_sweep_steps(wrong)
         assert not v.passed and message in v.message, v.message
         assert "2352" not in v.message.replace(",", "").replace(str(wrong), "")
@@ -576,3 +576,46 @@ def test_the_instructor_answers_are_the_numbers_the_checkers_expect():
     assert answer_namespace(ex, "sweep_steps", names)["sweep_steps"] == 12 * math.ceil(50_000 / 256)
     assert answer_namespace(ex, "initial_loss", names)["initial_loss"] == pytest.approx(
         math.log(10), abs=5e-4)
+
+
+# --- issue 17 item 6 / issue 19 item 5: the checker's expected value is its own ----------------
+
+
+def test_a_function_that_zeroes_its_input_cannot_pass():
+    """It got "✔ … 17 of 23 right = 0.3478": the reference ran on the data it had zeroed."""
+
+    def zeroes_then_scores(net, data_iter):
+        data_iter.X.zero_()  # the stored images themselves, not a batch copy
+        return evaluate_accuracy(net, data_iter)
+
+    verdict = ex.check_evaluate_accuracy(zeroes_then_scores)
+    assert not verdict and "changed the data it was given" in verdict.message
+
+    def zeroes_each_batch(net, data_iter):
+        net.eval()
+        correct = n = 0
+        with torch.no_grad():
+            for X, y in data_iter:
+                X.zero_()  # a batch: a copy since issue 19, so the checker's data stay
+                correct += int((net(X).argmax(dim=1) == y).sum())
+                n += y.numel()
+        return correct / n
+
+    verdict = ex.check_evaluate_accuracy(zeroes_each_batch)
+    assert not verdict and "is 0.3478, expected 0.7391" in verdict.message
+
+
+def test_a_numpy_float_result_counts_as_a_number():
+    import numpy as np
+
+    verdict = ex.check_evaluate_accuracy(lambda net, it: np.float32(evaluate_accuracy(net, it)))
+    assert verdict, repr(verdict)
+
+
+def test_sweep_steps_accepts_numpy_and_torch_integers_and_hints_at_quotes():
+    import numpy as np
+
+    assert ex.check_sweep_steps(np.int64(2352)) and ex.check_sweep_steps(torch.tensor(2352))
+    verdict = ex.check_sweep_steps("2352")
+    assert not verdict and "without quotes" in verdict.message
+    assert ex.check_sweep_steps("2353").message == verdict.message.replace("2352", "2353")

@@ -1,7 +1,10 @@
 """The one-change-at-a-time ladder: cumulative fields, one run per seed, an honest table."""
 
+import pytest
+
 from lenet_nb.lessons import ablation
 from lenet_nb.lessons.recipes import get_recipe
+from lenet_nb.train import TrainingInterrupted
 
 
 def test_each_step_adds_one_change_to_the_previous():
@@ -29,6 +32,12 @@ def test_run_ladder_trains_each_step_per_seed_on_a_validation_split():
     table = ablation.ladder_table(rows)
     assert table.count("\n") == 3 and "2 seeds" in table
     assert table.splitlines()[2].endswith("| – |")
+
+
+def test_an_interrupted_ladder_stops_with_nothing_half_recorded(ctrl_c_in_epoch):
+    ctrl_c_in_epoch(2)  # the second seed of the first step
+    with pytest.raises(TrainingInterrupted):
+        ablation.run_ladder(seeds=(0, 1), steps=ablation.STEPS[:2], num_epochs=1, num_val=100)
 
 
 def test_table_says_whether_ranges_separate():

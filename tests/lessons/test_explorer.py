@@ -14,7 +14,7 @@ from lenet_nb.data import (
 from lenet_nb.lessons import explorer
 from lenet_nb.lessons import explorer as ex  # noqa: E402
 from lenet_nb.models import LeNet, init_xavier  # noqa: E402
-from lenet_nb.train import fit  # noqa: E402
+from lenet_nb.train import TrainingInterrupted, fit  # noqa: E402
 
 SUBSET = (256, 128)
 
@@ -38,6 +38,7 @@ def trained():
                                         (("relu", "min", 1, 0.1), "pooling"),
                                         (("relu", "max", 0, 0.1), "num_epochs"),
                                         (("relu", "max", 1.5, 0.1), "num_epochs"),
+                                        (("relu", "max", True, 0.1), "num_epochs"),
                                         (("relu", "max", 1, 0), "lr")])
 def test_bad_settings_are_rejected_with_the_valid_choices(args, match):
     with pytest.raises(ValueError, match=match):
@@ -226,12 +227,36 @@ def test_item16_explorer_refuses_non_finite_lr_and_caches_nothing(lr):
     assert e.runs == {} and e._data is None  # refused before loading or training anything
 
 
-def test_item16_explorer_does_not_cache_a_diverged_run(capsys):
+def _tiny_explorer():
     g = torch.Generator().manual_seed(0)
     X, y = torch.rand(32, 1, 28, 28, generator=g), torch.arange(32) % 10
     e = explorer.Explorer(subset=(32, 32))
-    e._data = (TensorBatches(X, y, 8), TensorBatches(X, y, 8))
+    e._data = (TensorBatches(X, y, 8, shuffle=True), TensorBatches(X, y, 8))
+    return e
+
+
+def test_item16_explorer_does_not_cache_a_diverged_run():
+    e = _tiny_explorer()
     with pytest.raises(ValueError, match="diverged in epoch 1.*smaller lr"):
         e.train("relu", "max", 1, 1e6)
     assert e.runs == {}
-    assert "training stopped" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_an_interrupt_is_not_called_a_divergence_and_nothing_is_cached(ctrl_c_in_epoch, k):
+    """Issue 19 item 2: a Ctrl-C was reported as "diverged ... pick a smaller lr"."""
+    e = _tiny_explorer()
+    ctrl_c_in_epoch(k)
+    with pytest.raises(TrainingInterrupted, match=f"interrupted in epoch {k} of 2: nothing "
+                                                  f"cached") as stop:
+        e.train("relu", "max", 2, 0.1)
+    assert "diverged" not in str(stop.value) and e.runs == {}
+    assert len(stop.value.history) == k - 1 and stop.value.history.interrupted
+
+
+def test_the_widget_says_an_interrupted_run_stopped(ctrl_c_in_epoch):
+    w = ex.ExplorerWidget(_tiny_explorer())
+    ctrl_c_in_epoch(1)
+    w.on_train()
+    assert w.status.value.startswith("Stopped: ") and "nothing cached" in w.status.value
+    assert not w.button.disabled and w.explorer.runs == {}
