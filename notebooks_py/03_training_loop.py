@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,nbgrader,-all
 #     formats: notebooks///ipynb,notebooks_py///py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -57,7 +57,7 @@ train_iter, test_iter = load_data_fashion_mnist(256, subset=reduce_in_tests(None
 # differ, though the network and the images are the same. Find the bug and fix it, so that the
 # function returns the share of correctly classified images whatever the batch size.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-1-evaluate_accuracy-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def evaluate_accuracy(net, data_iter):
     """Share of correctly classified samples, in eval mode, without gradients."""
     net.eval()
@@ -82,7 +82,7 @@ for batch_size in (1000, 9999):
     batches = TensorBatches(to_float(X_test), y_test, batch_size)
     print(f"batches of {batch_size:>4}: accuracy {evaluate_accuracy(untrained, batches):.4f}")
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-1-evaluate_accuracy", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_evaluate_accuracy(evaluate_accuracy)
 
 # %% [markdown] tags=["answer-prose"]
@@ -105,7 +105,7 @@ ex.check_evaluate_accuracy(evaluate_accuracy)
 # `(mean loss, accuracy)`. The checker compares your epoch with the package's on a small
 # linear net.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-2-train_epoch-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_epoch(net, train_iter, loss, updater):
     """One pass over train_iter; returns (mean loss, accuracy), both counted per sample."""
     ### BEGIN SOLUTION
@@ -123,7 +123,7 @@ def train_epoch(net, train_iter, loss, updater):
     return loss_sum / n, correct / n
     ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-2-train_epoch", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_train_epoch(train_epoch)
 
 # %% [markdown]
@@ -146,13 +146,13 @@ ex.check_train_epoch(train_epoch)
 # * (b) the weights are random, so the loss is random;
 # * (c) the network always predicts the same class.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-3-initial_loss-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 initial_loss = 2.303  # -ln(1/10) = ln 10: the loss when each class gets probability 1/10
 why = "a"
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-3-initial_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_initial_loss(initial_loss, why)
 
 # %% [markdown]
@@ -170,7 +170,7 @@ ex.check_initial_loss(initial_loss, why)
 #   confidently wrong; (b) large weights saturate ReLU; (c) the loss adds the size of the
 #   weights.
 
-# %% tags=["exercise-run"]
+# %% tags=["exercise-run"] nbgrader={"grade": false, "grade_id": "ex-03-4-init_scale-run", "locked": false, "schema_version": 3, "solution": true, "task": false}
 from lenet_nb.lessons.diagnostics import init_scale_record, probe_batch
 
 X_probe, y_probe = probe_batch(256)
@@ -184,13 +184,13 @@ observed_scale = {s: init_scale_record(s, X_probe, y_probe) for s in scales}
 for s, r in observed_scale.items():
     print(f"scale {s:>5g}: loss {r['loss']:10.4f}, spread of the scores {r['logit_std']:9.4f}")
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-4-init_scale-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 far_above = [3.0, 10.0]
 why = "a"
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-4-init_scale", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_init_scale(observed_scale, far_above, why)
 
 # %% [markdown] tags=["answer-prose"]
@@ -216,7 +216,7 @@ ex.check_init_scale(observed_scale, far_above, why)
 # `(accuracy, loss)` on the batch after the last step. The checker calls it with a fresh network
 # and 32 probe images and asks for 100 % and a loss below 0.1.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-5-overfit_one_batch-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def overfit_one_batch(net, X, y, num_steps=150, lr=1e-3):
     """Train net on the batch (X, y) alone; (accuracy, loss) on it after the last step."""
     ### BEGIN SOLUTION
@@ -234,7 +234,7 @@ def overfit_one_batch(net, X, y, num_steps=150, lr=1e-3):
         return accuracy, nn.functional.cross_entropy(y_hat, y).item()
     ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-5-overfit_one_batch", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_overfit_one_batch(overfit_one_batch)
 
 # %% [markdown]
@@ -318,7 +318,7 @@ assert same, "our loop and fit drifted apart"
 # * `grows_most_with_relu`: which layer's gradient grows by the largest factor (ReLU norm
 #   divided by sigmoid norm) when sigmoid is replaced by ReLU?
 
-# %% tags=["exercise-run"]
+# %% tags=["exercise-run"] nbgrader={"grade": false, "grade_id": "ex-03-6-gradient_layers-run", "locked": false, "schema_version": 3, "solution": true, "task": false}
 from lenet_nb.lessons.diagnostics import gradient_norms, lenet_at_init
 
 ### BEGIN SOLUTION
@@ -341,13 +341,13 @@ for activation in activations:
     observed_grad[activation] = norms
     print(f"{activation:8}", {name: round(v, 4) for name, v in norms.items()})
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-6-gradient_layers-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 smallest_under_sigmoid = "C1"
 grows_most_with_relu = "C1"
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-6-gradient_layers", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_gradient_layers(observed_grad, smallest_under_sigmoid, grows_most_with_relu)
 
 # %% [markdown]
@@ -399,7 +399,7 @@ axes = plot_activation_histograms(acts)
 # the cell it shows the first eight training images it returns, titled with their labels. Run
 # it and look at the titles. Then find the bug and fix it.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-7-split_train_val-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 from lenet_nb.data import get_fashion_mnist_labels
 from lenet_nb.plot import show_images
 
@@ -423,7 +423,7 @@ X_all, y_all = load_split("FashionMNIST", train=True)
 axes = show_images(to_float(X_train[:8]).squeeze(1), 1, 8, scale=1.2,
                    titles=get_fashion_mnist_labels(y_train[:8]))
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-7-split_train_val", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_split_train_val(split_train_val)
 
 # %% [markdown]
@@ -451,12 +451,12 @@ print("the same split as split_validation's: yes")
 # §6 compares learning rates with runs that train on the training part above, in batches of 256,
 # for 12 epochs. How many times does one such run call `updater.step()`?
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-8-sweep_steps-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 sweep_steps = 12 * 196  # 195 full batches of 256 and a last one of 80 images per epoch
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-8-sweep_steps", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_sweep_steps(sweep_steps)
 
 # %%
@@ -498,7 +498,7 @@ print(f"the d2l recipe: 10 epochs of all 60,000 images, {10 * math.ceil(60_000 /
 # Change the parameters in place too, without autograd recording it. The checker takes four
 # steps on a small quadratic loss and compares each with `torch.optim.SGD`'s.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-9-sgd_step-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def sgd_step(params, bufs, lr, momentum=0.0, weight_decay=0.0):
     """One step of SGD with momentum and weight decay, as torch.optim.SGD takes it."""
     ### BEGIN SOLUTION
@@ -509,7 +509,7 @@ def sgd_step(params, bufs, lr, momentum=0.0, weight_decay=0.0):
             p.sub_(lr * buf)
     ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-9-sgd_step", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_sgd_step(sgd_step)
 
 # %% [markdown]
@@ -727,7 +727,7 @@ else:
 # * `did_not_learn`: the list of your rates whose loss blew up (NaN) or whose validation
 #   accuracy stayed at chance level (at most 0.2).
 
-# %% tags=["exercise-run", "nbval-ignore-output"]
+# %% tags=["exercise-run", "nbval-ignore-output"] nbgrader={"grade": false, "grade_id": "ex-03-10-lr_change-run", "locked": false, "schema_version": 3, "solution": true, "task": false}
 from lenet_nb.lessons.diagnostics import short_sgd_run
 
 ### BEGIN SOLUTION
@@ -745,13 +745,13 @@ for lr in lrs:
           f"step {len(r['losses'])}; validation accuracy {r['val_acc']:.3f}"
           + (" (diverged)" if r["diverged"] else ""))
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-10-lr_change-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 best_lr = max(observed_lr, key=lambda lr: observed_lr[lr]["val_acc"])
 did_not_learn = [lr for lr, r in observed_lr.items() if r["diverged"] or r["val_acc"] <= 0.2]
 ### END SOLUTION
 
-# %% tags=["exercise-check", "nbval-ignore-output"]
+# %% tags=["exercise-check", "nbval-ignore-output"] nbgrader={"grade": true, "grade_id": "ex-03-10-lr_change", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_lr_change(observed_lr, best_lr, did_not_learn)
 
 # %% [markdown] tags=["answer-prose"]
@@ -786,7 +786,7 @@ ex.check_lr_change(observed_lr, best_lr, did_not_learn)
 # solution's (three stored runs: `python -m lenet_nb.course.experiments run
 # challenge_training_loop`).
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-11-d2l_challenge-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train(X, y, seconds):
     """Train and return d2l's LeNet, as it is, on X [N, 1, 28, 28] in [0, 1] and y [N]."""
     ### BEGIN SOLUTION
@@ -805,7 +805,7 @@ def train(X, y, seconds):
     return net
     ### END SOLUTION
 
-# %% tags=["exercise-check", "nbval-ignore-output"]
+# %% tags=["exercise-check", "nbval-ignore-output"] nbgrader={"grade": true, "grade_id": "ex-03-11-d2l_challenge", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 ex.check_d2l_challenge(train)
 
 # %% [markdown] tags=["answer-prose"]
