@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import pytest
 
 from lenet_nb.course import nbcheck
 
@@ -262,3 +263,28 @@ def test_long_lines_are_reported_except_cell_headers(tmp_path):
     header = '# %% tags=["' + "t" * 100 + '"]'
     py.write_text(py.read_text().replace("# %%\nprint(1)", f"{header}\nprint(1)"))
     assert not any("characters long" in p for p in nbcheck.problems(tmp_path))
+
+
+def test_chapter_size_counts_code_cells_and_prose_words_only(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+                    "## 1. Two words\n\n```\nnot prose at all\n```\n$$x + y$$ <br/> – 3.07 GB"),
+                nbformat.v4.new_code_cell("print(1)"), nbformat.v4.new_code_cell("x = 2"),
+                nbformat.v4.new_markdown_cell("<details><summary>one</summary>\n\ntwo\n\n</details>")]
+    nbformat.write(nb, tmp_path / "c.ipynb")
+    # "1.", "Two", "words", "3.07", "GB"; then "one", "two" (the dash and the tags are not words)
+    assert nbcheck.chapter_size(tmp_path / "c.ipynb") == (2, 7)
+
+
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+# chapter 5 on main is the old text (3,986 words); its rewrite (3,457) waits on branch ch5 for its
+# stored experiment. strict: the mark fails the test as soon as the chapter keeps to the limit.
+OVER = {"05_lenet5_paper": "the rewrite on branch ch5 waits for results/lenet5.csv"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
+    reason=OVER[n], strict=True)) if n in OVER else n for n in CHAPTERS])
+def test_every_chapter_keeps_to_the_size_limit(name):
+    # issue 18: at most 40 code cells and 3,500 words of prose per chapter
+    code, words = nbcheck.chapter_size(ROOT / "notebooks" / f"{name}.ipynb")
+    assert code <= nbcheck.MAX_CODE_CELLS and words <= nbcheck.MAX_WORDS, (name, code, words)
