@@ -45,12 +45,14 @@ from lenet_nb.experiments import (
 from lenet_nb.files import remove
 from lenet_nb.lessons.draw import ROBUSTNESS
 from lenet_nb.lessons.fc_limits import PERMUTATION
+from lenet_nb.lessons.lr_sweep import LR_SWEEP
 
 # Each chapter's experiments, imported from its lesson module, in the order `run --all` runs
 # them (one that reads another's results comes after it), e.g.
 #   from lenet_nb.lessons.fc_limits import PERMUTATION
 #   EXPERIMENTS = (PERMUTATION, ...)
 EXPERIMENTS = (PERMUTATION, FC_LIMITS_CHALLENGE.experiment, SHAPES_CHALLENGE.experiment,
+               LR_SWEEP,
                ROBUSTNESS, DRAW_CHALLENGE.experiment)
 # exceptions meaning "the loss became NaN or infinite": fit's NonFiniteLoss (caught inside fit
 # today, which then returns a History with .diverged), the TrainingDiverged planned for fit,
