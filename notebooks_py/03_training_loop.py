@@ -775,7 +775,7 @@ ex.check_lr_change(observed_lr, best_lr, did_not_learn)
 # #### Exercise 3.11 (challenge): d2l's LeNet as it is, trained your way
 #
 # Keep d2l's network exactly as it is — `LeNet()` from `lenet_nb/models.py`, sigmoid and average
-# pooling included — and train it to **at least 0.88 validation accuracy** with **75 s of
+# pooling included — and train it to **at least 0.875 validation accuracy** with **75 s of
 # training on the reference machine**. Write `train(X, y, seconds)`: it gets training images `X`
 # ([N, 1, 28, 28], values in [0, 1]) and labels `y`, and returns `LeNet()` trained. The checker
 # holds out §3's 10,000 validation images (your function never sees them), gives `train` copies

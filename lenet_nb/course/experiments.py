@@ -25,6 +25,7 @@ from lenet_nb.config import QUICK_ENV, is_quick
 from lenet_nb.exercises.draw_and_look_inside import CHALLENGE as DRAW_CHALLENGE
 from lenet_nb.exercises.fc_limits import CHALLENGE as FC_LIMITS_CHALLENGE
 from lenet_nb.exercises.shapes import CHALLENGE as SHAPES_CHALLENGE
+from lenet_nb.exercises.training_loop import CHALLENGE as TRAINING_LOOP_CHALLENGE
 from lenet_nb.experiments import (
     COMMAND,
     FIRST,
@@ -52,7 +53,7 @@ from lenet_nb.lessons.lr_sweep import LR_SWEEP
 #   from lenet_nb.lessons.fc_limits import PERMUTATION
 #   EXPERIMENTS = (PERMUTATION, ...)
 EXPERIMENTS = (PERMUTATION, FC_LIMITS_CHALLENGE.experiment, SHAPES_CHALLENGE.experiment,
-               LR_SWEEP,
+               LR_SWEEP, TRAINING_LOOP_CHALLENGE.experiment,
                ROBUSTNESS, DRAW_CHALLENGE.experiment)
 # exceptions meaning "the loss became NaN or infinite": fit's NonFiniteLoss (caught inside fit
 # today, which then returns a History with .diverged), the TrainingDiverged planned for fit,

@@ -14,7 +14,7 @@ import torch
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.course.student import stub_regions
 from lenet_nb.data import TensorBatches, load_split, to_float
-from lenet_nb.exercises import loop_checks
+from lenet_nb.exercises import challenge, loop_checks
 from lenet_nb.exercises import training_loop as ex
 from lenet_nb.lessons import diagnostics as dg
 from lenet_nb.lessons.lr_sweep import challenge_train
@@ -524,6 +524,12 @@ def test_the_notebook_challenge_solution_is_the_package_one():
 def test_the_challenge_passes_on_the_course_solution_in_quick_mode():
     v = reference_verdict(ex, "d2l_challenge")
     assert v.passed and "quick mode" in v.message, repr(v)
+
+
+def test_the_stored_course_solution_clears_the_target_and_the_budget():
+    rows, missing = challenge.stored_rows(ex.CHALLENGE)
+    assert missing is None, missing
+    assert challenge.freeze_problems(ex.CHALLENGE, rows) == []
 
 
 def trained_briefly(net):
