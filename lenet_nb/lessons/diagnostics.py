@@ -1,4 +1,5 @@
-"""Looking inside a trained LeNet: confident mistakes, C1 filters, feature maps after C1 and C3."""
+"""Looking inside LeNet: confident mistakes, C1 filters, feature maps after C1 and C3; gradients
+and activations per layer; chapter 3's checks at initialisation and a short run of one's own."""
 
 import torch
 from torch import nn
@@ -127,12 +128,26 @@ def probe_batch(n=256, root=None):
     return to_float(X[:n]), y[:n]
 
 
-def lenet_at_init(activation, seed=0):
-    """The d2l LeNet with the given activation, Xavier-initialised from `seed`."""
+def lenet_at_init(activation, seed=0, xavier=True):
+    """The d2l LeNet with the given activation built from `seed`: Xavier weights, or PyTorch's
+    default initialisation with `xavier=False`."""
     from lenet_nb.models import LeNet, init_xavier
 
     torch.manual_seed(seed)
-    return init_xavier(LeNet(activation))
+    net = LeNet(activation)
+    return init_xavier(net) if xavier else net
+
+
+def init_scale_record(scale, X, y, seed=0):
+    """The ReLU LeNet at PyTorch's default initialisation from `seed`, every parameter times
+    `scale`: its loss on (X, y) and the spread (std) of its scores, before any training."""
+    net = lenet_at_init("relu", seed, xavier=False)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(scale)
+        scores = net(X)
+    return {"scale": scale, "seed": seed, "loss": float(nn.functional.cross_entropy(scores, y)),
+            "logit_std": float(scores.std())}
 
 
 def gradient_norm_table(X, y, activations=("sigmoid", "relu"), seed=0):
@@ -157,3 +172,39 @@ def plot_activation_histograms(acts_by_name, bins=40, scale=2.2):
             ax.tick_params(labelsize=7)
             ax.set_yticks([])
     return axes
+
+
+# --- a short run of one's own (chapter 3's change-and-observe exercise on the rate) -----------
+
+
+def short_sgd_run(lr, steps=200, num_train=10_000, num_val=2_000, seed=0, batch_size=128):
+    """`steps` plain-SGD steps of the ReLU LeNet (Xavier, from `seed`) on the first `num_train`
+    images of the sweep's training part (`lr_sweep.budget_data`); validation accuracy on its
+    first `num_val` held-out images. A record: settings, the loss of every step, val_acc, and
+    `diverged` (the loss became NaN or infinite: training stopped there)."""
+    from lenet_nb.data import TensorBatches
+    from lenet_nb.lessons.lr_sweep import SWEEP_CONFIG, budget_data
+    from lenet_nb.models import LeNet, init_xavier
+    from lenet_nb.train import evaluate_accuracy
+
+    train_part, val_part = budget_data(SWEEP_CONFIG)  # chapter 3's split, loaded once
+    batches = TensorBatches(train_part.X[:num_train], train_part.y[:num_train], batch_size,
+                            shuffle=True, seed=seed)
+    torch.manual_seed(seed)
+    net = init_xavier(LeNet("relu"))
+    updater = torch.optim.SGD(net.parameters(), lr=lr)
+    losses, diverged = [], False
+    while len(losses) < steps and not diverged:
+        for X, y in batches:
+            loss = torch.nn.functional.cross_entropy(net(X), y)
+            losses.append(loss.item())
+            diverged = not torch.isfinite(loss).item()
+            if diverged or len(losses) == steps:
+                break
+            updater.zero_grad()
+            loss.backward()
+            updater.step()
+    val = TensorBatches(val_part.X[:num_val], val_part.y[:num_val], 1000)
+    return {"settings": {"activation": "relu", "lr": lr, "steps": steps, "num_train": num_train,
+                         "num_val": num_val, "seed": seed, "batch_size": batch_size},
+            "losses": losses, "val_acc": evaluate_accuracy(net, val), "diverged": diverged}

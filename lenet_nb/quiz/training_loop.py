@@ -51,6 +51,45 @@ SELF_CHECK = [
         ],
         answer=0,
     ),
+    number(
+        "loop-momentum",
+        "SGD with momentum 0.9 meets the same gradient g at every step, for many steps. Its "
+        "step settles at how many times the plain SGD step (lr × g)?",
+        10,
+        "The velocity v becomes 0.9 v + g at every step; it stops changing when v = 0.9 v + g, "
+        "that is v = g / (1 − 0.9) = 10 g. On a steady slope momentum 0.9 moves ten times as "
+        "far as plain SGD at the same rate; where the gradient keeps flipping sign, the terms "
+        "cancel instead.",
+        "When the velocity no longer changes, v = 0.9 v + g: solve for v.",
+        tolerance=0.01,
+    ),
+    choice(
+        "loop-adamw",
+        "What does AdamW do differently from Adam with weight_decay set?",
+        [
+            (
+                "Nothing: AdamW is another name for Adam with weight decay",
+                "Chapter 3, §4 runs both on two weights: Adam's decay depends on the size of each "
+                "weight's gradients, AdamW's does not.",
+            ),
+            (
+                "It adds momentum, which Adam lacks",
+                "Adam already keeps a running average of the gradient (β1): that is its "
+                "momentum.",
+            ),
+            (
+                "It shrinks every weight by the factor 1 − lr × weight_decay, apart from the "
+                "adaptive step, instead of adding the decay to the gradient",
+                "Added to the gradient, the decay is divided by √v̂ like the rest, so weights with "
+                "large gradients are hardly decayed; AdamW decays every weight alike.",
+            ),
+            (
+                "It uses a larger learning rate by default",
+                "Both default to lr = 0.001 in torch.optim.",
+            ),
+        ],
+        answer=2,
+    ),
 ]
 
 

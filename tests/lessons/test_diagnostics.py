@@ -1,3 +1,5 @@
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,6 +10,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from lenet_nb.lessons import diagnostics as dg  # noqa: E402
+from lenet_nb.lessons import lr_sweep as sw  # noqa: E402
 from lenet_nb.models import LeNet  # noqa: E402
 
 
@@ -145,3 +148,48 @@ def test_activation_histograms_grid():
             "relu": {"C1": torch.rand(10), "C3": torch.rand(10)}}
     axes = dg.plot_activation_histograms(acts)
     assert axes.shape == (2, 2) and axes[1][0].get_title() == "relu: after C1"
+
+
+def test_lenet_at_init_with_pytorchs_default_weights():
+    torch.manual_seed(3)
+    default = LeNet("relu")
+    net = dg.lenet_at_init("relu", seed=3, xavier=False)
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), default.parameters()))
+    assert not dg.lenet_at_init("relu", seed=3)[0].weight.equal(net[0].weight)  # Xavier
+
+
+def test_init_scale_record_scales_every_parameter_before_measuring():
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(16, 1, 28, 28, generator=g), torch.arange(16) % 10
+    net = dg.lenet_at_init("relu", seed=0, xavier=False)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(3.0)
+        scores = net(X)
+    record = dg.init_scale_record(3.0, X, y)
+    assert record == {"scale": 3.0, "seed": 0,
+                      "loss": float(nn.functional.cross_entropy(scores, y)),
+                      "logit_std": float(scores.std())}
+    # ReLU layers are linear for positive inputs: the scores grow much faster than the scale
+    small, big = dg.init_scale_record(1.0, X, y), dg.init_scale_record(10.0, X, y)
+    assert big["logit_std"] > 1000 * small["logit_std"] and big["loss"] > 10 * small["loss"]
+
+
+# --- a short run of one's own -------------------------------------------------------------------
+
+
+def test_a_short_run_records_its_settings_losses_and_validation_accuracy(monkeypatch):
+    gen = torch.Generator().manual_seed(0)
+    X, y = torch.rand(120, 1, 28, 28, generator=gen), torch.randint(0, 10, (120,), generator=gen)
+    parts = sw.split_validation(X, y, 40, batch_size=256)
+    monkeypatch.setattr(sw, "budget_data", lambda config: parts)  # read at call time
+    record = dg.short_sgd_run(0.1, steps=7, num_train=50, num_val=30, seed=2, batch_size=16)
+    assert record["settings"] == {"activation": "relu", "lr": 0.1, "steps": 7, "num_train": 50,
+                                  "num_val": 30, "seed": 2, "batch_size": 16}
+    assert len(record["losses"]) == 7 and not record["diverged"]  # 4 batches an epoch: 2 epochs
+    assert 0 <= record["val_acc"] <= 1
+    assert dg.short_sgd_run(0.1, steps=7, num_train=50, num_val=30, seed=2,
+                            batch_size=16) == record  # seeded: the same record again
+    blown = dg.short_sgd_run(1e6, steps=50, num_train=50, num_val=30, batch_size=16)
+    assert blown["diverged"] and len(blown["losses"]) < 50
+    assert not all(map(math.isfinite, blown["losses"]))

@@ -55,6 +55,45 @@ def check_loop_sigmoid_lr():
     assert_choice("loop-sigmoid-lr", "The sigmoid's slope is at most 0.25")
 
 
+def check_loop_momentum():
+    # a constant gradient for 200 steps: PyTorch's momentum step settles at 10 plain steps
+    w = nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    before = []
+    for _ in range(200):
+        before.append(w.item())
+        w.grad = torch.ones(1)
+        opt.step()
+    ratio = (w.item() - before[-1]) / -(0.1 * 1.0)
+    assert ratio == pytest.approx(10, rel=1e-6)
+    assert_number("loop-momentum", ratio)
+
+
+def check_loop_adamw():
+    # one weight with a large gradient, one with a small one, equal values: Adam's L2 decay
+    # depends on the gradients' size, AdamW's does not
+    taken = {}
+    for cls in (torch.optim.Adam, torch.optim.AdamW):
+        kept = []
+        for wd in (0.0, 0.1):
+            torch.manual_seed(0)
+            w = nn.Parameter(torch.ones(2))
+            opt = cls([w], lr=0.01, weight_decay=wd)
+            for _ in range(200):
+                w.grad = torch.randn(2) * torch.tensor([1.0, 0.01])
+                opt.step()
+            kept.append(w.detach().clone())
+        taken[cls] = (kept[0] - kept[1]).tolist()
+    adam, adamw = taken[torch.optim.Adam], taken[torch.optim.AdamW]
+    assert adam[1] > 3 * adam[0]  # Adam + decay: the small-gradient weight decays far more
+    assert adamw[1] == pytest.approx(adamw[0], rel=0.2)  # AdamW: alike
+    assert abs(adam[1] - adamw[1]) > 0.1  # not another name for the same thing
+    for cls in (torch.optim.Adam, torch.optim.AdamW):
+        opt = cls([nn.Parameter(torch.zeros(1))])
+        assert opt.defaults["lr"] == 0.001 and opt.defaults["betas"][0] == 0.9  # momentum
+    assert_choice("loop-adamw", "It shrinks every weight by the factor 1 − lr × weight_decay")
+
+
 def check_sigmoid_slope():
     assert_number("sigmoid-slope", sigmoid_slope_max())
 
