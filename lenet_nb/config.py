@@ -3,11 +3,18 @@
 LENET_NB_QUICK (case and surrounding spaces ignored) turns quick mode on with 1, true, yes or
 on, and off with 0, false, no or off; unset means off (full runs). Any other value, the empty
 string included, is an error rather than a silent full run.
+
+LENET_NB_ROOT names the course folder (COURSE_ROOT: results/, checkpoints/ and by default data/)
+for a package installed outside the repository, as in a classroom image; unset, it is the
+repository above the package.
 """
 
 import os
+from pathlib import Path
 
 QUICK_ENV = "LENET_NB_QUICK"
+ROOT_ENV = "LENET_NB_ROOT"
+COURSE_ROOT = Path(os.environ.get(ROOT_ENV) or Path(__file__).resolve().parent.parent)
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from lenet_nb.config import COURSE_ROOT
 from lenet_nb.validate import whole_number
 
 DATA_ENV = "LENET_NB_DATA"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = COURSE_ROOT  # the course folder (lenet_nb.config: the repository or $LENET_NB_ROOT)
 # SHA-256 of the official, decompressed IDX files.
 SHA256 = {
     "FashionMNIST": {
@@ -55,7 +56,7 @@ class DataError(RuntimeError):
 
 
 def data_root():
-    """Return the data root: $LENET_NB_DATA if set, else `data/` at the repo root."""
+    """Return the data root: $LENET_NB_DATA if set, else `data/` in the course folder."""
     return Path(os.environ.get(DATA_ENV) or REPO_ROOT / "data")
 
 

@@ -22,11 +22,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lenet_nb.config import COURSE_ROOT
 from lenet_nb.files import atomic_write
 from lenet_nb.stats import format_mean_range, mean_range
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "results"
+ROOT = Path(__file__).resolve().parent.parent  # the checkout (its commit is provenance)
+RESULTS = COURSE_ROOT / "results"
 COMMAND = "python -m lenet_nb.course.experiments"
 STATUSES = ("finished", "diverged")  # an interrupted or failed run is never stored
 FIRST = ("experiment", "config_hash", "run", "seed", "status", "note")

@@ -140,7 +140,7 @@ print(f"scaled training set: mean {X_scaled.mean():.3f}, variance {X_scaled.var(
 # function still has a healthy slope, not in its flat tails.
 
 # %% [markdown]
-# #### Exercise 5.1 (complete the code): the scaled tanh
+# ### Exercise 5.1 (complete the code): the scaled tanh
 #
 # Write `squash(a)`: f(a) = A·tanh(S·a) with A = 1.7159 and
 # S = 2/3, for a tensor `a` of any shape. The checker compares your function with the package's
@@ -196,7 +196,7 @@ _ = ax.set_xlabel("a")
 # one broadcast multiply: the coefficients form a vector of shape [1, C, 1, 1].
 
 # %% [markdown]
-# #### Exercise 5.2 (complete the code): trainable subsampling
+# ### Exercise 5.2 (complete the code): trainable subsampling
 #
 # Write `subsample(X, coeff, bias)`. `X` is a batch
 # [N, C, H, W] with even H and W; `coeff` and `bias` hold one number per map (shape [C]).
@@ -247,7 +247,7 @@ print(X4[0, 0].int().tolist(), "->", Subsampling(1)(X4)[0, 0].int().tolist())
 _ = plot_c3_table()
 
 # %% [markdown]
-# #### Exercise 5.3 (predict, then run): C3's parameter count
+# ### Exercise 5.3 (predict, then run): C3's parameter count
 #
 # How many trainable parameters does C3 have? Each
 # connection in the figure is one 5×5 kernel, and each C3 map has one bias. Write your count
@@ -315,7 +315,7 @@ print(f"{len(centres)} bitmaps of {centres.shape[1]} = 7x12 pixels, values "
       f"{int(pairs.min())} pixels")
 
 # %% [markdown]
-# #### Exercise 5.4 (complete the code): the RBF output layer
+# ### Exercise 5.4 (complete the code): the RBF output layer
 #
 # Write `rbf(X, centers)`. `X` is a batch of F6 outputs
 # [N, 84], `centers` the ten bitmaps [10, 84]. Return the penalties [N, 10]: entry [n, i] is
@@ -437,7 +437,7 @@ print(f"images/s, fast vs reference: {', '.join(f'{f:,.0f} vs {r:,.0f}' for f, r
 # it numerically stable.
 
 # %% [markdown]
-# #### Exercise 5.5 (complete the code): the MAP loss
+# ### Exercise 5.5 (complete the code): the MAP loss
 #
 # Write `map_loss(y_hat, y, j)`. `y_hat` holds a batch's
 # penalties [N, 10], `y` the labels [N], `j` the constant. Return eq. (9): one number, the mean

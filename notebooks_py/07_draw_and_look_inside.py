@@ -145,7 +145,7 @@ for name, strokes in drawings.items():
     assert same, f"my_center_digit differs from lenet_nb.lessons.draw.preprocess on {name}"
 
 # %% [markdown]
-# #### Exercise 7.1 (complete the code): the bounding box of the ink
+# ### Exercise 7.1 (complete the code): the bounding box of the ink
 #
 # Step 2 on its own: write `bounding_box(ink, level)`, the
 # box `(top, left, bottom, right)` of the pixels whose ink is above `level`, with `bottom` and
@@ -274,7 +274,7 @@ def my_occlusion(net, X, target, patch=6, stride=1, fill=0.5):
 # the maps must agree.
 
 # %% [markdown]
-# #### Exercise 7.2 (predict, then run): how many covered copies
+# ### Exercise 7.2 (predict, then run): how many covered copies
 #
 # Before running the check: how many covered copies of
 # LeNet-5's 32×32 input does `explain.occlusion` build with a 6×6 patch and stride 2? Write
@@ -375,7 +375,7 @@ plt.show()
 # neighbouring units of the layer below (the product of the strides so far).
 
 # %% [markdown]
-# #### Exercise 7.3 (predict, then run): what one C3 unit sees
+# ### Exercise 7.3 (predict, then run): what one C3 unit sees
 #
 # How many input pixels wide is the square one C3 unit
 # sees? Work it out by hand with the rule, write it as `c3_field`, then run. The checker says

@@ -3,8 +3,12 @@
 import gzip
 import hashlib
 import io
+import os
+import shutil
 import stat
+import subprocess
 import tarfile
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -105,3 +109,50 @@ def make_choice(key="c", answer=1, topic="t"):
 def make_number(key="n", answer=95.8, tolerance=0.05, topic="t"):
     """A numeric test question."""
     return numeric_question(key, "How much?", answer, "because", "try again", tolerance, topic)
+
+
+# --- the course as a teacher's clone, and the tools' own environments --------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def tools_required():
+    """True where node and the tools' environments must be there (LENET_NB_REQUIRE_TOOLS: CI)."""
+    return os.environ.get("LENET_NB_REQUIRE_TOOLS", "").strip() in {"1", "true", "yes"}
+
+
+def classroom_tool(name):
+    """The path of a classroom tool in .venv-classroom (make classroom-tools), else skip/fail."""
+    path = REPO / ".venv-classroom" / "bin" / name
+    if not path.exists():
+        reason = f"{path} is missing: run `make classroom-tools`"
+        pytest.fail(f"required (LENET_NB_REQUIRE_TOOLS) but {reason}") if tools_required() \
+            else pytest.skip(reason)
+    return path
+
+
+def copy_course(dst):
+    """The repository's files as a clean clone has them (tracked and new, none ignored)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, check=True, capture_output=True).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        src = REPO / name
+        if src.is_file():  # not the .venv and data symlinks of a work tree
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / name)
+    return dst
+
+
+def git(repo, *args):
+    """Run git in `repo`; its output, stripped."""
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def course_repo(dst):
+    """A teacher's git repository at `dst`: the course's files in one commit on main."""
+    copy_course(dst)
+    git(dst, "init", "-q", "-b", "main")
+    git(dst, "add", "-A")
+    git(dst, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-m", "c")
+    return dst

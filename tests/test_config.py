@@ -1,4 +1,4 @@
-"""The quick-mode knob."""
+"""The quick-mode knob and the course folder."""
 
 import os
 import subprocess
@@ -56,3 +56,14 @@ def test_item14_pytest_refuses_to_start_on_an_unknown_value():
                          timeout=120)
     assert run.returncode != 0
     assert "LENET_NB_QUICK='2' is not understood" in run.stdout + run.stderr
+
+
+def test_the_course_folder_is_the_repository_or_lenet_nb_root(tmp_path):
+    """An installed package finds results/ and data/ where LENET_NB_ROOT says (read at import)."""
+    assert config.COURSE_ROOT == Path(__file__).resolve().parent.parent
+    code = "from lenet_nb import config, data, experiments; " \
+           "print(config.COURSE_ROOT, data.data_root(), experiments.RESULTS)"
+    env = {k: v for k, v in os.environ.items() if k != "LENET_NB_DATA"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "LENET_NB_ROOT": str(tmp_path)}, check=True).stdout
+    assert out.split() == [str(tmp_path), str(tmp_path / "data"), str(tmp_path / "results")]

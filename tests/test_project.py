@@ -7,6 +7,8 @@ import tomllib
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import lenet_nb
 
@@ -17,12 +19,36 @@ def _pyproject_deps():
     return sorted(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
 
 
-def test_environment_yml_lists_the_pyproject_dependencies():
+def _environment_pins():
+    """environment.yml's pip section as {name: pinned version}; every entry must be `name==v`."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert "conda-forge" in env["channels"]
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert sorted(p for p in pip if p != "-e .") == _pyproject_deps()
-    assert "-e ." in pip
+    pins = {}
+    for line in pip:
+        req = Requirement(line)
+        specs = list(req.specifier)
+        assert len(specs) == 1 and specs[0].operator == "==", f"pin {line!r} as name==version"
+        pins[canonicalize_name(req.name)] = specs[0].version
+    return pins
+
+
+def test_environment_yml_pins_every_runtime_dependency_within_its_range():
+    pins = _environment_pins()
+    for dep in map(Requirement, _pyproject_deps()):
+        name = canonicalize_name(dep.name)
+        assert name in pins, f"environment.yml does not pin {dep.name}"
+        assert dep.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {dep}"
+    # repo2docker copies only environment.yml before installing it: `-e .` cannot work there,
+    # postBuild installs the package
+    assert not any(name.startswith("-") for name in pins)
+
+
+def test_the_version_lives_in_one_place():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "lenet_nb.__version__"}
+    assert re.fullmatch(r"\d+\.\d+\.\d+", lenet_nb.__version__)
 
 
 def test_torch_ranges_admit_the_versions_on_this_platform():

@@ -44,16 +44,18 @@ from lenet_nb.course.exercise_cells import problems as exercise_problems
 
 LIVE_TAG = "live"  # a cell running a small live instance beside stored results
 MAX_NOTEBOOK_BYTES = 2_000_000
+MAX_LINE = 100  # as pyproject.toml's ruff line-length
 MAX_OUTPUT_BYTES = 300_000  # one output; a PNG of a modest figure is ~20-80 kB
 # learners never meet our internal numbers for the five source tutorials ("seed 001")
 INTERNAL_NAME = re.compile(r"\bseeds? ?00[0-4]\b", re.I)
 
 
 def cells(path):
-    """(cell_type, stripped source) of every cell of a notebook or a paired .py."""
+    """(cell_type, stripped source, nbgrader metadata) of every cell of a notebook or its .py."""
     import jupytext
 
-    return [(c.cell_type, c.source.strip()) for c in jupytext.read(path).cells]
+    return [(c.cell_type, c.source.strip(), c.metadata.get("nbgrader"))
+            for c in jupytext.read(path).cells]
 
 
 def output_sizes(nb_path):
@@ -105,6 +107,9 @@ def problems(folder):
             found.append(f"{py} has no paired notebook in {folder}: run `make sync`")
         found += pointer_problems(py)
         for n, line in enumerate(py.read_text(encoding="utf-8").splitlines(), start=1):
+            # ruff's E501 is off for these files: a cell's header line holds nbgrader's metadata
+            if len(line) > MAX_LINE and not line.startswith("# %%"):
+                found.append(f"{py}:{n} is {len(line)} characters long (limit {MAX_LINE})")
             if INTERNAL_NAME.search(line):
                 found.append(f"{py}:{n} calls a source tutorial by an internal number "
                              f"({line.strip()[:60]!r}): name it by its title or short name "

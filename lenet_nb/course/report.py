@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lenet_nb import __version__
 from lenet_nb.config import QUICK_ENV, is_quick
 from lenet_nb.course import experiments as cx
 from lenet_nb.course.experiments import duration
@@ -224,6 +225,7 @@ def render(folder, experiments=None):
              "Written by `python -m lenet_nb.course.report write notebooks` from the stored "
              "notebooks (`make reproduce` re-runs every chapter in full mode first). "
              "Do not edit by hand.",
+             "", f"Course version: lenet-nb {__version__} (`lenet_nb/__init__.py`).",
              "", "## Machine", ""]
     lines += _machine_lines(runs)
     results = results_dir(folder)

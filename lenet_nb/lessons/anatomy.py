@@ -99,17 +99,23 @@ def plot_receptive_fields(masks, titles, ax=None):
     return ax
 
 
-def tool_macs(net, X):
-    """{child name: multiply-adds} as FlopCounterMode counts them (it reports 2 FLOPs per MAC)."""
+def count_macs(net, X):
+    """(total multiply-adds for input X, {top-level child: multiply-adds}) as FlopCounterMode
+    counts them (it reports 2 FLOPs per multiply-add)."""
     with FlopCounterMode(display=False) as counter:
         with torch.no_grad():
             net(X)
-    macs = {}
+    per_child = {}
     for name, counts in counter.get_flop_counts().items():
         parts = name.split(".")  # "LeNet.0", "LeNet5.C1": the root's class, then the child
         if len(parts) == 2:
-            macs[parts[1]] = sum(counts.values()) // 2
-    return macs
+            per_child[parts[1]] = sum(counts.values()) // 2
+    return counter.get_total_flops() // 2, per_child
+
+
+def tool_macs(net, X):
+    """{child name: multiply-adds} as FlopCounterMode counts them."""
+    return count_macs(net, X)[1]
 
 
 def hand_macs(layer, out_shape):

@@ -4,10 +4,13 @@ import math
 import re
 from dataclasses import dataclass
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# ASCII digits and spaces only (re.ASCII, SPACES): the website's quiz script
+# (book/static/lenet-quiz.js) parses exactly the same way, and a test checks both on one table.
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 _SEPARATOR = re.compile(r"[, _]")
 # sign, digits grouped by three (59,134 or 60 000 or 1_000_000), the rest (decimals, exponent)
-_GROUPED = re.compile(r"^([+-]?)(\d{1,3}(?:[, _]\d{3})+)(?!\d)(.*)$")
+_GROUPED = re.compile(r"^([+-]?)(\d{1,3}(?:[, _]\d{3})+)(?!\d)(.*)$", re.ASCII)
+SPACES = " \t\n\r\f\v"
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,8 @@ def parse_number(text):
     """Read a typed number, tolerating thousands separators, spaces and a trailing %."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return float(text)
-    cleaned = str(text).strip()
-    cleaned = cleaned[:-1].rstrip() if cleaned.endswith("%") else cleaned
+    cleaned = str(text).strip(SPACES)
+    cleaned = cleaned[:-1].rstrip(SPACES) if cleaned.endswith("%") else cleaned
     if not cleaned:
         raise ValueError("type a number first, such as 12, 59134 or 95.8")
     cleaned = _ungroup(cleaned, str(text))

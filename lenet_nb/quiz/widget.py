@@ -59,6 +59,19 @@ def feedback_html(feedback):
     return f'<b style="color: {color}">{verdict}</b> {html.escape(feedback.message)}'
 
 
+def response_feedback(question, response):
+    """(state, HTML) shown for one response; state is correct, wrong or invalid.
+
+    The website's quiz script (book/static/lenet-quiz.js) shows the same; a test checks both.
+    """
+    try:
+        result = grade(question, response)
+    except ValueError as err:
+        text = str(err)  # upper-case the first letter only: the rest quotes what was typed
+        return "invalid", html.escape(text[:1].upper() + text[1:]) + "."
+    return ("correct" if result.correct else "wrong"), feedback_html(result)
+
+
 def static_html(numbered, label):
     """HTML listing (number, question) pairs with their options, never the answers."""
     # what a reader sees without a kernel (GitHub, nbviewer, an untrusted notebook)
@@ -111,15 +124,12 @@ class QuestionView:
         self.feedback.value = text
 
     def submit(self):
-        """Grade the current input and update the feedback (what the Check button does)."""
-        try:
-            result = grade(self.question, self.answer.value)
-        except ValueError as err:
-            self._set_state("invalid", html.escape(str(err).capitalize()) + ".")
-            return None
-        self._set_state("correct" if result.correct else "wrong", feedback_html(result))
-        self.on_checked(self.question.key, result.correct)
-        return result
+        """Grade the current input, update the feedback (what Check does); return the state."""
+        state, text = response_feedback(self.question, self.answer.value)
+        self._set_state(state, text)
+        if state != "invalid":
+            self.on_checked(self.question.key, state == "correct")
+        return state
 
     def _on_click(self, _button):
         # Callbacks only change widget state: a print here would leak into nbval's outputs.

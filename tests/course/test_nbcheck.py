@@ -217,3 +217,26 @@ def test_the_chapters_point_only_at_what_exists():
 def test_exercise_numbers_are_references_not_claims():
     text = "Exercise 2.1 asks for a shape; exercises 3.2 and the loss 0.958 are different."
     assert [n for n, _ in nbcheck.prose_numbers(text)] == ["0.958"]
+
+
+def test_nbgrader_metadata_must_agree_in_both_files(tmp_path):
+    """nbgrader's cell metadata lives in the .ipynb and its .py (jupytext.toml keeps it)."""
+    ipynb = _write_pair(tmp_path, "01_a")
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.cells[1].metadata["nbgrader"] = {"grade": False, "solution": True}
+    nbformat.write(nb, ipynb)
+    assert any("differ" in p for p in nbcheck.problems(tmp_path))
+    nb.metadata["jupytext"] = {"cell_metadata_filter": "tags,nbgrader,-all"}
+    jupytext.write(nb, _sources(tmp_path) / "01_a.py", fmt="py:percent")
+    assert nbcheck.problems(tmp_path) == []
+
+
+def test_long_lines_are_reported_except_cell_headers(tmp_path):
+    _write_pair(tmp_path, "01_a", source="x = 1  # " + "y" * 100)
+    found = nbcheck.problems(tmp_path)
+    assert any("01_a.py:" in p and "characters long (limit 100)" in p for p in found)
+    _write_pair(tmp_path, "01_a")
+    py = _sources(tmp_path) / "01_a.py"
+    header = '# %% tags=["' + "t" * 100 + '"]'
+    py.write_text(py.read_text().replace("# %%\nprint(1)", f"{header}\nprint(1)"))
+    assert not any("characters long" in p for p in nbcheck.problems(tmp_path))

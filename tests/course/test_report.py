@@ -8,6 +8,7 @@ import jupytext
 import nbformat
 import pytest
 
+import lenet_nb
 from lenet_nb import experiments as xp
 from lenet_nb.course import nbcheck, report
 from lenet_nb.course.sources import sources_table
@@ -60,6 +61,8 @@ def test_render_on_a_tiny_folder_is_exact(tmp_path):
     assert report.render(folder, experiments=[]) == f"""# Full-run report
 
 Written by `python -m lenet_nb.course.report write notebooks` from the stored notebooks (`make reproduce` re-runs every chapter in full mode first). Do not edit by hand.
+
+Course version: lenet-nb {lenet_nb.__version__} (`lenet_nb/__init__.py`).
 
 ## Machine
 

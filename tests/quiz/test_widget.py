@@ -17,6 +17,7 @@ from lenet_nb.quiz.widget import (
     choice_question,
     feedback_html,
     numeric_question,
+    response_feedback,
     self_check,
 )
 from tests.conftest import make_choice, make_number
@@ -195,3 +196,18 @@ def test_the_stored_quiz_notebook_is_readable_without_a_kernel():
         for secret in q.explanations + (q.explanation, q.hint):  # nor any answer's explanation
             assert not secret or (secret not in everything
                                   and html.escape(secret) not in everything), q.key
+
+
+def test_invalid_input_is_quoted_as_typed():
+    """Only the message's first letter is upper-cased: the echo of the input stays as typed."""
+    state, text = response_feedback(make_number("n1"), "ABC")
+    assert state == "invalid"
+    assert text == "Type a number such as 12, 59134 or 95.8 (got &#x27;ABC&#x27;)."
+
+
+def test_only_ascii_digits_and_spaces_count():
+    """The website's script reads numbers the same way (tests/course/test_book.py)."""
+    q = make_number("n1")
+    assert response_feedback(q, "\u0661\u0662")[0] == "invalid"  # Arabic-Indic 12
+    assert response_feedback(q, "\u00a095.8")[0] == "invalid"  # no-break space
+    assert response_feedback(q, " \t95.8 %\n")[0] == "correct"
