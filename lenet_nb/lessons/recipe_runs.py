@@ -98,6 +98,12 @@ MNIST_INTRO = xp.Experiment(
     run_one=mnist_intro_run, minutes=12)
 
 
+def stored_final(name):
+    """The stored runs of recipe `name`: each finished seed's last-epoch test accuracy."""
+    return [r["test_acc"][-1] for r in xp.load(RECIPE_RUNS)
+            if r["recipe"] == name and r["status"] == "finished"]
+
+
 # --- rendering -------------------------------------------------------------------------------
 
 
@@ -189,6 +195,26 @@ def intro_table(rows):
         lines.append(f"| {r['seed']} | {ve} | {vt:.4f} | {te} | {tt:.4f} | {tt - vt:+.4f} |")
     lines.append(f"| mean (range) | | | | | {format_mean_range(gaps, 4)} |")
     return "\n".join(lines)
+
+
+def replay(row):
+    """A stored MNIST-intro run played back for a keep-the-best-epoch loop: (net,
+    train_one_epoch, evaluate, val_iter, test_iter, num_epochs); `evaluate` answers the stored
+    accuracy of the epoch the net has reached. Nothing is trained."""
+    import torch
+
+    val_iter, test_iter = ("validation split",), ("test set",)
+    net = torch.nn.Module()
+    net.register_buffer("epoch", torch.zeros((), dtype=torch.long))
+
+    def train_one_epoch(net):
+        net.epoch += 1
+
+    def evaluate(net, data_iter):
+        curve = row["val_acc"] if data_iter is val_iter else row["test_acc"]
+        return curve[int(net.epoch) - 1]
+
+    return net, train_one_epoch, evaluate, val_iter, test_iter, len(row["test_acc"])
 
 
 def steplr_line(rows):

@@ -105,3 +105,12 @@ def test_recipe_settings_mirror_the_recipes():
     for name in rr.FASHION:
         settings = rr.recipe_settings(name)
         assert rr.recipe_from(name, settings) == RECIPES[name]
+
+
+def test_replay_plays_back_a_stored_run_epoch_by_epoch():
+    row = {"val_acc": [0.5, 0.7, 0.6], "test_acc": [0.55, 0.66, 0.77]}
+    net, train_one_epoch, evaluate, val_iter, test_iter, num_epochs = rr.replay(row)
+    assert num_epochs == 3
+    train_one_epoch(net)
+    train_one_epoch(net)
+    assert evaluate(net, val_iter) == 0.7 and evaluate(net, test_iter) == 0.66
