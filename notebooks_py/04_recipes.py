@@ -157,10 +157,10 @@ print("stored:", per_epoch_line(rows, "learn14"))
 # %% [markdown]
 # #### Exercise 4.2 (find the bug): a learning rate that never changes
 #
-# `train_mnist_intro` is the MNIST intro's training loop, handed an optimizer and the StepLR. The cell runs
-# it for 12 epochs on a small model and prints the rate at the end: still the starting one.
-# Fix it so that epochs 1 to 10 train at 0.001 and epochs 11 and 12 at 0.0001. The checker
-# records the rate of every optimizer step.
+# `train_mnist_intro` is the MNIST intro's training loop, handed an optimizer and the StepLR.
+# The cell runs it for 12 epochs on a small model and prints the rate at the end: still the
+# starting one. Fix it so that epochs 1 to 10 train at 0.001 and epochs 11 and 12 at 0.0001.
+# The checker records the rate of every optimizer step.
 
 # %% tags=["exercise-answer"]
 def train_mnist_intro(net, train_iter, num_epochs, optimizer, scheduler):
@@ -293,15 +293,16 @@ print(f"the shared SGD budget: 12 epochs of 50,000 images, batch 256: {-(-50_000
 # recipe and adds one change per row, each on top of the row above, on the budget that chapters
 # 3 and 4 share for SGD comparisons: 10,000 of the training images held out for validation, the
 # other 50,000 in batches of 256 for 12 epochs, about the d2l recipe's number of steps, Xavier
-# initialisation, three seeds. After every epoch each run is scored on the validation split and,
-# in evaluation mode with its weights fixed, on 10,000 of its training images: "train − val" is the
-# gap between the two, which a change against overfitting should shrink. A row "separates"
-# only when its three validation accuracies all lie above, or all below, the row above's.
+# initialisation, three seeds. After every epoch each run is scored on the validation split
+# and, in evaluation mode with its weights fixed, on 10,000 of its training images: "train −
+# val" is the gap between the two, which a change against overfitting should shrink. A row
+# "separates" only when its three validation accuracies all lie above, or all below, the row
+# above's.
 #
 # The order matters: each row measures its change on top of every row above it, so its number
-# belongs to that order. ReLU after Adam is not ReLU under SGD at 0.9 (where it diverges), and
-# max pooling after ReLU is not max pooling after sigmoid; another order would give each step
-# another number.
+# belongs to that order. ReLU after Adam is not ReLU under the d2l recipe's SGD at 0.9, a rate
+# chosen for sigmoid, and max pooling after ReLU is not max pooling after sigmoid; another order
+# would give each step another number.
 
 # %% tags=["stored", "report", "keep-output"]
 from lenet_nb.lessons.ablation import LADDER, ladder_rows, ladder_table, ladder_verdicts
@@ -320,8 +321,8 @@ print("\n".join(ladder_verdicts(ladder)))
 # One ladder row live: "pooling: max" (Adam at 0.01, ReLU, max pooling, no schedule), seed 0,
 # 5 epochs. `fit` (`lenet_nb/train.py`) keeps the weights of the best validation epoch with
 # `checkpoint=`, written atomically (a temporary file, then a rename, so an interrupted run
-# never leaves half a file). The rate is constant, so these 5 epochs are the first 5 of the
-# stored run with seed 0, and the cell compares them with the stored range at that epoch.
+# never leaves half a file). The rate is constant, so a run stopped after 5 epochs is one the
+# stored seeds also passed through: the cell compares it with their range at epoch 5.
 
 # %% tags=["live"]
 # NBVAL_IGNORE_OUTPUT
@@ -655,14 +656,14 @@ print("same first batch twice:", first_labels(shuffled) == first_labels(shuffled
 from lenet_nb.lessons.grid import GRID, comparisons_table, grid_table, verdict_lines
 
 grid_rows = xp.load(GRID)
-display(Markdown(grid_table(grid_rows, lrs=GRID.config["lrs"])))
+display(Markdown(grid_table(grid_rows)))
 display(Markdown(comparisons_table(grid_rows)))
 print("\n".join(verdict_lines(grid_rows)))
 
 # %% tags=["stored", "keep-output"]
 from lenet_nb.lessons.grid import plot_grid
 
-axes = plot_grid(grid_rows, lrs=GRID.config["lrs"])
+axes = plot_grid(grid_rows)
 
 # %% [markdown]
 # **Reading the grid.** The verdict lines above answer the question; the theory says what to
@@ -731,8 +732,8 @@ ex.check_plateau(leaves_first, stays, plateau_records)
 # ### The explorer
 #
 # The explorer (`lenet_nb/lessons/explorer.py`) trains any combination with the grid's own
-# code, so a run with a stored setting and seed 0, 1 or 2 repeats that stored run's first
-# epochs. It opens on the setting chosen by the line below (the best mean validation accuracy
+# code and data, so each of your runs can be read against the stored seeds, epoch by epoch. It
+# opens on the setting chosen by the line below (the best mean validation accuracy
 # at epoch 3 among the settings whose every seed has left chance by then); the cell trains it
 # live for 3 epochs. Then pick settings and press **Train**: the plot draws the stored range of
 # the current setting as a grey band (a setting at another rate has none) and your last five
@@ -748,8 +749,7 @@ from lenet_nb.lessons.grid import opening_setting
 activation, pooling, why = opening_setting(grid_rows)
 print("opens on", why)
 explorer = Explorer(grid_rows)
-first, _ = explorer.train(activation, pooling, GRID.config["lrs"][activation],
-                          reduce_in_tests(3, 1))
+first, _ = explorer.train(activation, pooling, explorer.rates[activation], reduce_in_tests(3, 1))
 at_epoch = [c[first.num_epochs - 1] for c in explorer.band(activation, pooling, first.lr)]
 print(f"{first.label}: {where_in_range(first.val_acc[-1], at_epoch)}")
 

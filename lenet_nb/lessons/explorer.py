@@ -3,7 +3,8 @@ top of the stored range of the grid's seeds.
 
 `Explorer` trains with `grid.train_setting` (same split, batch, initialisation and seeding as
 the stored runs), so a learner's run with a stored setting and seed 0-2 repeats a stored run's
-first epochs, and any run can be read against the stored band. Its state sits behind locks and
+first epochs (on the same CPU and number of threads), and any run can be read against the
+stored band. Its state sits behind locks and
 every run builds its own network: JupyterLab may call widget callbacks on another thread.
 """
 
@@ -15,7 +16,14 @@ import time
 from dataclasses import dataclass
 
 from lenet_nb import experiments as xp
-from lenet_nb.lessons.grid import ACTIVATIONS, GRID, POOLINGS, train_setting
+from lenet_nb.lessons.grid import (
+    ACTIVATIONS,
+    GRID,
+    GRID_LRS,
+    POOLINGS,
+    stored_rates,
+    train_setting,
+)
 from lenet_nb.stats import mean_range, where_in_range
 from lenet_nb.validate import positive_number, whole_number
 
@@ -68,6 +76,7 @@ class Explorer:
 
     def __init__(self, rows=None, config=None):
         self.rows, self.config = rows, dict(config or GRID.config)
+        self.rates = {**GRID_LRS, **stored_rates(rows or [])}  # each activation's grid rate
         self.runs = {}  # key -> Run, in training order
         self._state = threading.Lock()  # guards self.runs
         self._training = threading.Lock()  # one training at a time
@@ -108,10 +117,8 @@ class Explorer:
     def band(self, activation, pooling, lr):
         """The stored seeds' validation curves for this setting, or None: the grid stores each
         activation at its own rate only."""
-        if not self.rows or self.config["lrs"].get(activation) != lr:
-            return None
-        curves = [r["val_acc"] for r in self.rows if r["activation"] == activation
-                  and r["pooling"] == pooling and r["status"] == "finished"]
+        curves = [r["val_acc"] for r in self.rows or [] if r["activation"] == activation
+                  and r["pooling"] == pooling and r["lr"] == lr and r["status"] == "finished"]
         return curves or None
 
 
@@ -120,7 +127,7 @@ def band_note(explorer, run):
     band = explorer.band(run.activation, run.pooling, run.lr)
     if band is None:
         return (f"no stored band for {run.activation}+{run.pooling} at lr {run.lr:g} (the grid "
-                f"stores {run.activation} at lr {explorer.config['lrs'][run.activation]:g})")
+                f"stores {run.activation} at lr {explorer.rates[run.activation]:g})")
     at = [c[run.num_epochs - 1] for c in band]
     return (f"band: {run.activation}+{run.pooling}, lr {run.lr:g}, {len(band)} stored seeds; "
             f"this run at epoch {run.num_epochs}: {where_in_range(run.val_acc[-1], at)}")
@@ -233,7 +240,7 @@ class ExplorerWidget:
         self.refresh(runs[-1] if runs else None)
 
     def _rate(self, activation):
-        rate = self.explorer.config["lrs"].get(activation, 0.1)
+        rate = self.explorer.rates[activation]
         return rate if rate in LR_CHOICES else min(LR_CHOICES, key=lambda r: abs(r - rate))
 
     def _on_activation(self, change):

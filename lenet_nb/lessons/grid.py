@@ -4,7 +4,9 @@ The grid trains the d2l LeNet with every activation and pooling on the shared SG
 chapters 3 and 4 (the 50,000 training images left after holding out 10,000, batch 256,
 12 epochs = 2,352 steps, Xavier initialisation, plain SGD), seeds 0-2, each activation at the
 learning rate chapter 3's stored sweep chose for it on the validation split (`GRID_LRS`). Max
-pooling uses its activation's rate, so a pooling comparison changes one thing.
+pooling uses its activation's rate, so a pooling comparison changes one thing. Each run's rate is
+one of its fields (checked when the file is loaded), so a new choice re-runs only the runs of the
+activations whose rate changed (`run grid --resume`).
 """
 
 from lenet_nb import experiments as xp
@@ -22,19 +24,18 @@ NUM_VAL = 10_000
 QUICK = {"subset": (1000, 200), "num_val": 200}  # quick mode: a small slice, same code
 
 
-def setting_recipe(config, activation, pooling, lr=None):
+def setting_recipe(config, activation, pooling, lr):
     """The d2l recipe with the activation, pooling and rate of one grid setting."""
-    lr = config["lrs"][activation] if lr is None else lr
     return recipe_from("d2l", config["base"], lr=lr, keep_best=False,
                        model_kw={"activation": activation, "pooling": pooling})
 
 
-def train_setting(config, activation, pooling, seed, lr=None, num_epochs=None, on_epoch=None):
+def train_setting(config, activation, pooling, seed, lr, num_epochs=None, on_epoch=None):
     """Train one setting on the grid's budget (quick mode: a small slice); the History.
 
     `num_epochs` shortens a run: a constant-rate run stopped after epoch k has exactly the
-    first k epochs of the full run with the same seed (on one CPU). `on_epoch(epoch, record)`
-    is called after every epoch (a progress bar).
+    first k epochs of the full run with the same seed (on one CPU and thread count).
+    `on_epoch(epoch, record)` is called after every epoch (a progress bar).
     """
     sizes = reduce_in_tests({"subset": None, "num_val": config["num_val"]}, QUICK)
     setup = prepare_recipe(setting_recipe(config, activation, pooling, lr),
@@ -46,18 +47,27 @@ def train_setting(config, activation, pooling, seed, lr=None, num_epochs=None, o
 
 def grid_run(config, run):
     """One stored run of the grid: validation and test accuracy and training loss per epoch."""
-    history = train_setting(config, run["activation"], run["pooling"], run["seed"])
+    history = train_setting(config, run["activation"], run["pooling"], run["seed"], run["lr"])
     return xp.curves(history, "val_acc", "test_acc", "train_loss")
+
+
+def grid_runs(config):
+    """Every activation x pooling x seed, each activation at its rate in GRID_LRS, on one
+    thread (as chapter 3's sweep: the same bits whatever the machine's core count)."""
+    return [{"activation": a, "pooling": p, "lr": GRID_LRS[a], "seed": s, "threads": 1}
+            for a in ACTIVATIONS for p in config["poolings"] for s in config["seeds"]]
 
 
 GRID = xp.Experiment(
     "grid", "recipes",
-    {"revision": 1, "base": recipe_settings("d2l"), "lrs": GRID_LRS, "poolings": list(POOLINGS),
-     "epochs": 12, "num_val": NUM_VAL, "seeds": [0, 1, 2]},
-    # one thread, as chapter 3's sweep: the same bits whatever the machine's core count
-    runs=lambda c: [{**r, "threads": 1} for r in xp.grid(c["seeds"], activation=list(c["lrs"]),
-                                                          pooling=c["poolings"])],
-    run_one=grid_run, minutes=8)
+    {"revision": 1, "base": recipe_settings("d2l"), "poolings": list(POOLINGS), "epochs": 12,
+     "num_val": NUM_VAL, "seeds": [0, 1, 2]},
+    runs=grid_runs, run_one=grid_run, minutes=12)
+
+
+def stored_rates(rows):
+    """{activation: the learning rate its stored runs used}."""
+    return {r["activation"]: r["lr"] for r in rows}
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -73,11 +83,10 @@ def cells(rows, metric="test_acc", epoch=None):
     return xp.summary(rows, ("activation", "pooling"), metric, epoch=epoch)
 
 
-def grid_table(rows, lrs=None, digits=3):
+def grid_table(rows, digits=3):
     """Markdown: test accuracy after the last epoch, mean (range over seeds), activation x
-    pooling; the header names each activation's learning rate."""
-    found = cells(rows)
-    lrs = lrs or {}
+    pooling; each row names its activation's learning rate."""
+    found, lrs = cells(rows), stored_rates(rows)
     lines = ["| activation (SGD lr) | " + " | ".join(f"{p} pooling" for p in POOLINGS) + " |",
              "|---|" + "---|" * len(POOLINGS)]
     for a in ACTIVATIONS:
@@ -142,7 +151,7 @@ def opening_setting(rows, epoch=3, threshold=CHANCE):
     return best[0], best[1], why
 
 
-def plot_grid(rows, lrs=None, axes=None, metric="val_acc"):
+def plot_grid(rows, axes=None, metric="val_acc"):
     """One panel per activation: the two poolings' bands (mean and range over seeds) per
     epoch, titled with the activation's rate; returns the axes."""
     import matplotlib.pyplot as plt
@@ -156,7 +165,7 @@ def plot_grid(rows, lrs=None, axes=None, metric="val_acc"):
         mine = [r for r in rows if r["activation"] == a]
         plot_bands({f"{p} pooling": s for (_, p), s in
                     xp.summary(mine, ("activation", "pooling"), metric).items()}, ax=ax)
-        ax.set_title(a + (f", lr {lrs[a]:g}" if lrs and a in lrs else ""), fontsize=9)
+        ax.set_title(a + (f", lr {mine[0]['lr']:g}" if mine else ""), fontsize=9)
         ax.set_ylim(0, 1)
         ax.legend(fontsize=7, loc="lower right")
     axes[0].set_ylabel(metric.replace("_", " ").replace("val", "validation"))

@@ -57,8 +57,7 @@ def test_a_ladder_run_measures_training_accuracy_in_eval_mode_without_moving_the
 
 
 def test_the_first_step_is_the_grids_sigmoid_average_cell_at_the_same_rate():
-    config = {**grid.GRID.config, "lrs": {**grid.GRID_LRS, "sigmoid": 0.9}}
-    history = grid.train_setting(config, "sigmoid", "avg", seed=1, num_epochs=2)
+    history = grid.train_setting(grid.GRID.config, "sigmoid", "avg", 1, 0.9, num_epochs=2)
     # quick mode trains the grid on a small slice: the ladder's step on the same slice
     ladder = ablation.ladder_run(_small(num_val=grid.QUICK["num_val"]), {"step": "d2l", "seed": 1},
                                  num_epochs=2, subset=grid.QUICK["subset"])

@@ -23,7 +23,8 @@ def _close_figures():
 def _rows(activation="relu", pooling="max", epochs=3):
     """Stored-like grid rows for one setting: three seeds, curves rising to 0.6, 0.7, 0.8."""
     return [{"run": f"activation={activation},pooling={pooling},seed={s}",
-             "activation": activation, "pooling": pooling, "seed": s, "status": "finished",
+             "activation": activation, "pooling": pooling, "lr": grid.GRID_LRS[activation],
+             "seed": s, "status": "finished",
              "val_acc": [top * (e + 1) / epochs for e in range(epochs)]}
             for s, top in enumerate((0.6, 0.7, 0.8))]
 
@@ -60,7 +61,7 @@ def test_equal_settings_share_one_key():
 def test_a_run_is_the_grids_run_and_the_second_press_is_cached(trained):
     run, cached = trained.train("relu", "max", grid.GRID_LRS["relu"], 2)
     assert cached and run is trained.history()[0]
-    history = grid.train_setting(grid.GRID.config, "relu", "max", 0, num_epochs=2)
+    history = grid.train_setting(grid.GRID.config, "relu", "max", 0, run.lr, num_epochs=2)
     assert list(run.val_acc) == history.val_acc and list(run.train_loss) == history.train_loss
 
 

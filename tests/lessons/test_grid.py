@@ -11,24 +11,26 @@ def test_the_grid_shares_the_sgd_budget_and_changes_one_thing_per_pooling_pair()
     assert (config["epochs"], config["num_val"], config["base"]["batch_size"]) == (12, 10_000,
                                                                                    256)
     assert config["base"]["init"] == "xavier" and config["base"]["optimizer"] == "sgd"
-    assert config["lrs"] == grid.GRID_LRS and config["seeds"] == [0, 1, 2]
-    assert len(grid.GRID.specs()) == 18
-    a = grid.setting_recipe(config, "relu", "avg")
-    b = grid.setting_recipe(config, "relu", "max")
-    assert a.lr == b.lr == grid.GRID_LRS["relu"]
-    assert a.model_kw == {"activation": "relu", "pooling": "avg"}
+    assert config["seeds"] == [0, 1, 2] and len(grid.GRID.specs()) == 18
+    for spec in grid.GRID.specs():  # max pooling keeps its activation's rate
+        assert spec["lr"] == grid.GRID_LRS[spec["activation"]] and spec["threads"] == 1
+    a = grid.setting_recipe(config, "relu", "avg", 0.3)
+    assert (a.lr, a.model_kw) == (0.3, {"activation": "relu", "pooling": "avg"})
 
 
 def test_a_short_run_is_the_start_of_the_long_one():
     config = grid.GRID.config
-    short = grid.train_setting(config, "relu", "max", seed=0, num_epochs=1)
+    short = grid.train_setting(config, "relu", "max", 0, 0.1, num_epochs=1)
     seen = []
-    longer = grid.train_setting(config, "relu", "max", seed=0, num_epochs=2,
+    longer = grid.train_setting(config, "relu", "max", 0, 0.1, num_epochs=2,
                                 on_epoch=lambda e, record: seen.append((e, record["val_acc"])))
     assert longer.val_acc[:1] == short.val_acc and longer.test_acc[:1] == short.test_acc
     assert seen == list(enumerate(longer.val_acc, 1))
-    out = grid.grid_run(config, {"activation": "relu", "pooling": "max", "seed": 0})
+    out = grid.grid_run(config, {"activation": "relu", "pooling": "max", "lr": 0.1, "seed": 0})
     assert set(out) == {"val_acc", "test_acc", "train_loss"}
+
+
+RATES = {"sigmoid": 0.9, "tanh": 0.1, "relu": 0.3}
 
 
 def _rows(table, metric="test_acc"):
@@ -38,8 +40,8 @@ def _rows(table, metric="test_acc"):
         for seed, v in enumerate(values):
             curve = [0.1, 0.1 + (v - 0.1) / 2, v]
             rows.append({"run": f"activation={a},pooling={p},seed={seed}", "activation": a,
-                         "pooling": p, "seed": seed, "status": "finished", "test_acc": curve,
-                         "val_acc": curve})
+                         "pooling": p, "lr": RATES[a], "seed": seed, "status": "finished",
+                         "test_acc": curve, "val_acc": curve})
     return rows
 
 
@@ -49,10 +51,11 @@ TABLE = {("sigmoid", "avg"): [0.70, 0.72, 0.71], ("sigmoid", "max"): [0.74, 0.76
 
 
 def test_the_table_gives_mean_and_range_and_each_activations_rate():
-    lines = grid.grid_table(_rows(TABLE), lrs={"sigmoid": 0.9, "tanh": 0.1}).splitlines()
+    lines = grid.grid_table(_rows(TABLE)).splitlines()
     assert lines[2] == "| sigmoid (0.9) | 0.710 (0.700–0.720) | 0.750 (0.740–0.760) |"
     assert lines[3].startswith("| tanh (0.1) | 0.850 (0.840–0.860) |")
-    assert lines[4].startswith("| relu | ")
+    assert lines[4].startswith("| relu (0.3) | ")
+    assert grid.stored_rates(_rows(TABLE)) == RATES
 
 
 def test_comparisons_and_verdicts_claim_only_where_ranges_separate():
@@ -88,8 +91,8 @@ def test_the_explorer_opens_on_the_best_setting_that_has_learned_by_epoch_3():
 
 
 def test_plot_grid_draws_one_panel_per_activation():
-    axes = grid.plot_grid(_rows(TABLE), lrs={"sigmoid": 0.9})
-    assert [ax.get_title() for ax in axes] == ["sigmoid, lr 0.9", "tanh", "relu"]
+    axes = grid.plot_grid(_rows(TABLE))
+    assert [ax.get_title() for ax in axes] == ["sigmoid, lr 0.9", "tanh, lr 0.1", "relu, lr 0.3"]
     assert len(axes[0].get_legend().get_texts()) == 2
 
 
