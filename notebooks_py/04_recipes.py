@@ -38,12 +38,10 @@ import torch
 from IPython.display import Markdown, display
 from torch import nn
 
-from lenet_nb import experiments as xp
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import text_labels
 from lenet_nb.exercises import recipes as ex
 from lenet_nb.lessons.recipes import recipes_table, run_recipe
-from lenet_nb.stats import where_in_range
 
 # a fresh folder outside the repository for this chapter's checkpoints; the last cell removes it
 checkpoint_folder = tempfile.TemporaryDirectory(prefix="lenet_nb_ch4_")
@@ -101,16 +99,20 @@ from lenet_nb.lessons.recipe_runs import (
     plateau_lines,
     plot_recipes,
     provenance_line,
+    stored_or_note,
 )
 from lenet_nb.lessons.recipe_runs import recipes_table as stored_table
 
-rows, intro_rows = xp.load(RECIPE_RUNS), xp.load(MNIST_INTRO)
-display(Markdown(stored_table(rows, intro_rows)))
-print(provenance_line(rows + intro_rows))
-print("\n".join(plateau_lines(rows)))
+# each file's rows, or None after a line saying what is missing and the command that makes it
+rows, intro_rows = stored_or_note(RECIPE_RUNS), stored_or_note(MNIST_INTRO)
+if rows:
+    display(Markdown(stored_table(rows, intro_rows)))
+    print(provenance_line(rows + (intro_rows or [])))
+    print("\n".join(plateau_lines(rows)))
 
 # %% tags=["stored"]
-axes = plot_recipes(rows, intro_rows)
+if rows:
+    axes = plot_recipes(rows, intro_rows)
 
 # %% [markdown]
 # d2l reports 0.779 and Boyu 0.804 for the d2l recipe; compare its row. An exact match is not
@@ -133,14 +135,15 @@ axes = plot_recipes(rows, intro_rows)
 # %% tags=["live"]
 # NBVAL_IGNORE_OUTPUT
 # (a live run: its digits differ between CPUs and between quick and full mode)
-from lenet_nb.lessons.recipe_runs import per_epoch_line
+from lenet_nb.lessons.recipe_runs import beside_stored, per_epoch_line
 
 learn14 = run_recipe("learn14", progress=False, live=False)
 print("this run, test accuracy per epoch:",
       " ".join(f"{a:.3f}" for a in learn14.history.test_acc))
-stored = [r["test_acc"][len(learn14.history) - 1] for r in rows if r["recipe"] == "learn14"]
-print(f"epoch {len(learn14.history)}: {where_in_range(learn14.final_test_acc, stored)}")
-print("stored:", per_epoch_line(rows, "learn14"))
+stored = [r["test_acc"][len(learn14.history) - 1] for r in rows or [] if r["recipe"] == "learn14"]
+print(f"epoch {len(learn14.history)}: {beside_stored(learn14.final_test_acc, stored)}")
+if stored:
+    print("stored:", per_epoch_line(rows, "learn14"))
 
 # %% [markdown]
 # Learn PyTorch (14) reports 0.874 after 5 epochs, dividing its correct answers by 157 × 64
@@ -250,8 +253,9 @@ ex.check_keep_best(train_keep_best)
 # %% tags=["stored", "report"]
 from lenet_nb.lessons.recipe_runs import intro_table, steplr_line
 
-display(Markdown(intro_table(intro_rows)))
-print(steplr_line(intro_rows))
+if intro_rows:
+    display(Markdown(intro_table(intro_rows)))
+    print(steplr_line(intro_rows))
 
 # %% [markdown]
 # The MNIST intro reports 0.9792, chosen on the test set, trained on all 60,000 images and
@@ -307,9 +311,11 @@ print(f"the shared SGD budget: 12 epochs of 50,000 images, batch 256: {-(-50_000
 # %% tags=["stored", "report", "keep-output"]
 from lenet_nb.lessons.ablation import LADDER, ladder_rows, ladder_table, ladder_verdicts
 
-ladder = ladder_rows(xp.load(LADDER))
-display(Markdown(ladder_table(ladder)))
-print("\n".join(ladder_verdicts(ladder)))
+ladder_stored = stored_or_note(LADDER)
+if ladder_stored:
+    ladder = ladder_rows(ladder_stored)
+    display(Markdown(ladder_table(ladder)))
+    print("\n".join(ladder_verdicts(ladder)))
 
 # %% [markdown]
 # Claim a step's effect only where its line says "larger than the seed noise". The weight-decay
@@ -334,9 +340,9 @@ modern = run_recipe("d2l", num_epochs=reduce_in_tests(5, 1), checkpoint=best_pat
                     num_val=reduce_in_tests(NUM_VAL, 200), keep_best=True, progress=False,
                     live=False, **step_fields("max"))
 epoch = len(modern.history)
-stored_at = [r["val_acc"][epoch - 1] for r in xp.load(LADDER) if r["step"] == "max"]
+stored_at = [r["val_acc"][epoch - 1] for r in ladder_stored or [] if r["step"] == "max"]
 print(f"validation accuracy after epoch {epoch}: "
-      f"{where_in_range(modern.history.val_acc[-1], stored_at)} (seeds 0-2)")
+      f"{beside_stored(modern.history.val_acc[-1], stored_at)} (seeds 0-2)")
 print("kept epoch (best on the validation split):", modern.best_epoch)
 
 # %% [markdown]
@@ -655,15 +661,17 @@ print("same first batch twice:", first_labels(shuffled) == first_labels(shuffled
 # %% tags=["stored", "report", "keep-output"]
 from lenet_nb.lessons.grid import GRID, comparisons_table, grid_table, verdict_lines
 
-grid_rows = xp.load(GRID)
-display(Markdown(grid_table(grid_rows)))
-display(Markdown(comparisons_table(grid_rows)))
-print("\n".join(verdict_lines(grid_rows)))
+grid_rows = stored_or_note(GRID)
+if grid_rows:
+    display(Markdown(grid_table(grid_rows)))
+    display(Markdown(comparisons_table(grid_rows)))
+    print("\n".join(verdict_lines(grid_rows)))
 
 # %% tags=["stored", "keep-output"]
 from lenet_nb.lessons.grid import plot_grid
 
-axes = plot_grid(grid_rows)
+if grid_rows:
+    axes = plot_grid(grid_rows)
 
 # %% [markdown]
 # **Reading the grid.** The verdict lines above answer the question; the theory says what to
@@ -743,15 +751,14 @@ ex.check_plateau(leaves_first, stays, plateau_records)
 # %% tags=["live"]
 # NBVAL_IGNORE_OUTPUT
 # (a live run: its digits differ between CPUs and between quick and full mode)
-from lenet_nb.lessons.explorer import Explorer, ExplorerWidget
+from lenet_nb.lessons.explorer import Explorer, ExplorerWidget, band_note
 from lenet_nb.lessons.grid import opening_setting
 
 activation, pooling, why = opening_setting(grid_rows)
 print("opens on", why)
 explorer = Explorer(grid_rows)
 first, _ = explorer.train(activation, pooling, explorer.rates[activation], reduce_in_tests(3, 1))
-at_epoch = [c[first.num_epochs - 1] for c in explorer.band(activation, pooling, first.lr)]
-print(f"{first.label}: {where_in_range(first.val_acc[-1], at_epoch)}")
+print(f"{first.label}: {band_note(explorer, first)}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT

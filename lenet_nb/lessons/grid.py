@@ -11,7 +11,7 @@ activations whose rate changed (`run grid --resume`).
 
 from lenet_nb import experiments as xp
 from lenet_nb.config import reduce_in_tests
-from lenet_nb.lessons.recipe_runs import CHANCE, recipe_from, recipe_settings
+from lenet_nb.lessons.recipe_runs import CHANCE, plateau_epoch, recipe_from, recipe_settings
 from lenet_nb.lessons.recipes import fit_setup, get_recipe, prepare_recipe
 from lenet_nb.stats import mean_range, ranges_separate
 
@@ -138,7 +138,11 @@ def verdict_lines(rows, digits=3):
 
 def opening_setting(rows, epoch=3, threshold=CHANCE):
     """(activation, pooling, why): the setting with the highest mean validation accuracy at
-    `epoch` among those whose every seed is above `threshold` there (it learns by then)."""
+    `epoch` among those whose every seed is above `threshold` there (it learns by then);
+    without stored rows, relu+max, and `why` says that nothing was chosen from data."""
+    if not rows:
+        return ("relu", "max", "relu+max, not chosen from data: the grid's runs are not stored "
+                "here, so the explorer draws no band")
     at = cells(rows, "val_acc", epoch)
     learned = {k: s for k, s in at.items() if s.values and not s.diverged
                and min(s.values) > threshold}
@@ -191,4 +195,4 @@ def plateau_run(lr, seed=0):
 
 def leaves_plateau(record, threshold=CHANCE):
     """The first epoch (1-based) whose validation accuracy passes `threshold`, or None."""
-    return next((i for i, v in enumerate(record["val_acc"], 1) if v > threshold), None)
+    return plateau_epoch(record["val_acc"], threshold)

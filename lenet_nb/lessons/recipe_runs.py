@@ -17,7 +17,7 @@ from dataclasses import asdict, replace
 
 from lenet_nb import experiments as xp
 from lenet_nb.lessons.recipes import fit_setup, get_recipe, prepare_recipe
-from lenet_nb.stats import format_mean_range, mean_range, ranges_separate
+from lenet_nb.stats import format_mean_range, mean_range, ranges_separate, where_in_range
 
 FASHION = ("d2l", "d2l-page", "learn14", "modern-fashion", "modern-mnist")
 SEEDS = [0, 1, 2]
@@ -96,6 +96,24 @@ MNIST_INTRO = xp.Experiment(
     # batch 16: one thread is faster than two on 2 cores (less synchronisation per tiny step)
     runs=lambda c: [{"seed": s, "threads": 1} for s in c["seeds"]],
     run_one=mnist_intro_run, minutes=12)
+
+
+def stored_or_note(exp, results_dir=None):
+    """The rows of `exp`'s results file, or None after printing why there are none and the
+    command that makes them: a chapter renders what is stored and says what is not."""
+    try:
+        return xp.load(exp, results_dir)
+    except xp.ResultsError as e:
+        print(f"{exp.name}: no stored results to show here. {e}")
+        return None
+
+
+def beside_stored(value, values, digits=3):
+    """Where a live run's value lands in the stored seeds' values at the same epoch, or that
+    there is nothing stored to compare it with."""
+    if not values:
+        return f"{float(value):.{digits}f}: no stored runs to compare with"
+    return where_in_range(value, values, digits)
 
 
 def stored_final(name):

@@ -90,6 +90,13 @@ def test_the_explorer_opens_on_the_best_setting_that_has_learned_by_epoch_3():
         grid.opening_setting(_rows({("sigmoid", "avg"): [0.1, 0.1, 0.1]}))
 
 
+@pytest.mark.parametrize("rows", [None, []])
+def test_without_stored_rows_the_explorer_opens_on_relu_max_and_says_it_was_not_chosen(rows):
+    activation, pooling, why = grid.opening_setting(rows)
+    assert (activation, pooling) == ("relu", "max")
+    assert "not chosen from data" in why and "not stored" in why
+
+
 def test_plot_grid_draws_one_panel_per_activation():
     axes = grid.plot_grid(_rows(TABLE))
     assert [ax.get_title() for ax in axes] == ["sigmoid, lr 0.9", "tanh, lr 0.1", "relu, lr 0.3"]

@@ -114,3 +114,30 @@ def test_replay_plays_back_a_stored_run_epoch_by_epoch():
     train_one_epoch(net)
     train_one_epoch(net)
     assert evaluate(net, val_iter) == 0.7 and evaluate(net, test_iter) == 0.66
+
+
+def test_stored_or_note_gives_the_rows_or_says_what_is_missing(tmp_path, capsys):
+    exp = rr.RECIPE_RUNS
+    assert rr.stored_or_note(exp, tmp_path) is None
+    said = capsys.readouterr().out
+    assert said.startswith("recipes: no stored results to show here.")
+    assert "recipes.csv does not exist" in said and "run recipes" in said
+
+
+def test_beside_stored_places_a_value_or_says_there_is_nothing_to_compare():
+    assert rr.beside_stored(0.85, []) == "0.850: no stored runs to compare with"
+    assert rr.beside_stored(0.85, [0.84, 0.86]) == "0.850: inside the stored range 0.840–0.860"
+    assert rr.beside_stored(0.8, [0.84, 0.86], digits=2) == (
+        "0.80: outside, 0.04 below the stored range 0.84–0.86")
+
+
+def test_plateau_epoch_is_the_first_epoch_above_the_threshold():
+    assert rr.plateau_epoch([0.1, 0.2, 0.21, 0.5]) == 3  # 0.2 itself has not passed
+    assert rr.plateau_epoch([0.1, 0.1]) is None
+    assert rr.plateau_epoch([0.6], threshold=0.5) == 1
+
+
+def test_kept_epochs_takes_the_earlier_of_tied_epochs():
+    row = {"val_acc": [0.9, 0.95, 0.95, 0.94], "test_acc": [0.91, 0.92, 0.96, 0.97]}
+    assert rr.kept_epochs(row, "val_acc") == (2, 0.92)
+    assert rr.kept_epochs(row, "test_acc") == (4, 0.97)
