@@ -342,7 +342,7 @@ modern = run_recipe("d2l", num_epochs=reduce_in_tests(5, 1), checkpoint=best_pat
 epoch = len(modern.history)
 stored_at = [r["val_acc"][epoch - 1] for r in ladder_stored or [] if r["step"] == "max"]
 print(f"validation accuracy after epoch {epoch}: "
-      f"{beside_stored(modern.history.val_acc[-1], stored_at)} (seeds 0-2)")
+      f"{beside_stored(modern.history.val_acc[-1], stored_at)}")
 print("kept epoch (best on the validation split):", modern.best_epoch)
 
 # %% [markdown]
@@ -537,8 +537,8 @@ from lenet_nb.lessons.diagnostics import probe_batch
 from lenet_nb.lessons.pitfalls import fit_one_batch
 
 X_probe, y_probe = probe_batch(32)
-print("accuracy, loss after 150 steps on 32 images:",
-      fit_one_batch(make_net(), loss_fn, X_probe, y_probe))
+acc, final_loss = fit_one_batch(make_net(), loss_fn, X_probe, y_probe)
+print(f"after 150 steps on 32 images: accuracy {acc:.3f}, loss {final_loss:.4f}")
 
 # %% tags=["exercise-check"]
 ex.check_softmax_loss(make_net, loss_fn)

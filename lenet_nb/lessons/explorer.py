@@ -125,6 +125,8 @@ class Explorer:
 def band_note(explorer, run):
     """What the plot's band is, and where `run` ends against it (same epoch)."""
     band = explorer.band(run.activation, run.pooling, run.lr)
+    if not explorer.rows:
+        return "no stored band: the grid's runs are not stored here"
     if band is None:
         return (f"no stored band for {run.activation}+{run.pooling} at lr {run.lr:g} (the grid "
                 f"stores {run.activation} at lr {explorer.rates[run.activation]:g})")

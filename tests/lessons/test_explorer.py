@@ -75,6 +75,8 @@ def test_the_band_exists_only_for_a_stored_setting_at_its_rate(trained):
     assert ex.band_note(trained, relu).startswith(
         f"band: relu+max, lr {rate:g}, 3 stored seeds; this run at epoch 2: ")
     assert ex.band_note(trained, sigmoid).startswith("no stored band for sigmoid+avg at lr 0.9")
+    bare = ex.Explorer()  # the grid not stored: the note says so, not what it would hold
+    assert ex.band_note(bare, relu) == "no stored band: the grid's runs are not stored here"
 
 
 def test_the_status_counts_what_the_plot_draws():
