@@ -675,9 +675,9 @@ if grid_rows:
 
 # %% [markdown]
 # **Reading the grid.** The verdict lines above answer the question; the theory says what to
-# look for. A sigmoid's slope is at most 0.25 and its outputs are all positive, so its gradients
-# shrink on the way back and it needs a large rate to leave its plateau (the bands show when it
-# does). Tanh is centred on zero with slope 1 there, and Xavier's initialisation was designed
+# look for. A sigmoid's slope is at most a quarter and its outputs are all positive, so its
+# gradients shrink on the way back and it needs a large rate to leave its plateau (the bands
+# show when it does). Tanh is centred on zero with slope 1 there, and Xavier's initialisation was designed
 # for it. ReLU passes gradients undiminished wherever a unit is active. Max pooling sends each
 # window's gradient to its strongest input undivided, where average pooling spreads it over four
 # inputs at a quarter each. Whether ReLU with max pooling goes further *with a modern optimizer*
