@@ -8,13 +8,13 @@ Run: .venv/bin/python benchmarks/draw_latency.py [--n 200]
 (loads the trained networks from checkpoints/draw/, or trains them first)
 """
 
-import argparse
 import os
 import statistics
 import time
 
 import numpy as np
 
+from lenet_nb import cli
 from lenet_nb.lessons import draw
 from lenet_nb.lessons.drawpad import DrawPad, render_strokes
 
@@ -45,8 +45,9 @@ def report(name, ms):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="timed readings per measurement")
+    parser = cli.parser("benchmarks/draw_latency.py", __doc__)
+    parser.add_argument("--n", type=cli.whole_number(1), default=200,
+                        help="timed readings per measurement")
     args = parser.parse_args()
     lenet5, _ = draw.trained("lenet5", progress=False)
     d2l, _ = draw.trained("d2l", progress=False)

@@ -3,11 +3,11 @@
 Run: .venv/bin/python benchmarks/lenet5_step.py [--steps N] [--repeats R]
 """
 
-import argparse
 import statistics
 
 import torch
 
+from lenet_nb import cli
 from lenet_nb.lenet5 import LeNet5
 from lenet_nb.lessons.lenet5_reference import images_per_s, reference_from
 from lenet_nb.train import use_channels_last
@@ -15,9 +15,10 @@ from lenet_nb.train import use_channels_last
 
 def main():
     """Alternate fast and reference measurements at batch 32 and 256; print the median ratio."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=None, help="steps per measurement")
-    parser.add_argument("--repeats", type=int, default=3,
+    parser = cli.parser("benchmarks/lenet5_step.py", __doc__)
+    parser.add_argument("--steps", type=cli.whole_number(1), default=None,
+                        help="steps per measurement")
+    parser.add_argument("--repeats", type=cli.whole_number(1), default=3,
                         help="alternating measurements; a shared machine is noisy")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; fast = LeNet5 with "

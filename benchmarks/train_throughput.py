@@ -11,7 +11,6 @@
 Run: `make bench` or `.venv/bin/python benchmarks/train_throughput.py [--epochs N] [--repeats R]`.
 """
 
-import argparse
 import statistics
 import time
 
@@ -20,7 +19,7 @@ import torchvision
 from torch import nn
 from torchvision import transforms
 
-from lenet_nb import data, models, train
+from lenet_nb import cli, data, models, train
 
 
 def tutorials_loop(net, batch_size, lr, num_epochs):
@@ -76,9 +75,9 @@ def ceiling(net, batch_size, lr, num_epochs):
 
 def main():
     """Measure the three (alternating, one seed per repeat) and print the ratios."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=3,
+    parser = cli.parser("benchmarks/train_throughput.py", __doc__)
+    parser.add_argument("--epochs", type=cli.whole_number(1), default=1)
+    parser.add_argument("--repeats", type=cli.whole_number(1), default=3,
                         help="alternating (a, b) measurements; a shared machine is noisy")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "

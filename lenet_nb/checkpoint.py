@@ -1,22 +1,141 @@
-"""Checkpoints: written atomically with the model's description, loaded safely, all or nothing."""
+"""Checkpoints: written atomically with the model's description, loaded safely, all or nothing.
 
+Whatever `save_checkpoint` accepts, `load_checkpoint` loads: the file's bytes are read back with
+weights_only=True before the disk is touched, and an extra that would not load (a History, a
+NumPy number, a Path) is refused at save time, naming its key and the plain value to pass.
+"""
+
+import io
+import math
 import pickle
 import re
 from pathlib import Path
 
 import torch
 
-from lenet_nb.files import atomic_write
+from lenet_nb.files import user_path, write_bytes
 from lenet_nb.models import describe_model
+
+RESERVED = ("architecture",)  # stored by save_checkpoint itself
+
+
+def is_checkpoint(path):
+    """True when `path` holds a checkpoint (a dict of weights and extras) torch can load safely."""
+    try:
+        _read_checkpoint(Path(path))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+is_checkpoint.ours = "a checkpoint written by save_checkpoint (fit(..., checkpoint=...))"
+
+
+def _plain_hint(value):
+    """What to pass instead of an extra that torch's safe loader refuses."""
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    if type(value).__name__ == "History":
+        return "a lenet_nb History: pass list(history), or one column, history.column('test_acc')"
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return f"a {kind}: pass {'int' if 'int' in kind else 'float'}(value)"
+    if isinstance(value, Path):
+        return "a Path: pass str(path)"
+    if isinstance(value, torch.nn.Module):
+        return "a network: save its weights with its own checkpoint, not as an extra"
+    return (f"a {kind}, which the safe loader (weights_only=True) does not rebuild: pass plain "
+            f"values (numbers, text, lists, dicts, tensors)")
+
+
+def _same(a, b):
+    """Equal values of equal types (NaN equals NaN; tensors by dtype, shape and values)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, torch.Tensor):
+        return a.dtype == b.dtype and a.shape == b.shape and bool(
+            torch.equal(a, b) or (a.is_floating_point() and torch.equal(a.isnan(), b.isnan())
+                                  and torch.equal(a.nan_to_num(0), b.nan_to_num(0))))
+    if isinstance(a, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _round_trip(payload):
+    """The bytes torch.save writes for `payload` and what weights_only loading gives back."""
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    data = buf.getvalue()
+    return data, torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+
+
+def _loads_back(value):
+    try:
+        return _same(value, _round_trip(value)[1])
+    except Exception:  # noqa: BLE001 - torch's refusals vary by type
+        return False
+
+
+def _culprit(value, where):
+    """(where, value) of the innermost part of `value` that does not load back as saved."""
+    if _loads_back(value):
+        return None
+    if isinstance(value, dict):
+        parts = [(f"{where}[{k!r}]", v) for k, v in value.items()]
+    elif isinstance(value, (list, tuple, set, frozenset)) and type(value).__name__ != "History":
+        parts = [(f"{where}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        parts = []
+    for inner_where, inner in parts:
+        found = _culprit(inner, inner_where)
+        if found:
+            return found
+    return where, value
+
+
+def _unloadable(extra):
+    """ValueError naming the first extra (and the part of it) that would not load as saved."""
+    for key, value in extra.items():
+        found = _culprit(value, f"extra {key!r}")
+        if found is None:
+            continue
+        where, bad = found
+        try:
+            back = _round_trip(bad)[1]
+        except Exception:  # noqa: BLE001
+            return ValueError(f"{where} cannot be stored in a checkpoint: it is "
+                              f"{_plain_hint(bad)}. Nothing was written.")
+        return ValueError(f"{where} would not load as saved ({type(bad).__name__} "
+                          f"{bad!r:.60} comes back as {type(back).__name__}): pass plain "
+                          f"values (numbers, text, lists, dicts, tensors). Nothing was written.")
+    return None
 
 
 def save_checkpoint(net, path, **extra):
-    """Write the weights, the model's description and plain extras atomically; return path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    extra = {**extra, "architecture": describe_model(net)}
-    with atomic_write(path) as tmp:
-        torch.save({"state_dict": net.state_dict(), "extra": extra}, tmp)
+    """Write the weights, the model's description and plain extras atomically; return path.
+
+    Refused before anything is written: an extra that `load_checkpoint` would not give back as
+    saved (named, with the plain value to pass), the reserved key 'architecture', and a path
+    holding a file that is not a checkpoint (it is left alone).
+    """
+    path = user_path(path, "the checkpoint path", file=True)
+    reserved = [k for k in extra if k in RESERVED]
+    if reserved:
+        raise ValueError(f"extra {reserved[0]!r} is reserved: save_checkpoint stores the "
+                         f"network's description under it. Use another name.")
+    payload = {"state_dict": net.state_dict(),
+               "extra": {**extra, "architecture": describe_model(net)}}
+    try:
+        data, back = _round_trip(payload)
+        ok = _same(back["extra"], payload["extra"])
+    except Exception:  # noqa: BLE001 - find which extra is to blame
+        ok = False
+    if not ok:
+        raise _unloadable(extra) or ValueError("this checkpoint would not load back as saved; "
+                                               "nothing was written")
+    write_bytes(path, data, owner=is_checkpoint)
     return path
 
 
@@ -67,7 +186,7 @@ def load_checkpoint(net, path):
     All or nothing: the keys, shapes and stored model description are checked before any
     weight is copied. Checkpoints from before descriptions were stored load by keys and shapes.
     """
-    path = Path(path)
+    path = user_path(path, "the checkpoint path")
     state = _read_checkpoint(path)
     extra = state.get("extra", {})
     saved, here = extra.get("architecture"), describe_model(net)

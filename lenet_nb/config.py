@@ -14,7 +14,10 @@ from pathlib import Path
 
 QUICK_ENV = "LENET_NB_QUICK"
 ROOT_ENV = "LENET_NB_ROOT"
-COURSE_ROOT = Path(os.environ.get(ROOT_ENV) or Path(__file__).resolve().parent.parent)
+# `~` expanded; a relative value is taken from the working folder once, at import
+COURSE_ROOT = Path(os.path.abspath(os.path.expanduser(os.environ.get(ROOT_ENV, "").strip()))
+                   if os.environ.get(ROOT_ENV, "").strip()
+                   else Path(__file__).resolve().parent.parent)
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 

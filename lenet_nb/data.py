@@ -3,16 +3,18 @@
 Fetching them (and the `python -m lenet_nb.fetch fetch|verify` command line) is lenet_nb.fetch.
 """
 
+import errno
 import hashlib
 import math
+import numbers
 import os
 import stat
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from lenet_nb.config import COURSE_ROOT
+from lenet_nb.files import explain_os_error, user_path
 from lenet_nb.validate import whole_number
 
 DATA_ENV = "LENET_NB_DATA"
@@ -56,19 +58,37 @@ class DataError(RuntimeError):
 
 
 def data_root():
-    """Return the data root: $LENET_NB_DATA if set, else `data/` in the course folder."""
-    return Path(os.environ.get(DATA_ENV) or REPO_ROOT / "data")
+    """Return the data root: $LENET_NB_DATA if set (non-empty), else `data/` in the course folder.
+
+    `~` is expanded, and a relative value is taken from the course folder (the repository), not
+    from the working folder: LENET_NB_DATA=data2 means <repo>/data2 for `fetch` at the root and
+    for a notebook kernel in notebooks/ alike.
+    """
+    value = os.environ.get(DATA_ENV, "").strip()
+    if not value:
+        return REPO_ROOT / "data"
+    return REPO_ROOT / os.path.expanduser(value)  # an absolute value replaces REPO_ROOT
 
 
 def raw_dir(name, root=None):
     """Return `<root>/<name>/raw`, the folder torchvision reads with download=False."""
     _check_name(name)
-    return Path(root or data_root()) / name / "raw"
+    return (user_path(root, "root") if root else data_root()) / name / "raw"
 
 
 def get_fashion_mnist_labels(labels):
-    """Turn Fashion-MNIST label ids into class names."""
-    ids = [int(i) for i in labels]
+    """Turn Fashion-MNIST label ids (ints or an integer tensor/array of them) into class names."""
+    if hasattr(labels, "dtype") and hasattr(labels, "shape"):  # a tensor or an array
+        if len(labels.shape) > 1:
+            raise ValueError(f"label ids must be one id or a 1-D sequence of ids, got shape "
+                             f"{tuple(labels.shape)}: flatten it (y.view(-1))")
+        if str(labels.dtype).rsplit(".", 1)[-1].startswith(("float", "complex", "bfloat")):
+            raise ValueError(f"label ids must be whole numbers, got {labels.dtype}: a float "
+                             f"tensor is scores or probabilities, not ids (use .argmax(1))")
+        labels = labels.reshape(-1).tolist()
+    if isinstance(labels, (int, str)) or not hasattr(labels, "__iter__"):
+        labels = [labels]
+    ids = [whole_number("a label id", i, low=-(2 ** 63)) for i in labels]  # range: below
     bad = [i for i in ids if not 0 <= i < len(text_labels)]
     if bad:  # a negative id would silently index from the end
         raise ValueError(f"Fashion-MNIST label ids are 0..9, got {bad[:5]}")
@@ -94,11 +114,29 @@ FETCH_HINT = "run `python -m lenet_nb.fetch fetch` (or `make data`) to fetch it 
 
 
 def _unreadable(path, err):
-    """The DataError for a data file this user cannot read."""
-    return DataError(
-        f"{path} cannot be read ({err.strerror or err}). If the data root is shared, ask its "
-        f"owner to make the files readable (`chmod a+r {path}`); or use a data root of your own: "
-        f"set {DATA_ENV}=DIR and run `python -m lenet_nb.fetch fetch`.")
+    """The DataError for a data file this user cannot read (the reason by errno)."""
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return DataError(
+            f"{path} cannot be read ({err.strerror or err}). If the data root is shared, ask its "
+            f"owner to make the files readable (`chmod a+r {path}`); or use a data root of your "
+            f"own: set {DATA_ENV}=DIR and run `python -m lenet_nb.fetch fetch`.")
+    return DataError(f"{explain_os_error(err, path, 'reading')}.")
+
+
+def _root_problem(root):
+    """What is wrong with the data root itself ('' when nothing is), said before 'missing'."""
+    root = user_path(root, "root") if root else data_root()
+    if not root.exists():
+        return (f"the data root {root} does not exist. Run `python -m lenet_nb.fetch fetch` "
+                f"(it creates it), or set {DATA_ENV} to the folder that holds FashionMNIST/ and "
+                f"MNIST/")
+    if not root.is_dir():
+        return f"the data root {root} is a file, not a folder: set {DATA_ENV} to a folder"
+    if (root / "raw").is_dir() or any((root / f).exists() for f in _OFFICIAL_SIZES):
+        up = root.parent if (root / "raw").is_dir() else root.parent.parent
+        return (f"the data root {root} is one level too deep (it holds a data set's own "
+                f"files): use {up}, the folder that holds FashionMNIST/ and MNIST/")
+    return ""
 
 
 def verify_file(name, fname, root=None):
@@ -111,6 +149,9 @@ def verify_file(name, fname, root=None):
     try:
         st = path.stat()
     except (FileNotFoundError, NotADirectoryError):
+        problem = _root_problem(root)
+        if problem:
+            raise DataError(f"{name} file {path} cannot be found: {problem}.") from None
         raise DataError(f"{name} file {path} is missing: {FETCH_HINT}.") from None
     except OSError as e:
         raise _unreadable(path, e) from e
@@ -224,11 +265,25 @@ def to_float(X, pad=0, resize=None):
 
 
 class TensorBatches:
-    """A whole split in memory; yields (X, y) batches, shuffled by a seeded generator."""
+    """A whole split in memory; yields (X, y) batches, shuffled by a seeded generator.
+
+    Every batch is a copy: a learner's `X -= 0.5` inside a loop changes that batch only,
+    never the stored split.
+    """
 
     def __init__(self, X, y, batch_size, shuffle=False, seed=0):
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
+        if not (torch.is_tensor(X) and torch.is_tensor(y)):
+            raise ValueError(f"X and y must be tensors, got {type(X).__name__} and "
+                             f"{type(y).__name__}: use torch.as_tensor(...)")
+        if X.dim() == 0 or X.shape[0] != y.shape[0]:
+            raise ValueError(f"X has {X.shape[0] if X.dim() else 0} samples but y has "
+                             f"{len(y) if y.dim() else 0}: one label per image")
+        if y.dim() != 1:
+            raise ValueError(f"labels must be a 1-D tensor of class ids, one per image: got "
+                             f"shape {list(y.shape)}; flatten [N, 1] labels with y.view(-1)")
+        if y.is_floating_point() or y.dtype == torch.bool:
+            raise ValueError(f"labels must be integer class ids, got {y.dtype}: convert them "
+                             f"with y.long() (cross-entropy needs integer targets)")
         batch_size = whole_number("batch_size", batch_size)
         self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
         self.generator = torch.Generator().manual_seed(seed)
@@ -248,9 +303,9 @@ class TensorBatches:
             for i in range(0, n, b):
                 j = idx[i:i + b]
                 yield self.X[j], self.y[j]
-        else:
+        else:  # a slice is a view of the split: clone it (cheap next to the forward pass)
             for i in range(0, n, b):
-                yield self.X[i:i + b], self.y[i:i + b]
+                yield self.X[i:i + b].clone(), self.y[i:i + b].clone()
 
     def to(self, device):
         """Move the tensors once to `device` (keeps the generator's state)."""
@@ -265,8 +320,11 @@ def default_num_workers(requested=None):
     return min(requested, cores)
 
 
-def _subset_indices(n, k, seed):
-    if k is None or k >= n:
+def _subset_indices(n, k, seed, what="subset"):
+    if k is not None and k > n:
+        raise ValueError(f"{what} asks for {k:,} images but the split has {n:,}: pass at most "
+                         f"{n:,} (or None for the whole split)")
+    if k is None or k == n:
         return None
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k]
 
@@ -277,10 +335,10 @@ def _subset_sizes(subset):
         return None, None
     if isinstance(subset, (tuple, list)) and len(subset) == 2:
         return tuple(None if k is None else whole_number("subset size", k) for k in subset)
-    if isinstance(subset, bool) or not isinstance(subset, int) or subset < 1:
+    if isinstance(subset, bool) or not isinstance(subset, numbers.Integral) or subset < 1:
         raise ValueError(f"subset must be None, a number of training images >= 1 or a pair "
                          f"(n_train, n_test), got {subset!r}")
-    return subset, max(1, subset // 6)
+    return int(subset), max(1, int(subset) // 6)
 
 
 def _check_load_args(batch_size, resize, pad):
@@ -299,7 +357,7 @@ def load_data(name, batch_size, resize=None, pad=0, subset=None, fast=True, seed
     iters = []
     for train, k in zip((True, False), sizes):
         X, y = load_split(name, train, root)
-        idx = _subset_indices(len(y), k, seed)
+        idx = _subset_indices(len(y), k, seed, f"subset ({'train' if train else 'test'})")
         if fast:
             if idx is not None:
                 X, y = X[idx], y[idx]

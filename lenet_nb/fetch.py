@@ -4,7 +4,7 @@ The sources are tried in that order and quietly: a message is printed only when 
 has failed, naming what each one said.
 """
 
-import argparse
+import errno
 import gzip
 import shutil
 import socket
@@ -15,6 +15,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
+from lenet_nb import cli
 from lenet_nb.data import (
     DATA_ENV,
     SHA256,
@@ -26,7 +27,7 @@ from lenet_nb.data import (
     raw_dir,
     sha256_of,
 )
-from lenet_nb.files import atomic_write
+from lenet_nb.files import atomic_write, explain_os_error, size_text, symlink_loop, user_path
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
@@ -46,18 +47,34 @@ class SourceError(DataError):
     """A source's stream could not be read (a broken archive or download)."""
 
 
+def _elsewhere():
+    return (f"fetch into a folder of your own: `python -m lenet_nb.fetch fetch --root DIR`, "
+            f"and set {DATA_ENV}=DIR so the notebooks find it")
+
+
 def _not_writable(folder, err):
-    """The DestinationError for a raw folder that cannot be created or written."""
-    if isinstance(err, (NotADirectoryError, FileExistsError)):
-        what = "cannot be created: a file stands where a folder of that path should be"
-        fix = "move that file away"
-    else:
-        what = f"is not writable ({err.strerror or err})"
-        fix = f"make it writable (`chmod u+w {folder}`, or ask its owner)"
-    return DestinationError(
-        f"{folder} {what}. Either {fix}, or fetch into a folder of your own: "
-        f"`python -m lenet_nb.fetch fetch --root DIR`, and set {DATA_ENV}=DIR so the notebooks "
-        f"find it.")
+    """The DestinationError for a raw folder that cannot be created or written (by errno)."""
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return DestinationError(
+            f"{folder} is not writable ({err.strerror or err}). Either make it writable "
+            f"(`chmod u+w {folder}`, or ask its owner), or {_elsewhere()}.")
+    if err.errno in (errno.ENOTDIR, errno.EEXIST) and not symlink_loop(folder):
+        return DestinationError(
+            f"{folder} cannot be created: a file stands where a folder of that path should be. "
+            f"Either move that file away, or {_elsewhere()}.")
+    return DestinationError(f"{explain_os_error(err, folder, 'fetching into')}; or "
+                            f"{_elsewhere()}.")
+
+
+def _check_space(folder, name):
+    """DestinationError before any download when the folder's disk cannot hold the data set."""
+    needed = sum(size for fname, size in SIZES[name].items()  # files not yet in place
+                 if not (folder / fname).is_file() or (folder / fname).stat().st_size != size)
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise DestinationError(
+            f"fetching {name} needs {size_text(needed)} in {folder}, and its disk has "
+            f"{size_text(free)} free. Free some space, or {_elsewhere()}.")
 
 
 def writable_raw_dir(name, root):
@@ -67,6 +84,7 @@ def writable_raw_dir(name, root):
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
+        _check_space(folder, name)
     except OSError as e:
         raise _not_writable(folder, e) from e
     return folder
@@ -211,7 +229,7 @@ SOURCES = {
 
 def fetch(names=("FashionMNIST", "MNIST"), root=None, sources=None, verbose=True):
     """Fill the data root, trying each source in order; return {name: source used}."""
-    root = Path(root or data_root())
+    root = user_path(root, "root") if root else data_root()
     sources = SOURCES if sources is None else sources
     used = {}
     for name in names:
@@ -242,24 +260,27 @@ def fetch(names=("FashionMNIST", "MNIST"), root=None, sources=None, verbose=True
 
 
 def main(argv=None):
-    """Command line: `python -m lenet_nb.fetch fetch|verify [--root DIR]`."""
-    parser = argparse.ArgumentParser(prog="python -m lenet_nb.fetch")
-    parser.add_argument("command", choices=["fetch", "verify"])
-    parser.add_argument("--root", default=None, help=f"data root (default ${DATA_ENV} or data/)")
+    """Command line: `python -m lenet_nb.fetch fetch|verify [--root DIR] [--only NAME]`."""
+    return cli.run(_main, argv, errors=(DataError,))
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.fetch", __doc__)
+    parser.add_argument("command", choices=["fetch", "verify"],
+                        help="fetch: fill the data root; verify: check the files there")
+    parser.add_argument("--root", default=None,
+                        help=f"data root (default ${DATA_ENV}, relative to the repository "
+                             f"root, or data/)")
     parser.add_argument("--only", choices=sorted(SHA256), default=None)
     args = parser.parse_args(argv)
     names = [args.only] if args.only else ["FashionMNIST", "MNIST"]
-    try:
-        if args.command == "fetch":
-            fetch(names, args.root)
-        else:
-            bad = [p for name in names for p in problems(name, args.root)]
-            if bad:
-                raise DataError("\n".join(bad))
-            print("all files verify")
-    except DataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    if args.command == "fetch":
+        fetch(names, args.root)
+        return 0
+    bad = [p for name in names for p in problems(name, args.root)]
+    if bad:
+        raise DataError("\n".join(bad))
+    print("all files verify")
     return 0
 
 

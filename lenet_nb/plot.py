@@ -4,6 +4,7 @@ matrices."""
 import matplotlib.pyplot as plt
 import torch
 
+from lenet_nb.history import History
 from lenet_nb.stats import mean_range
 from lenet_nb.train import argmax_predict
 from lenet_nb.validate import whole_number
@@ -66,9 +67,19 @@ def show_predictions(net, X, y, n=20, labels=None, predict=None, num_cols=10, sc
 
 
 def plot_history(history, ax=None, label=None):
-    """Train loss, train accuracy and test accuracy per epoch on one axis; returns it."""
+    """Train loss, train accuracy and test accuracy per epoch on one axis; returns it.
+
+    A stopped run's history (from a TrainingStopped exception) is titled as such.
+    """
+    if not history:
+        raise ValueError("the history has no finished epochs: nothing to plot")
+    if not isinstance(history, History):  # a plain list of fit's records works too
+        history = History(history)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 3))
+    status = getattr(history, "status", lambda: "")()
+    if status:
+        ax.set_title(status, fontsize=9, color="tab:red")
     epochs = history.column("epoch")
     prefix = f"{label}: " if label else ""
     ax.plot(epochs, history.train_loss, "-", label=f"{prefix}train loss")

@@ -9,6 +9,11 @@ def mean_range(values):
     values = [float(v) for v in values]
     if not values:
         raise ValueError("mean_range needs at least one value (one per seed)")
+    bad = [i for i, v in enumerate(values) if not math.isfinite(v)]
+    if bad:  # min and max would skip a NaN silently and hide that run
+        raise ValueError(f"value {bad[0]} (of {len(values)}, one per seed) is {values[bad[0]]}: "
+                         f"a run diverged or was not finished; re-run it or leave it out, "
+                         f"and say so")
     return sum(values) / len(values), min(values), max(values)
 
 

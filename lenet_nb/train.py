@@ -1,5 +1,6 @@
 """Training and evaluation: per-sample accuracy, seeded runs, atomic checkpoints, live feedback."""
 
+import contextlib
 import random
 import sys
 import time
@@ -9,6 +10,13 @@ from torch import nn
 
 from lenet_nb.checkpoint import load_checkpoint, save_checkpoint  # noqa: F401 - public here too
 from lenet_nb.config import is_quick
+from lenet_nb.files import check_writable
+from lenet_nb.history import (  # noqa: F401 - public here too
+    History,
+    TrainingDiverged,
+    TrainingInterrupted,
+    TrainingStopped,
+)
 from lenet_nb.validate import positive_number, whole_number
 
 
@@ -57,8 +65,17 @@ def accuracy(y_hat, y, predict=None):
     return int((pred == y).sum())
 
 
+def _one_batch(name, data):
+    """Refuse a single (X, y) pair where an iterable of batches is meant."""
+    if (isinstance(data, (tuple, list)) and len(data) == 2
+            and all(torch.is_tensor(t) for t in data)):
+        raise ValueError(f"{name} is one (X, y) batch, not an iterable of batches: pass "
+                         f"[(X, y)], or a TensorBatches(X, y, batch_size)")
+
+
 def evaluate_accuracy(net, data_iter, predict=None, device=None):
     """Share of correctly classified samples, counted per sample, in eval mode."""
+    _one_batch("data_iter", data_iter)
     device = device or next(net.parameters()).device
     was_training = net.training
     net.eval()
@@ -74,56 +91,6 @@ def evaluate_accuracy(net, data_iter, predict=None, device=None):
     if total == 0:
         raise ValueError("evaluate_accuracy got an empty data iterator")
     return correct / total
-
-
-class History(list):
-    """Per-epoch records (dicts) of a `fit` run, with column access."""
-
-    interrupted = False  # Ctrl-C stopped the run
-    diverged = False  # a non-finite loss stopped the run
-
-    def column(self, key):
-        """All epochs' values of one key."""
-        return [r[key] for r in self]
-
-    @property
-    def train_loss(self):
-        return self.column("train_loss")
-
-    @property
-    def train_acc(self):
-        return self.column("train_acc")
-
-    @property
-    def test_acc(self):
-        return self.column("test_acc")
-
-    @property
-    def best_test_acc(self):
-        return max(self.test_acc) if self else float("nan")
-
-    @property
-    def val_acc(self):
-        return self.column("val_acc")
-
-    def best_epoch(self, key="val_acc"):
-        """The epoch (1-based) with the highest `key`; the earlier one on a tie."""
-        if not self:
-            raise ValueError("the history has no finished epochs")
-        values = self.column(key)
-        return values.index(max(values)) + 1
-
-    @property
-    def total_seconds(self):
-        return sum(self.column("seconds"))
-
-    def summary(self):
-        """One line: final loss and accuracies, speed."""
-        if not self:
-            return "no finished epochs"
-        r = self[-1]
-        return (f"loss {r['train_loss']:.3f}, train acc {r['train_acc']:.3f}, "
-                f"test acc {r['test_acc']:.3f}, {r['images_per_s']:.0f} images/s")
 
 
 def _in_notebook():
@@ -169,27 +136,95 @@ def _train_epoch(net, train_iter, loss, optimizer, scheduler_step, predict, devi
     return float(loss_sum), correct, n
 
 
-def _diverged_message(stop, epoch, num_batches, optimizer):
+LAST_VALUE_HINT = ("the finished epochs are in the exception's .history (`except "
+                   "TrainingStopped as e: e.history`; in a notebook, `sys.last_value.history` "
+                   "in the next cell)")
+
+
+def _diverged_message(stop, epoch, num_batches, lr):
     """What happened when the loss became non-finite, where, and what to try."""
     of = f" of {num_batches}" if num_batches else ""
-    lr = optimizer.param_groups[0].get("lr")
-    return (f"training stopped: the loss became {stop.value} in epoch {epoch}, batch "
-            f"{stop.batch}{of}. The history holds the {epoch - 1} finished epoch(s); epoch "
+    return (f"training diverged: the loss became {stop.value} in epoch {epoch}, batch "
+            f"{stop.batch}{of}; {LAST_VALUE_HINT}. Epoch "
             f"{epoch} was not recorded or checkpointed, and the net's weights may be unusable "
             f"(rebuild it or reload a checkpoint). Try a smaller learning rate (now {lr}; e.g. "
             f"a tenth of it), inputs scaled to [0, 1] without NaN, or a loss that returns a "
             f"finite batch mean.")
 
 
-def _check_fit_args(train_iter, num_epochs, lr, optimizer):
-    """Validate fit's user values; return num_epochs as an int."""
+def _reiterable(name, data):
+    """Refuse a one-shot iterator (a generator): fit reads every split once per epoch."""
+    _one_batch(name, data)
+    if data is not None and iter(data) is data:
+        raise ValueError(f"{name} is a {type(data).__name__}, used up after one pass: pass "
+                         f"something fit can read every epoch, e.g. a list of (X, y) batches, "
+                         f"a TensorBatches or a DataLoader")
+
+
+def _device(device):
+    """torch.device for fit: None picks the GPU if usable, else the CPU; names are checked."""
+    if device is None:
+        return try_gpu()
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu' or 'cuda' (or None: the GPU if there is one), "
+                         f"got {device!r}") from None
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {str(device)!r}: fit trains on 'cpu' or 'cuda'")
+    if device.type == "cuda" and try_gpu().type != "cuda":
+        raise ValueError("device='cuda', but this machine has no usable GPU: pass device='cpu' "
+                         "or leave device unset")
+    return device
+
+
+def _check_training_parts(optimizer, scheduler, loss, seed):
+    """The optimizer, scheduler, loss and seed fit was given fit together (else ValueError)."""
+    if scheduler is not None and getattr(scheduler, "optimizer", optimizer) is not optimizer:
+        raise ValueError("the scheduler was built for another optimizer than fit's: pass that "
+                         "optimizer too (optimizer=..., scheduler=...), or its lr would never "
+                         "change")
+    if getattr(loss, "reduction", "mean") != "mean":
+        raise ValueError(f"loss must return the batch mean, got reduction={loss.reduction!r}: "
+                         f"the recorded train_loss would be off by the batch size (use the "
+                         f"default reduction='mean')")
+    if seed is not None:
+        whole_number("seed", seed, low=0)
+
+
+def _check_fit_args(net, train_iter, test_iter, val_iter, num_epochs, lr, optimizer, checkpoint):
+    """Validate fit's user values before any work; return (num_epochs, checkpoint path)."""
+    from lenet_nb.checkpoint import is_checkpoint  # (train imports checkpoint already)
+
+    num_epochs = whole_number("num_epochs", num_epochs)
     if optimizer is None and lr is None:
         raise ValueError("fit needs either lr (for plain SGD) or an optimizer")
+    if optimizer is not None and lr is not None:
+        raise ValueError("give fit either lr (plain SGD at that rate) or an optimizer, which "
+                         "carries its own lr, not both: the lr would be ignored")
     if lr is not None:
         positive_number("lr", lr)
+    if not isinstance(net, nn.Module):
+        raise ValueError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    for name, data in (("train_iter", train_iter), ("test_iter", test_iter),
+                       ("val_iter", val_iter)):
+        _reiterable(name, data)
     if hasattr(train_iter, "__len__") and len(train_iter) == 0:
         raise ValueError("train_iter has no batches: give fit a non-empty training set")
-    return whole_number("num_epochs", num_epochs)
+    if checkpoint is not None:  # a bad path fails now, not after the first epoch
+        checkpoint = check_writable(checkpoint, owner=is_checkpoint, what="checkpoint")
+    return num_epochs, checkpoint
+
+
+def _stopped(error, history, why):
+    """Attach the finished epochs to `error` (any exception leaving fit) and say where."""
+    history.stopped = why
+    with contextlib.suppress(AttributeError, TypeError):
+        error.history = history
+        if not isinstance(error, TrainingStopped):
+            error.add_note(f"fit stopped after {len(history)} of {history.planned_epochs} "
+                           f"epoch(s): {LAST_VALUE_HINT}")
+    return error
 
 
 def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, scheduler=None,
@@ -197,22 +232,32 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
         init=None, scheduler_per_batch=False, seed=None, channels_last=True, val_iter=None):
     """Train `net`, evaluate after every epoch and return a History of per-epoch records.
 
-    `optimizer` defaults to SGD(lr); `scheduler` steps once per epoch, or once per batch with
-    `scheduler_per_batch=True` (one-cycle). `loss` must return a batch mean (default
-    cross-entropy); `predict` maps outputs to class ids (default argmax). `checkpoint=path`
-    keeps the best weights by test accuracy, or by validation accuracy when `val_iter` (a split
-    held out of the training set, evaluated after every epoch as `val_acc`) is given. `seed`
-    reseeds torch and the batch order first.
-    `channels_last` stores convolution weights channels-last on the CPU (see use_channels_last).
+    Give either `lr` (plain SGD) or an `optimizer`; `scheduler` steps once per epoch, or once
+    per batch with `scheduler_per_batch=True` (one-cycle). `loss` must return a batch mean
+    (default cross-entropy); `predict` maps outputs to class ids (default argmax).
+    `checkpoint=path` keeps the best weights by test accuracy, or by validation accuracy when
+    `val_iter` (a split held out of the training set, evaluated after every epoch as
+    `val_acc`) is given; it never replaces a file that is not a checkpoint. `seed` reseeds torch
+    and the batch order first. `channels_last` stores convolution weights channels-last on the
+    CPU (see use_channels_last).
+
+    The contract: a returned History is complete (all `num_epochs` ran). A run that stops
+    early raises, and the exception carries the finished epochs as `e.history`:
+    `TrainingInterrupted` (Ctrl-C; a KeyboardInterrupt), `TrainingDiverged` (the loss became
+    NaN or infinite; an ArithmeticError), or any other error (a full disk, a bad batch) with
+    `.history` attached. Arguments are checked before the first epoch (the checkpoint path,
+    one-shot generators, lr together with an optimizer, the device name).
     """
-    num_epochs = _check_fit_args(train_iter, num_epochs, lr, optimizer)
+    num_epochs, checkpoint = _check_fit_args(net, train_iter, test_iter, val_iter, num_epochs,
+                                             lr, optimizer, checkpoint)
+    _check_training_parts(optimizer, scheduler, loss, seed)
+    device = _device(device)
     if seed is not None:
-        seed_everything(seed)
-        if hasattr(train_iter, "generator"):
+        seed_everything(seed)  # also the global RNG a DataLoader's sampler draws from
+        if getattr(train_iter, "generator", None) is not None:
             train_iter.generator.manual_seed(seed)
     if init is not None:
         init(net)
-    device = torch.device(device) if device is not None else try_gpu()
     net.to(device)
     if channels_last and device.type == "cpu":
         use_channels_last(net)
@@ -228,7 +273,8 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
         from lenet_nb.live import Animator  # matplotlib only when curves are drawn
 
         animator = Animator(num_epochs)
-    history, best, bar = History(), -1.0, None
+    history, best, bar, epoch = History(), -1.0, None, 0
+    history.planned_epochs = num_epochs
     try:
         for epoch in range(1, num_epochs + 1):
             bar = None
@@ -243,10 +289,9 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
             train_seconds = time.perf_counter() - start
             if bar is not None:
                 bar.close()
-            if n == 0:  # e.g. a generator, used up after one epoch
+            if n == 0:
                 raise ValueError(f"train_iter gave no samples in epoch {epoch}: pass a "
-                                 f"re-iterable (TensorBatches, DataLoader or a list), not a "
-                                 f"generator")
+                                 f"re-iterable (TensorBatches, DataLoader or a list)")
             if scheduler is not None and not scheduler_per_batch:
                 scheduler.step()
             test_acc = evaluate_accuracy(net, test_iter, predict, device)
@@ -255,26 +300,30 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
             if val_iter is not None:
                 record["val_acc"] = evaluate_accuracy(net, val_iter, predict, device)
             record.update(seconds=time.perf_counter() - start, images_per_s=n / train_seconds)
-            history.append(record)
             chosen = record["val_acc"] if val_iter is not None else test_acc
             if checkpoint is not None and chosen > best:
-                best = chosen
                 save_checkpoint(net, checkpoint, epoch=epoch,
                                 **{"val_acc" if val_iter is not None else "test_acc": chosen})
+                best = chosen
+            history.append(record)
             if animator is not None:
                 animator.add(record)
-    except KeyboardInterrupt:
-        # keep what was learned so far: the caller gets the finished epochs back
-        history.interrupted = True
-        print(f"training interrupted after {len(history)} finished epoch(s); "
-              f"the history so far is returned", file=sys.stderr)
     except NonFiniteLoss as stop:
-        history.diverged = True
+        lr_now = optimizer.param_groups[0].get("lr")
+        num_batches = len(train_iter) if hasattr(train_iter, "__len__") else None
+        error = TrainingDiverged(_diverged_message(stop, epoch, num_batches, lr_now),
+                                 epoch=epoch, batch=stop.batch, value=stop.value, lr=lr_now)
+        raise _stopped(error, history, "diverged") from None
+    except KeyboardInterrupt:
+        error = TrainingInterrupted(f"training interrupted in epoch {epoch} of {num_epochs}: "
+                                    f"nothing of epoch {epoch} was kept; {LAST_VALUE_HINT}")
+        raise _stopped(error, history, "interrupted") from None
+    except BaseException as error:  # every error keeps the finished epochs
+        _stopped(error, history, type(error).__name__)
+        raise
+    finally:
         if bar is not None:
             bar.close()
-        num_batches = len(train_iter) if hasattr(train_iter, "__len__") else None
-        print(_diverged_message(stop, epoch, num_batches, optimizer), file=sys.stderr)
-    finally:
         if animator is not None:
             animator.close()
     return history

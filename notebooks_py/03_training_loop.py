@@ -223,8 +223,10 @@ assert same, "our loop and fit drifted apart"
 # * the **best checkpoint**, written atomically (a temporary file, then a rename), so an
 #   interrupted run never leaves half a file;
 # * **learning-rate schedulers**, stepped once per epoch or once per batch (one-cycle);
-# * **Ctrl-C** (interrupting the kernel) stops training but keeps the history of the finished
-#   epochs.
+# * **Ctrl-C** (interrupting the kernel) stops training with a `TrainingInterrupted` error
+#   that carries the history of the finished epochs (`e.history`), and a loss that turns NaN or
+#   infinite stops it with `TrainingDiverged`: a stopped run is never returned as a finished
+#   one.
 #
 # ## 2. Why the sigmoid network starts on a plateau: the gradients, measured
 #

@@ -156,3 +156,24 @@ def course_repo(dst):
     git(dst, "add", "-A")
     git(dst, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-m", "c")
     return dst
+
+
+@pytest.fixture
+def ctrl_c_in_epoch(monkeypatch):
+    """`ctrl_c_in_epoch(k)`: the k-th epoch `fit` starts in this test raises KeyboardInterrupt,
+    as a Ctrl-C (kernel interrupt) during that epoch would; returns the list of epochs started."""
+    from lenet_nb import train
+
+    def arm(k):
+        started, real = [], train._train_epoch
+
+        def epoch(*args, **kwargs):
+            started.append(1)
+            if len(started) == k:
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(train, "_train_epoch", epoch)
+        return started
+
+    return arm

@@ -1,12 +1,23 @@
 """Checkpoints: a save/load round trip, the stored description, and refusals that change nothing."""
 
+import datetime
+import errno
+import os
+import re
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lenet_nb import models, train
 from lenet_nb.checkpoint import load_checkpoint, save_checkpoint
+from lenet_nb.lenet5 import LeNet5
 from lenet_nb.lessons import pitfalls
 from lenet_nb.models import LeNet
+from tests.conftest import PROPERTY
 
 
 def test_round_trip_restores_the_weights_and_returns_the_extras(tmp_path):
@@ -124,3 +135,125 @@ def test_item12_invalid_checkpoints_raise_a_value_error_naming_the_file(tmp_path
 def test_item12_missing_checkpoint_still_says_train_first(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         train.load_checkpoint(models.LeNet(), tmp_path / "none.pt")
+
+
+# --- issue 19: whatever save_checkpoint accepts, load_checkpoint loads --------------------------
+
+
+@pytest.mark.parametrize(("value", "named"), [
+    (train.History([{"epoch": 1, "test_acc": 0.5}]), "list(history)"),
+    (np.float64(0.93), "float(value)"),
+    (np.int64(3), "int(value)"),
+    (Path("data"), "str(path)"),
+    (datetime.datetime(2026, 12, 5), "plain values"),
+])
+def test_an_extra_load_would_refuse_is_refused_at_save_naming_its_key(tmp_path, value, named):
+    path = tmp_path / "net.pt"
+    with pytest.raises(ValueError, match="extra 'info'") as e:
+        save_checkpoint(LeNet(), path, epoch=1, info=value)
+    assert named in str(e.value) and "Nothing was written" in str(e.value)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_the_architecture_key_is_reserved(tmp_path):
+    with pytest.raises(ValueError, match="'architecture' is reserved"):
+        save_checkpoint(LeNet(), tmp_path / "net.pt", architecture="my notes")
+    assert not (tmp_path / "net.pt").exists()
+
+
+def test_tilde_is_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    save_checkpoint(LeNet(), "~/ck/net.pt", epoch=2)
+    assert (tmp_path / "ck" / "net.pt").is_file() and not (tmp_path / "~").exists()
+    assert load_checkpoint(LeNet(), "~/ck/net.pt")["epoch"] == 2
+
+
+def test_a_learners_own_file_is_never_replaced(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save(LeNet(), path)  # the whole module pickled: not a checkpoint of ours
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="model.pt exists and is not a checkpoint"):
+        save_checkpoint(LeNet(), path)
+    assert path.read_bytes() == before
+    save_checkpoint(LeNet(), tmp_path / "ours.pt", epoch=1)  # one of ours is replaced
+    save_checkpoint(LeNet(), tmp_path / "ours.pt", epoch=2)
+    assert load_checkpoint(LeNet(), tmp_path / "ours.pt")["epoch"] == 2
+
+
+def test_a_full_disk_says_so_and_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    path = save_checkpoint(LeNet(), tmp_path / "net.pt", epoch=1)
+    before = path.read_bytes()
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(OSError, match="no space left") as e:
+        save_checkpoint(LeNet(), path, epoch=2)
+    assert "unexpected pos" not in str(e.value) and path.read_bytes() == before
+
+
+_plain = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8)
+          | st.binary(max_size=8))
+_odd = (st.floats(allow_nan=False).map(np.float64) | st.integers(-5, 5).map(np.int64)
+        | st.text(max_size=4).map(Path) | st.just(datetime.date(2026, 12, 5))
+        | st.frozensets(st.integers(0, 3), max_size=3) | st.sets(st.integers(0, 3), max_size=3)
+        | st.just(train.History([{"epoch": 1}]))
+        | st.sampled_from([torch.float32, torch.int64, torch.uint8, torch.bool, torch.float64])
+        .map(lambda dtype: (torch.arange(4) % 2).to(dtype)))
+_extras = st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), st.recursive(
+    _plain | _odd, lambda c: st.lists(c, max_size=3) | st.tuples(c, c)
+    | st.dictionaries(st.text(max_size=4), c, max_size=3), max_leaves=8), max_size=4)
+_nets = st.sampled_from([lambda: torch.nn.Linear(3, 2), lambda: models.get_model("mlp"),
+                         lambda: LeNet5("rbf")])
+
+
+def _equal(a, b):
+    """Same type and value; NaN equals NaN; tensors by dtype and elements (the test's own)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, torch.Tensor):
+        return a.dtype == b.dtype and a.tolist() == b.tolist()
+    if isinstance(a, float) and a != a:
+        return b != b
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(map(_equal, a, b))
+    return a == b
+
+
+@PROPERTY
+@given(extra=_extras, build=_nets)
+def test_whatever_save_accepts_load_loads_as_saved(tmp_path_factory, extra, build):
+    path = tmp_path_factory.mktemp("ck") / "net.pt"
+    extra.pop("architecture", None)
+    torch.manual_seed(0)
+    net = build()
+    try:
+        save_checkpoint(net, path, **extra)
+    except ValueError as e:
+        assert re.search(r"extra '(\w+)'", str(e)).group(1) in extra
+        assert not path.exists()
+        return
+    torch.manual_seed(1)
+    fresh = build()
+    back = load_checkpoint(fresh, path)
+    assert back.pop("architecture") == models.describe_model(net)
+    assert _equal(back, extra)
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(),
+                                                 fresh.state_dict().values()))
+
+
+@PROPERTY
+@given(cut=st.integers(min_value=0))
+def test_any_prefix_of_a_checkpoint_is_refused_and_nothing_is_copied(tmp_path_factory, cut):
+    folder = tmp_path_factory.mktemp("cut")
+    data = save_checkpoint(LeNet(), folder / "net.pt", epoch=1).read_bytes()
+    (folder / "cut.pt").write_bytes(data[: cut % len(data)])
+    net = LeNet()
+    before = _weights(net)
+    with pytest.raises(ValueError, match="cut.pt is not a valid checkpoint"):
+        load_checkpoint(net, folder / "cut.pt")
+    assert _unchanged(net, before)

@@ -87,7 +87,7 @@ def test_tensor_batches_reject_mismatched_inputs():
     with pytest.raises(ValueError, match="samples"):
         data.TensorBatches(torch.zeros(3, 1, 2, 2), torch.zeros(4), batch_size=2)
     with pytest.raises(ValueError, match="batch_size"):
-        data.TensorBatches(torch.zeros(3, 1, 2, 2), torch.zeros(3), batch_size=0)
+        data.TensorBatches(torch.zeros(3, 1, 2, 2), torch.zeros(3, dtype=torch.long), batch_size=0)
 
 
 def test_fast_loader_shapes_padding_resize_and_subset(tiny_root):
@@ -268,7 +268,8 @@ def test_item13_property_read_idx_gives_a_data_error_or_the_right_tensor(magic, 
 @pytest.mark.parametrize("bad", [2.7, True, "4", 0, None])
 def test_item16_tensor_batches_refuse_non_integer_batch_sizes(bad):
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
-        data.TensorBatches(torch.zeros(5, 1, 2, 2), torch.zeros(5), batch_size=bad)
+        data.TensorBatches(torch.zeros(5, 1, 2, 2), torch.zeros(5, dtype=torch.long),
+                           batch_size=bad)
 
 
 @pytest.mark.parametrize("kw, match", [({"subset": True}, "subset"),
@@ -312,3 +313,86 @@ def test_item17_edit_in_place_keeping_size_and_mtime_is_noticed(tiny_root):
     assert path.stat().st_mtime_ns == st_before.st_mtime_ns
     with pytest.raises(data.DataError, match="corrupted"):
         data.verify_file("MNIST", "t10k-images-idx3-ubyte", tiny_root)
+
+
+# --- issue 19: shared data cannot change by accident; the environment is read truthfully -----
+
+
+def test_unshuffled_batches_are_copies_the_stored_split_never_changes():
+    X, y = torch.rand(10, 1, 2, 2), torch.arange(10)
+    before = X.clone()
+    test_iter = data.TensorBatches(X, y, 4)
+    for Xb, yb in test_iter:
+        Xb -= 0.5  # a learner's in-place normalisation inside an evaluation loop
+        yb.zero_()
+    assert torch.equal(test_iter.X, before) and torch.equal(test_iter.y, torch.arange(10))
+    shuffled = data.TensorBatches(X, y, 4, shuffle=True)
+    for Xb, _ in shuffled:
+        Xb.zero_()
+    assert torch.equal(shuffled.X, before)
+
+
+@pytest.mark.parametrize(("y", "match"), [
+    (torch.arange(6).view(6, 1), r"1-D tensor of class ids.*y.view\(-1\)"),
+    (torch.arange(6).float(), r"integer class ids, got torch.float32.*y.long\(\)"),
+    ([0, 1, 2, 3, 4, 5], "must be tensors"),
+])
+def test_labels_are_checked_when_the_batches_are_built(y, match):
+    with pytest.raises(ValueError, match=match):
+        data.TensorBatches(torch.rand(6, 1, 2, 2), y, 2)
+
+
+def test_a_subset_larger_than_the_split_says_so(tiny_root):
+    with pytest.raises(ValueError, match="subset .train. asks for 1,000,000 images but the "
+                                         "split has 50"):
+        data.load_data("MNIST", 8, subset=(10**6, 10), root=tiny_root)
+    train_iter, test_iter = data.load_data("MNIST", 8, subset=(50, None), root=tiny_root)
+    assert (train_iter.num_samples, test_iter.num_samples) == (50, 20)
+
+
+def test_label_names_take_whole_numbers_only():
+    import numpy as np
+
+    assert data.get_fashion_mnist_labels(np.array([1, 9])) == ["trouser", "ankle boot"]
+    assert data.get_fashion_mnist_labels(torch.tensor(3)) == ["dress"]
+    assert data.get_fashion_mnist_labels(np.int64(0)) == ["t-shirt"]
+    with pytest.raises(ValueError, match=r"float.*argmax"):
+        data.get_fashion_mnist_labels(torch.tensor([1.7]))
+    with pytest.raises(ValueError, match=r"shape \(1, 2\)"):
+        data.get_fashion_mnist_labels(torch.tensor([[1, 2]]))
+    with pytest.raises(ValueError, match="0..9"):
+        data.get_fashion_mnist_labels([10])
+
+
+def test_a_relative_data_root_is_taken_from_the_repository_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET_NB_DATA", "mydata")
+    for folder in (data.REPO_ROOT, data.REPO_ROOT / "notebooks", tmp_path):
+        monkeypatch.chdir(folder)  # fetch runs at the root, a kernel in notebooks/
+        assert data.data_root() == data.REPO_ROOT / "mydata"
+    monkeypatch.setenv("LENET_NB_DATA", "~/r3data")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert data.data_root() == tmp_path / "r3data"
+    monkeypatch.setenv("LENET_NB_DATA", "  ")
+    assert data.data_root() == data.REPO_ROOT / "data"
+
+
+def _missing_message(root, monkeypatch):
+    monkeypatch.setenv("LENET_NB_DATA", str(root))
+    with pytest.raises(data.DataError) as e:
+        data.load_split("MNIST")
+    return str(e.value)
+
+
+def test_a_data_root_at_the_wrong_level_is_named_before_missing(tiny_root, monkeypatch):
+    raw = data.raw_dir("MNIST", tiny_root)
+    for too_deep in (raw, raw.parent):
+        text = _missing_message(too_deep, monkeypatch)
+        assert "one level too deep" in text and f"use {tiny_root}," in text
+    (tiny_root / "notes.txt").write_text("x")
+    assert "is a file, not a folder" in _missing_message(tiny_root / "notes.txt", monkeypatch)
+    assert "does not exist" in _missing_message(tiny_root / "nowhere", monkeypatch)
+    loop = tiny_root / "loop"
+    loop.symlink_to(tiny_root / "loop2")
+    (tiny_root / "loop2").symlink_to(loop)
+    text = _missing_message(loop, monkeypatch)
+    assert "symbolic link points back to itself" in text and "chmod" not in text

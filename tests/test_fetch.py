@@ -1,9 +1,11 @@
 """Fetch: the chain of sources, each failure named, the command line."""
 
+import errno
 import functools
 import gzip
 import io
 import os
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -97,9 +99,11 @@ def test_item07_installed_files_and_checkpoints_get_open_modes(tmp_path, debian_
     assert modes == {0o644}
     ckpt = train.save_checkpoint(models.MLP(), tmp_path / "c.pt")
     assert stat.S_IMODE(ckpt.stat().st_mode) == 0o644
-    os.umask(0o077)  # a private umask is respected
-    ckpt = train.save_checkpoint(models.MLP(), tmp_path / "c.pt")
+    os.umask(0o077)  # a private umask is respected for a new file
+    ckpt = train.save_checkpoint(models.MLP(), tmp_path / "private.pt")
     assert stat.S_IMODE(ckpt.stat().st_mode) == 0o600
+    ckpt = train.save_checkpoint(models.MLP(), tmp_path / "c.pt")  # an old one keeps its mode
+    assert stat.S_IMODE(ckpt.stat().st_mode) == 0o644
 
 
 def test_item08_read_only_destination_says_so_not_reinstall(tmp_path, debian_dir, monkeypatch):
@@ -173,18 +177,18 @@ def test_item11_stale_temp_files_are_removed_before_installing(tmp_path, debian_
     root = tmp_path / "root"
     raw = data.raw_dir("FashionMNIST", root)
     raw.mkdir(parents=True)
-    old = raw / ".train-images-idx3-ubyte.k2x_9qza"  # a killed fetch, before pids were named
-    dead = raw / ".train-labels-idx1-ubyte.99999999.abcd1234.tmp"  # its writer is gone
-    live = raw / f".t10k-images-idx3-ubyte.{os.getpid()}.abcd1234.tmp"  # being written
-    recent = raw / ".t10k-labels-idx1-ubyte.zz99zz99"  # unknown writer, touched just now
-    other = raw / ".notes"
-    for p in (old, dead, live, recent, other):
+    dead = raw / ".train-labels-idx1-ubyte.lenet_nb-999999999-abcd1234.tmp"  # writer gone
+    live = raw / f".t10k-images-idx3-ubyte.lenet_nb-{os.getpid()}-abcd1234.tmp"  # being written
+    # names the package's writer never makes: they may be anyone's, so they stay (issue 19)
+    unmarked = [raw / ".train-images-idx3-ubyte.k2x_9qza",
+                raw / ".train-labels-idx1-ubyte.99999999.abcd1234.tmp", raw / ".notes"]
+    for p in (dead, live, *unmarked):
         p.write_bytes(b"x" * 1000)
     hours_ago = time.time() - 2 * files.STALE_SECONDS
-    os.utime(old, (hours_ago, hours_ago))
+    os.utime(unmarked[0], (hours_ago, hours_ago))
     fetch.fetch(["FashionMNIST"], root=root, sources=_debian(debian_dir), verbose=False)
-    assert not old.exists() and not dead.exists()
-    assert live.exists() and recent.exists() and other.exists()
+    assert not dead.exists()
+    assert live.exists() and all(p.exists() for p in unmarked)
 
 
 def test_gzip_stream_that_breaks_off_is_named_as_the_package(tmp_path, debian_dir):
@@ -192,3 +196,47 @@ def test_gzip_stream_that_breaks_off_is_named_as_the_package(tmp_path, debian_di
     gz.write_bytes(gzip.compress(b"\0" * 5000)[:-30])  # cut: EOFError from gzip
     with pytest.raises(data.DataError, match="cannot be decompressed.*reinstall"):
         fetch.from_debian("FashionMNIST", tmp_path / "r", debian_dir=debian_dir)
+
+
+# --- issue 19 item 7: messages tell the truth about the environment --------------------------
+
+
+def test_a_disk_too_small_is_named_before_any_download(tmp_path, debian_dir, monkeypatch):
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=100))
+    with pytest.raises(fetch.DestinationError) as e:
+        fetch.fetch(["FashionMNIST"], root=tmp_path / "root", sources=_debian(debian_dir),
+                    verbose=False)
+    msg = str(e.value)
+    assert "fetching FashionMNIST needs" in msg and "100 bytes free" in msg
+    assert "chmod" not in msg and "--root DIR" in msg
+
+
+def test_a_disk_that_fills_up_says_no_space_not_chmod(tmp_path, debian_dir, monkeypatch):
+    def full(src, out, limit):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fetch, "_copy", full)
+    with pytest.raises(fetch.DestinationError) as e:
+        fetch.fetch(["FashionMNIST"], root=tmp_path / "root", sources=_debian(debian_dir),
+                    verbose=False)
+    assert "no space left on the disk" in str(e.value) and "chmod" not in str(e.value)
+    assert list(data.raw_dir("FashionMNIST", tmp_path / "root").iterdir()) == []
+
+
+def test_a_symlink_loop_is_named_as_one(tmp_path, debian_dir):
+    loop = tmp_path / "a"
+    loop.symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(loop)
+    with pytest.raises(fetch.DestinationError, match="symbolic link points back") as e:
+        fetch.fetch(["FashionMNIST"], root=loop, sources=_debian(debian_dir), verbose=False)
+    assert "chmod" not in str(e.value)
+
+
+def test_a_tilde_root_is_the_home_folder_not_a_folder_named_tilde(tmp_path, debian_dir,
+                                                                  monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    fetch.fetch(["FashionMNIST"], root="~/d", sources=_debian(debian_dir), verbose=False)
+    assert data.problems("FashionMNIST", tmp_path / "home" / "d") == []
+    assert not (tmp_path / "~").exists()

@@ -85,6 +85,15 @@ def test_plot_confusion_matrix_and_history_return_axes():
     assert list(ax.lines[0].get_ydata()) == [1.0, 0.5, 1 / 3]
 
 
+def test_a_stopped_run_is_plotted_as_stopped_and_an_empty_one_refused():
+    h = History([{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.4}])
+    h.planned_epochs, h.stopped = 3, "interrupted"
+    ax = plot.plot_history(h)
+    assert ax.get_title() == "stopped after 1 of 3 epochs: interrupted"
+    with pytest.raises(ValueError, match="no finished epochs"):
+        plot.plot_history(History())
+
+
 # --- careless and hostile inputs ------------------------------------------------------------
 
 
@@ -106,6 +115,11 @@ def test_item16_confusion_matrix_refuses_out_of_range_classes():
         plot.confusion_matrix(_Constant(5), [(X, torch.tensor([0, 1, 2, 0]))], num_classes=3)
     cm = plot.confusion_matrix(_Constant(1), [(X, torch.tensor([0, 1, 2, 0]))], num_classes=3)
     assert cm.tolist() == [[0, 2, 0], [0, 1, 0], [0, 1, 0]]
+
+
+def test_plot_history_takes_a_plain_list_of_records():
+    records = [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.4}]
+    assert len(plot.plot_history(records).lines) == 3
 
 
 def test_plot_bands_draws_the_mean_inside_the_lowest_highest_band():

@@ -219,3 +219,90 @@ def test_make_lab_opens_on_the_start_page_of_the_reading_copy():
     assert Path(root) == ROOT.resolve()
     ignored = (ROOT / ".gitignore").read_text().split()
     assert "student/" in ignored and "reading/" in ignored
+
+
+# --- issue 19: one writer, one command-line layer ----------------------------------------------
+
+_WRITERS = [  # (what, pattern) of every way to write or remove a file besides lenet_nb.files
+    ("Path.write_text/write_bytes", re.compile(r"(?<!files)(?<!\btmp)\.write_(?:text|bytes)\(")),
+    ("nbformat.write", re.compile(r"nbformat\.write\((?!.*\btmp\b)")),
+    ("torch.save to a path", re.compile(r"torch\.save\((?!.*\bbuf\b)")),
+    ("savefig to a path", re.compile(r"savefig\((?!buf\b)")),
+    ("open for writing", re.compile(r"open\((?!tmp\b)[^,()]+,\s*[\"'][^\"']*[wx+]")),
+    ("rename, replace or delete", re.compile(
+        r"os\.(?:replace|rename|remove|unlink)\(|shutil\.(?:rmtree|move|copy\w*)\(|\.unlink\(")),
+    ("csv/json straight to a file", re.compile(r"\.to_csv\(|json\.dump\(")),
+]
+
+
+def _code_files():
+    return sorted([*PACKAGE.rglob("*.py"), *(ROOT / "tools").glob("*.py"),
+                   *(ROOT / "benchmarks").glob("*.py")])
+
+
+def test_every_file_is_written_by_the_one_writer():
+    """lenet_nb.files is the only module that writes, renames or deletes a file."""
+    found = []
+    for path in _code_files():
+        if path == PACKAGE / "files.py":
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            found += [f"{path.relative_to(ROOT)}:{n}: {what}: {line.strip()}"
+                      for what, pattern in _WRITERS if pattern.search(line)]
+    assert found == []
+
+
+def test_the_writer_lint_sees_what_it_forbids():
+    lines = {"Path.write_text/write_bytes": 'out.write_text(text, encoding="utf-8")',
+             "nbformat.write": "nbformat.write(nb, target)",
+             "torch.save to a path": "torch.save(state, path)",
+             "savefig to a path": 'fig.savefig("a.png")',
+             "open for writing": 'with open(path, "w") as f:',
+             "rename, replace or delete": "os.replace(tmp, dest)",
+             "csv/json straight to a file": "json.dump(data, f)"}
+    for what, pattern in _WRITERS:
+        assert pattern.search(lines[what]), what
+    allowed = ['files.write_text(dest, "x")', "torch.save(payload, buf)", 'tmp.write_text(t)',
+               'with atomic_write(path) as tmp, open(tmp, "w", newline="") as f:',
+               'open(lock, "a")', "fig.savefig(buf, format='png')"]
+    assert not [a for a in allowed for _, p in _WRITERS if p.search(a)]
+
+
+def test_every_command_line_uses_the_shared_layer():
+    """--help, refused unknown options and one-line errors come from lenet_nb.cli everywhere."""
+    scripts = [p for p in _code_files() if '__name__ == "__main__"' in p.read_text()]
+    assert len(scripts) >= 8  # fetch, nbcheck, report, student, a tool, three benchmarks
+    for path in scripts:
+        text = path.read_text()
+        assert "cli.parser(" in text, path
+        assert "ArgumentParser(" not in text and "sys.argv" not in text, path
+
+
+def _calls_fit(path):
+    """True when the module's code (not its text) calls fit(...) or train.fit(...)."""
+    return any(isinstance(node, ast.Call) and (
+        (isinstance(node.func, ast.Name) and node.func.id == "fit")
+        or (isinstance(node.func, ast.Attribute) and node.func.attr == "fit"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "train"))
+        for node in ast.walk(ast.parse(path.read_text())))
+
+
+_STOP_TESTED = re.compile(r"ctrl_c_in_epoch|TrainingInterrupted|TrainingDiverged|TrainingStopped")
+
+
+def _mirror(path):
+    """The test module of a package module or a tool (tools are tested in tests/test_cli.py)."""
+    if path.parent == ROOT / "tools":
+        return ROOT / "tests" / "test_cli.py"
+    rel = path.relative_to(PACKAGE)
+    return ROOT / "tests" / rel.parent / f"test_{rel.stem}.py"
+
+
+def test_every_caller_of_fit_has_a_test_of_a_stopped_run():
+    """fit raises on Ctrl-C and divergence (issue 19): each caller's tests say what it does."""
+    callers = [p for p in [*PACKAGE.rglob("*.py"), *(ROOT / "tools").glob("*.py")]
+               if p.name != "train.py" and _calls_fit(p)]
+    assert len(callers) >= 7, callers  # draw, explorer, lr_sweep, recipes, lenet5_train, ...
+    untested = [str(p.relative_to(ROOT)) for p in callers
+                if not _STOP_TESTED.search(_mirror(p).read_text())]
+    assert untested == []

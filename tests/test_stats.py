@@ -27,6 +27,14 @@ def test_ranges_separate_only_without_overlap():
     assert not ranges_separate([0.8, 0.9], [0.9, 0.95])  # touching counts as overlap
 
 
+def test_a_nan_seed_is_refused_not_hidden_by_the_range():
+    """min/max skip a NaN: "nan (0.800–0.900)" hid a diverged seed."""
+    with pytest.raises(ValueError, match="value 1 .of 3, one per seed. is nan"):
+        format_mean_range([0.9, float("nan"), 0.8])
+    with pytest.raises(ValueError, match="is inf"):
+        ranges_separate([0.9, float("inf")], [0.5])
+
+
 def test_inside_range_includes_the_ends():
     stored = [0.861, 0.877, 0.870]
     assert inside_range(0.861, stored) and inside_range(0.877, stored)

@@ -188,7 +188,8 @@ def test_schedulers_step_per_epoch_or_per_batch():
     assert opt.param_groups[0]["lr"] == 0.5 ** 6  # 2 batches x 3 epochs
 
 
-def test_interrupted_training_returns_the_finished_epochs(capsys):
+def test_an_interrupted_run_raises_with_the_finished_epochs():
+    """Issue 19 item 2: an unfinished run is never returned as a finished one."""
     X, y = _toy(16)
     calls = []
 
@@ -198,10 +199,31 @@ def test_interrupted_training_returns_the_finished_epochs(capsys):
             raise KeyboardInterrupt
         return nn.functional.cross_entropy(y_hat, y)
 
-    h = train.fit(models.LeNet(), TensorBatches(X, y, 8), TensorBatches(X, y, 8), 5, lr=0.1,
+    with pytest.raises(train.TrainingInterrupted, match="interrupted in epoch 2 of 5") as e:
+        train.fit(models.LeNet(), TensorBatches(X, y, 8), TensorBatches(X, y, 8), 5, lr=0.1,
                   loss=loss, device="cpu")
-    assert h.interrupted and len(h) == 1
-    assert "interrupted after 1" in capsys.readouterr().err
+    h = e.value.history
+    assert isinstance(e.value, KeyboardInterrupt) and not isinstance(e.value, Exception)
+    assert len(h) == 1 and h.interrupted and not h.finished and h.planned_epochs == 5
+    assert h.status() == "stopped after 1 of 5 epochs: interrupted"
+    assert h.summary().startswith("stopped after 1 of 5 epochs: interrupted; last finished")
+
+
+def test_any_error_in_training_keeps_the_finished_epochs():
+    X, y = _toy(16)
+    calls = []
+
+    def loss(y_hat, y):
+        calls.append(1)
+        if len(calls) > 4:  # epoch 3
+            raise OSError(28, "No space left on device")
+        return nn.functional.cross_entropy(y_hat, y)
+
+    with pytest.raises(OSError) as e:
+        train.fit(models.LeNet(), TensorBatches(X, y, 8), TensorBatches(X, y, 8), 3, lr=0.1,
+                  loss=loss, device="cpu")
+    assert len(e.value.history) == 2 and e.value.history.stopped == "OSError"
+    assert "fit stopped after 2 of 3 epoch(s)" in "".join(e.value.__notes__)
 
 
 def test_bad_arguments():
@@ -210,15 +232,6 @@ def test_bad_arguments():
         train.fit(models.LeNet(), [(X, y)], [(X, y)], 1)
     with pytest.raises(ValueError, match="num_epochs"):
         train.fit(models.LeNet(), [(X, y)], [(X, y)], 0, lr=0.1)
-
-
-def test_history_columns():
-    h = train.History([{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.4,
-                        "seconds": 2.0, "images_per_s": 10.0},
-                       {"epoch": 2, "train_loss": 0.5, "train_acc": 0.7, "test_acc": 0.6,
-                        "seconds": 3.0, "images_per_s": 12.0}])
-    assert h.test_acc == [0.4, 0.6] and h.best_test_acc == 0.6 and h.total_seconds == 5.0
-    assert "test acc 0.600" in h.summary()
 
 
 def test_try_gpu_returns_a_device():
@@ -241,7 +254,7 @@ def test_item02_bad_lr_is_refused(lr):
         train.fit(models.LeNet(), [(X, y)], [(X, y)], 1, lr=lr)
 
 
-def test_item02_nan_loss_stops_returns_history_and_never_checkpoints(tmp_path, capsys):
+def test_item02_nan_loss_raises_with_the_history_and_never_checkpoints(tmp_path):
     X, y = _noise(16)
     calls = []
 
@@ -253,24 +266,26 @@ def test_item02_nan_loss_stops_returns_history_and_never_checkpoints(tmp_path, c
     torch.manual_seed(0)
     net = models.LeNet()
     path = tmp_path / "best.pt"
-    h = train.fit(net, TensorBatches(X, y, 8), TensorBatches(X, y, 8), 4, lr=0.1, loss=loss,
+    with pytest.raises(train.TrainingDiverged) as e:
+        train.fit(net, TensorBatches(X, y, 8), TensorBatches(X, y, 8), 4, lr=0.1, loss=loss,
                   checkpoint=path, device="cpu")
+    h, err = e.value.history, str(e.value)
     assert len(h) == 1 and h.diverged and not h.interrupted and len(calls) == 3
-    err = capsys.readouterr().err
     assert "loss became nan in epoch 2, batch 1 of 2" in err and "smaller learning rate" in err
+    assert (e.value.epoch, e.value.batch, e.value.lr) == (2, 1, 0.1)
     assert torch.load(path, weights_only=True)["extra"]["epoch"] == 1
     # the step was never taken: the weights are those after epoch 1, all finite
     assert all(torch.isfinite(p).all() for p in net.parameters())
-    assert h.summary().startswith("loss ")
+    assert h.summary().startswith("stopped after 1 of 4 epochs: diverged")
 
 
-def test_item02_a_diverging_learning_rate_stops_in_the_first_epoch(capsys):
+def test_item02_a_diverging_learning_rate_stops_in_the_first_epoch():
     X, y = _noise(32)
     torch.manual_seed(0)
-    h = train.fit(models.LeNet(activation="relu", pooling="max"), TensorBatches(X, y, 8),
+    with pytest.raises(train.TrainingDiverged, match="now 1000000.0") as e:
+        train.fit(models.LeNet(activation="relu", pooling="max"), TensorBatches(X, y, 8),
                   TensorBatches(X, y, 8), 3, lr=1e6, device="cpu")
-    assert h.diverged and len(h) == 0
-    assert "now 1000000.0" in capsys.readouterr().err
+    assert e.value.history.diverged and len(e.value.history) == 0
 
 
 def test_item03_column_labels_are_refused_not_broadcast():
@@ -286,17 +301,77 @@ def test_item03_column_labels_are_refused_not_broadcast():
     assert train.accuracy(y_hat, torch.arange(4)) == 4
 
 
-@pytest.mark.parametrize("train_iter", [[], iter([])])
-def test_item15_empty_train_iterator_is_a_clear_error(train_iter):
+def test_item15_empty_train_iterator_is_a_clear_error():
     X, y = _noise(4)
-    with pytest.raises(ValueError, match="no (batches|samples)"):
-        train.fit(models.LeNet(), train_iter, [(X, y)], 1, lr=0.1, device="cpu")
+    with pytest.raises(ValueError, match="no batches"):
+        train.fit(models.LeNet(), [], [(X, y)], 1, lr=0.1, device="cpu")
 
 
-def test_item15_a_used_up_generator_is_named_in_epoch_2():
+def _count_epochs(monkeypatch):
+    calls = []
+    real = train._train_epoch
+    monkeypatch.setattr(train, "_train_epoch", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+@pytest.mark.parametrize("where", ["train_iter", "test_iter", "val_iter"])
+def test_a_generator_is_refused_before_epoch_1(monkeypatch, where):
+    """Issue 19 item 4: used up after one pass, found out in epoch 2, History lost."""
     X, y = _noise(4)
-    with pytest.raises(ValueError, match="no samples in epoch 2.*generator"):
-        train.fit(models.LeNet(), (b for b in [(X, y)]), [(X, y)], 2, lr=0.1, device="cpu")
+    iters = {"train_iter": [(X, y)], "test_iter": [(X, y)], "val_iter": [(X, y)],
+             where: (b for b in [(X, y)])}
+    calls = _count_epochs(monkeypatch)
+    with pytest.raises(ValueError, match=f"{where} is a generator, used up after one pass"):
+        train.fit(models.LeNet(), iters["train_iter"], iters["test_iter"], 2, lr=0.1,
+                  val_iter=iters["val_iter"], device="cpu")
+    assert calls == []
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda d: d, "is a folder, not a file"),
+    (lambda d: d / "notes.txt" / "net.pt", "a file stands where a folder"),
+    (lambda d: "", "empty"),
+    (lambda d: d / "model.pt", "model.pt exists and is not a checkpoint"),
+])
+def test_a_bad_checkpoint_path_is_refused_before_epoch_1(tmp_path, monkeypatch, make, message):
+    (tmp_path / "notes.txt").write_text("notes")
+    torch.save(models.LeNet(), tmp_path / "model.pt")  # the learner's own file
+    before = (tmp_path / "model.pt").read_bytes()
+    X, y = _noise(4)
+    calls = _count_epochs(monkeypatch)
+    with pytest.raises((ValueError, OSError), match=message):
+        train.fit(models.LeNet(), [(X, y)], [(X, y)], 2, lr=0.1, checkpoint=make(tmp_path),
+                  device="cpu")
+    assert calls == [] and (tmp_path / "model.pt").read_bytes() == before
+
+
+def test_lr_together_with_an_optimizer_is_refused():
+    X, y = _noise(4)
+    net = models.LeNet()
+    with pytest.raises(ValueError, match="either lr .* or an optimizer"):
+        train.fit(net, [(X, y)], [(X, y)], 1, lr=0.5,
+                  optimizer=torch.optim.SGD(net.parameters(), lr=1e-6))
+
+
+def test_seed_works_with_a_dataloader():
+    X, y = _noise(16)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=4,
+                                         shuffle=True)
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        runs.append(train.fit(models.LeNet(), loader, [(X, y)], 1, lr=0.1, seed=0,
+                              device="cpu"))  # today: AttributeError (loader.generator is None)
+    assert runs[0][0]["train_loss"] == runs[1][0]["train_loss"]
+
+
+@pytest.mark.parametrize(("device", "message"), [("gpu", "device must be 'cpu' or 'cuda'"),
+                                                 ("meta", "fit trains on 'cpu' or 'cuda'")])
+def test_device_names_are_checked(device, message):
+    X, y = _noise(4)
+    with pytest.raises(ValueError, match=message):
+        train.fit(models.LeNet(), [(X, y)], [(X, y)], 1, lr=0.1, device=device)
+
 
 
 @pytest.mark.parametrize("num_epochs", ["2", 1.5, True, None, 0])
@@ -319,16 +394,39 @@ class _StopInEval(nn.Module):
         return self.lin(X)
 
 
-def test_item15_ctrl_c_during_evaluation_restores_training_mode(capsys):
+def test_item15_ctrl_c_during_evaluation_restores_training_mode():
     X, y = torch.rand(8, 4), torch.arange(8)
     net = _StopInEval()
-    h = train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, device="cpu")
-    assert h.interrupted and len(h) == 0 and net.training
+    with pytest.raises(train.TrainingInterrupted) as e:
+        train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, device="cpu")
+    assert e.value.history.interrupted and len(e.value.history) == 0 and net.training
     net.eval()
     with pytest.raises(KeyboardInterrupt):
         train.evaluate_accuracy(net, [(X, y)])
     assert not net.training  # the mode it had before
 
 
-def test_item15_empty_history_summary():
-    assert train.History().summary() == "no finished epochs"
+def test_one_batch_where_an_iterable_is_meant_is_named():
+    X, y = _noise(4)
+    with pytest.raises(ValueError, match=r"data_iter is one \(X, y\) batch.*\[\(X, y\)\]"):
+        train.evaluate_accuracy(models.LeNet(), (X, y))
+    with pytest.raises(ValueError, match=r"test_iter is one \(X, y\) batch"):
+        train.fit(models.LeNet(), [(X, y)], (X, y), 1, lr=0.1, device="cpu")
+    assert 0 <= train.evaluate_accuracy(models.LeNet(), [(X, y)]) <= 1
+
+
+def test_parts_that_do_not_fit_together_are_refused_before_epoch_1(monkeypatch):
+    X, y = _noise(8)
+    net = models.LeNet()
+    calls = _count_epochs(monkeypatch)
+    other = torch.optim.SGD(models.LeNet().parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="scheduler was built for another optimizer"):
+        train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1,
+                  scheduler=torch.optim.lr_scheduler.StepLR(other, 1))
+    with pytest.raises(ValueError, match="batch mean, got reduction='sum'"):
+        train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, loss=nn.CrossEntropyLoss(reduction="sum"))
+    with pytest.raises(ValueError, match="seed must be an integer >= 0, got the text '0'"):
+        train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, seed="0")
+    with pytest.raises(ValueError, match="names a folder"):
+        train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, checkpoint="checkpoints/")
+    assert calls == []

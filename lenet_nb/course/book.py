@@ -17,7 +17,6 @@ that would load anything from another host.
 Command line: `python -m lenet_nb.course.book build [--out build/book]` (what `make book` runs).
 """
 
-import argparse
 import copy
 import hashlib
 import html
@@ -28,6 +27,17 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+
+from lenet_nb import cli
+from lenet_nb.files import (
+    copy_file,
+    empty_generated,
+    generated_folder,
+    remove,
+    write_bytes,
+    write_notebook,
+    write_text,
+)
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 QUIZ = "lenet-quiz-static"  # the class of a quiz's stored list (lenet_nb.quiz.widget.CSS)
@@ -185,9 +195,7 @@ def mathjax(tarball, dest):
             part = name.removeprefix("es5/")
             if member.isfile() and (name == "LICENSE" or name.startswith("es5/")
                                     and part.startswith(MATHJAX_PARTS)):
-                target = dest / part
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(tar.extractfile(member).read())
+                write_bytes(dest / part, tar.extractfile(member).read())
 
 
 def prepare(src, mathjax_tarball, repo="."):
@@ -198,19 +206,19 @@ def prepare(src, mathjax_tarball, repo="."):
     chapters = sorted((repo / "notebooks").glob("*.ipynb"))
     if not chapters:
         raise BookError(f"no notebooks in {repo / 'notebooks'}")
-    shutil.rmtree(src, ignore_errors=True)
-    (src / "notebooks").mkdir(parents=True)
+    empty_generated(src)  # only inside a folder the book made (generated_folder)
     by_prompt = questions_by_prompt()
     for path in chapters:
         nb = page_notebook(nbformat.read(path, as_version=4), by_prompt, path.name)
-        nbformat.write(nb, src / "notebooks" / path.name)
+        write_notebook(src / "notebooks" / path.name, nb)
     for page in PAGES:
-        (src / page).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(repo / page, src / page)
-    shutil.copyfile(repo / "book" / "_config.yml", src / "_config.yml")
+        copy_file(repo / page, src / page)
+    copy_file(repo / "book" / "_config.yml", src / "_config.yml")
     # not `_static`: Jupyter Book would add every .js under it (all of MathJax) to every page
-    shutil.copytree(repo / "book" / "static", src / "static")
-    (src / "_toc.yml").write_text(toc([p.stem for p in chapters]), encoding="utf-8")
+    for static in sorted((repo / "book" / "static").rglob("*")):
+        if static.is_file():
+            copy_file(static, src / "static" / static.relative_to(repo / "book" / "static"))
+    write_text(src / "_toc.yml", toc([p.stem for p in chapters]))
     mathjax(mathjax_tarball, src / "static" / "mathjax")
 
 
@@ -244,11 +252,18 @@ def fetch_mathjax(cache):
     return tarball
 
 
+def _earlier_build(out):
+    """True for a folder an earlier `build` (before its marker) filled: src/ and _build/ only."""
+    return ((out / "src" / "_toc.yml").is_file()
+            and {p.name for p in out.iterdir()} <= {"src", "_build"})
+
+
 def build(out, jupyter_book, cache, repo="."):
     """Prepare the sources in `out/src`, build the site into `out/_build/html`; return it."""
-    out = Path(out).resolve()
+    out = generated_folder(Path(out).resolve(), "the book",  # never a folder of yours
+                           made_before=_earlier_build)
     prepare(out / "src", fetch_mathjax(cache), repo)
-    shutil.rmtree(out / "_build", ignore_errors=True)  # no page left over from an earlier build
+    empty_generated(out / "_build")  # no page left over from an earlier build
     run = subprocess.run([str(jupyter_book), "build", str(out / "src"), "--path-output",
                           str(out), "--builder", "html", "-W", "-n", "--keep-going"],
                          capture_output=True, text=True)
@@ -257,7 +272,7 @@ def build(out, jupyter_book, cache, repo="."):
                         f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}")
     site = out / "_build" / "html"
     for source_map in site.rglob("*.map"):
-        source_map.unlink()  # debugging aids of the theme's bundles, 3 MB the pages never load
+        remove(source_map)  # debugging aids of the theme's bundles, 3 MB the pages never load
     remote = remote_references(site)
     if remote:
         raise BookError("pages would load from other hosts:\n" +
@@ -267,20 +282,20 @@ def build(out, jupyter_book, cache, repo="."):
 
 def main(argv=None):
     """Command line: build the site (what `make book` runs)."""
-    parser = argparse.ArgumentParser(prog="python -m lenet_nb.course.book",
-                                     description="Build the course's website.")
+    return cli.run(_main, argv, errors=(BookError,))
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.course.book", "Build the course's website.")
     parser.add_argument("command", choices=["build"])
     parser.add_argument("--repo", default=".", help="the course's repository (default: here)")
-    parser.add_argument("--out", default="build/book")
+    parser.add_argument("--out", default="build/book",
+                        help="a folder of its own (emptied on every build; never one of yours)")
     parser.add_argument("--jupyter-book", default=".venv-book/bin/jupyter-book")
     parser.add_argument("--cache", default="build/cache",
                         help="where the MathJax tarball is kept between builds")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        site = build(args.out, args.jupyter_book, args.cache, args.repo)
-    except BookError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
+    args = parser.parse_args(argv)
+    site = build(args.out, args.jupyter_book, args.cache, args.repo)
     pages = len(list(site.rglob("*.html")))
     size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
     print(f"site: {site}/index.html ({pages} pages, {size / 1e6:.1f} MB)")

@@ -16,7 +16,6 @@ Command line (`make student-branch` runs the first):
   python -m lenet_nb.course.classroom pins [environment.yml]
 """
 
-import argparse
 import os
 import re
 import subprocess
@@ -24,7 +23,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
-from lenet_nb import __version__
+from lenet_nb import __version__, cli
 
 BRANCH = "student-edition"
 TARGET = "lenet-student"
@@ -130,9 +129,13 @@ def pins(environment="environment.yml"):
 
 def main(argv=None):
     """Command line: publish the student edition on a branch, or print the nbgitpuller link."""
-    parser = argparse.ArgumentParser(prog="python -m lenet_nb.course.classroom",
-                                     description="Hand out the student edition through git.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    return cli.run(_main, argv, errors=(PublishError,))
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.course.classroom",
+                        "Hand out the student edition through git.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser)
     pub = sub.add_parser("publish", help="commit the student edition onto a branch")
     pub.add_argument("--branch", default=BRANCH)
     pub.add_argument("--src", default="notebooks")
@@ -145,7 +148,7 @@ def main(argv=None):
                       help="a single Jupyter server: no /hub/user-redirect in the link")
     listing = sub.add_parser("pins", help="print environment.yml's pip pins, one per line")
     listing.add_argument("environment", nargs="?", default="environment.yml")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
     if args.command == "pins":
         print("\n".join(pins(args.environment)))
         return 0
@@ -153,11 +156,7 @@ def main(argv=None):
         print(pull_link(args.hub, args.repo, args.branch, args.target,
                         through_hub=not args.no_hub))
         return 0
-    try:
-        commit, changed = publish(".", args.branch, args.src)
-    except PublishError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
+    commit, changed = publish(".", args.branch, args.src)  # errors: one line (lenet_nb.cli)
     print(f"{args.branch}: {commit[:12]} "
           f"{'(new commit)' if changed else '(unchanged: the edition is already there)'}")
     return 0

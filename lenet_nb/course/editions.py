@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lenet_nb.course.notebooks import read_notebook
 from lenet_nb.files import atomic_write
 
 MANIFEST = ".generated.json"
@@ -141,7 +142,7 @@ def write_edition(src, dst, transform, count=lambda nb: 0, force=False, now=None
         _write_text(dst / "jupytext.toml", JUPYTEXT_CONFIG)
     manifest, written = _read_manifest(dst), []
     for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)  # a cut file is named in one line, with its fix
         text = nbformat.writes(transform(nb, path.name)) + "\n"
         target = dst / path.name
         action, message = _place(target, text, manifest.get(target.name), manifest, force, now)

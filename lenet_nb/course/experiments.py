@@ -12,7 +12,6 @@ Ctrl-C never leaves half a file and `--resume` carries on where it stopped. Quic
 (LENET_NB_QUICK on) never writes results.
 """
 
-import argparse
 import math
 import os
 import sys
@@ -21,6 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lenet_nb import cli
 from lenet_nb.config import QUICK_ENV, is_quick
 from lenet_nb.experiments import (
     COMMAND,
@@ -32,12 +32,14 @@ from lenet_nb.experiments import (
     ResultsError,
     curves,
     from_cell,
+    is_results_file,
     provenance,
     read_rows,
     status,
     to_cell,
     write_rows,
 )
+from lenet_nb.files import remove
 from lenet_nb.lessons.ablation import LADDER
 from lenet_nb.lessons.recipe_runs import RECIPE_RUNS
 
@@ -184,7 +186,7 @@ def run(exp, resume=False, only=None, fresh=False, results_dir=None, log=print):
     specs, final, partial = exp.specs(), exp.path(results_dir), exp.partial_path(results_dir)
     chosen = select(specs, only)
     if fresh:
-        partial.unlink(missing_ok=True)
+        remove(partial, owner=is_results_file)
     elif partial.exists() and not (resume or only):
         raise ResultsError(f"{partial} holds the finished runs of an interrupted run: pass "
                            f"--resume to keep them or --fresh to discard them")
@@ -217,7 +219,7 @@ def run(exp, resume=False, only=None, fresh=False, results_dir=None, log=print):
             f"unchanged; finish with `{COMMAND} run {exp.name} --resume`")
         return partial
     write_rows(final, [rows[s["run"]] for s in specs])
-    partial.unlink(missing_ok=True)
+    remove(partial, owner=is_results_file)
     log(f"{exp.name}: wrote {final}")
     return final
 
@@ -297,15 +299,10 @@ def orphans(experiments, results_dir=None):
 # --- command line -----------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not argparse's usage block
-        self.exit(2, f"error: {message} (see `{COMMAND} --help`)\n")
-
-
 def _parser():
-    parser = _Parser(prog=COMMAND, description="List, run and check the course's long "
-                     "experiments (their results live in results/NAME.csv).")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = cli.parser(COMMAND, "List, run and check the course's long experiments (their "
+                                 "results live in results/NAME.csv).")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser)
     sub.add_parser("list", help="each experiment, its runs and how its results file stands")
     r = sub.add_parser("run", help="run experiments into results/NAME.csv")
     r.add_argument("names", nargs="*", metavar="NAME", help="experiments to run")
@@ -323,7 +320,7 @@ def _parser():
 
 def main(argv=None, experiments=None, results_dir=None):
     """Command line entry point; returns the exit code."""
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
     known = registry(experiments)
     if args.command == "list":
         print("\n".join(list_lines(list(known.values()), results_dir)))

@@ -24,13 +24,13 @@ Command lines:
   python -m lenet_nb.course.grading init COURSE_DIR [notebooks]
 """
 
-import argparse
-import shutil
 import sys
 from pathlib import Path
 
 # the convention is read in one place (docs/exercises.md)
+from lenet_nb import cli
 from lenet_nb.course.exercise_cells import ANSWER, CHECK, CHECK_CALL, HEADING, RUN
+from lenet_nb.files import copy_file, write_text
 
 POINTS = {"complete the code": 2, "find the bug": 2, "predict, then run": 1,
           "change and observe": 1, "challenge": 3}
@@ -205,13 +205,11 @@ def init(course_dir, notebooks="notebooks"):
     config = course_dir / "nbgrader_config.py"
     if config.exists() and config.read_text(encoding="utf-8") != CONFIG:
         raise GradingError(f"{config} exists and is not the course's: move it away first")
-    course_dir.mkdir(parents=True, exist_ok=True)
-    config.write_text(CONFIG, encoding="utf-8")
+    write_text(config, CONFIG)  # atomic; a foreign config was refused above
     names = []
     for path in sorted(Path(notebooks).glob("*.ipynb")):
         if has_exercises(nbformat.read(path, as_version=4)):
-            (course_dir / "source" / path.stem).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, course_dir / "source" / path.stem / path.name)
+            copy_file(path, course_dir / "source" / path.stem / path.name)
             names.append(path.stem)
     return names
 
@@ -251,31 +249,31 @@ def configure(c):
 
 def main(argv=None):
     """Command line: write or check the metadata, or set up a course directory."""
-    parser = argparse.ArgumentParser(prog="python -m lenet_nb.course.grading",
-                                     description="nbgrader for the course's chapters.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    return cli.run(_main, argv, errors=(GradingError,))
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.course.grading", "nbgrader for the course's chapters.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser)
+    chapters = {"nargs": "?", "default": "notebooks", "type": cli.folder("*.ipynb")}
     for name, text in (("meta", "write nbgrader's metadata into the chapters"),
                        ("check", "exit 1 where the stored metadata is missing or stale")):
-        sub.add_parser(name, help=text).add_argument("notebooks", nargs="?", default="notebooks")
+        sub.add_parser(name, help=text).add_argument("notebooks", **chapters)
     start = sub.add_parser("init", help="write a course directory for nbgrader")
     start.add_argument("course_dir")
-    start.add_argument("notebooks", nargs="?", default="notebooks")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        if args.command == "init":
-            names = init(args.course_dir, args.notebooks)
-            print(f"{args.course_dir}: nbgrader_config.py and {len(names)} assignments: "
-                  f"{', '.join(names)}")
-            return 0
-        paths = sorted(Path(args.notebooks).glob("*.ipynb"))
-        if args.command == "meta":
-            for path in paths:
-                print(f"{path}: {write_metadata(path)} cell(s) changed")
-            return 0
-        found = [p for path in paths for p in metadata_problems(path)]
-    except GradingError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
+    start.add_argument("notebooks", **chapters)
+    args = parser.parse_args(argv)
+    if args.command == "init":
+        names = init(args.course_dir, args.notebooks)
+        print(f"{args.course_dir}: nbgrader_config.py and {len(names)} assignments: "
+              f"{', '.join(names)}")
+        return 0
+    paths = sorted(Path(args.notebooks).glob("*.ipynb"))
+    if args.command == "meta":
+        for path in paths:
+            print(f"{path}: {write_metadata(path)} cell(s) changed")
+        return 0
+    found = [p for path in paths for p in metadata_problems(path)]
     print("\n".join(found) or f"{len(paths)} notebooks: nbgrader metadata as the tags give it")
     return 1 if found else 0
 

@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from lenet_nb import cli
 from lenet_nb.course.editions import DestinationError
 from lenet_nb.course.student import MarkerError, make_reading, make_student
 
@@ -39,7 +40,8 @@ def lab_options(root="."):
 
 def main(argv=None):
     """Prepare the copies, then replace this process with JupyterLab."""
-    argv = sys.argv[1:] if argv is None else argv
+    parser = cli.parser("python -m lenet_nb.course.lab", __doc__)
+    argv = parser.parse_known_args(argv)[1]  # --help here; the rest goes to JupyterLab
     try:
         messages = prepare(".")
     except (MarkerError, FileNotFoundError, DestinationError) as problem:

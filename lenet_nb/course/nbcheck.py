@@ -40,7 +40,9 @@ import sys
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from lenet_nb import cli
 from lenet_nb.course.exercise_cells import problems as exercise_problems
+from lenet_nb.course.notebooks import NotebookError, read_notebook
 
 LIVE_TAG = "live"  # a cell running a small live instance beside stored results
 MAX_NOTEBOOK_BYTES = 2_000_000
@@ -87,6 +89,11 @@ def problems(folder):
     found = []
     for nb in sorted(folder.glob("*.ipynb")):
         py = sources / nb.with_suffix(".py").name
+        try:
+            found += stored_errors(read_notebook(nb), nb)
+        except NotebookError as e:  # one line, and none of the checks below can read it
+            found.append(str(e))
+            continue
         if not py.exists():
             found.append(f"{nb} has no paired {py}: run `make sync`")
         elif cells(nb) != cells(py):
@@ -114,6 +121,19 @@ def problems(folder):
                 found.append(f"{py}:{n} calls a source tutorial by an internal number "
                              f"({line.strip()[:60]!r}): name it by its title or short name "
                              f"(lenet_nb.course.sources)")
+    return found
+
+
+def stored_errors(nb, path):
+    """One message per error stored in a cell tagged `report` (REPORT.md would show it)."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if "report" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append(f"{path} cell {i} (tagged report) stored an error, "
+                             f"{out.get('ename')}: {out.get('evalue')}: re-run the chapter")
     return found
 
 
@@ -317,6 +337,10 @@ def number_problems(folder):
     """One message per prose number with no output, code literal or source figure behind it."""
     found = []
     for nb in sorted(Path(folder).glob("*.ipynb")):
+        try:
+            read_notebook(nb)
+        except NotebookError:
+            continue  # problems() names it
         live = live_values(nb)
         for i, number, sentence in unbacked_numbers(nb):
             if matches(number, live):
@@ -330,15 +354,21 @@ def number_problems(folder):
 
 
 def main(argv=None):
-    """Command line: `python -m lenet_nb.course.nbcheck [--numbers] FOLDER`; 1 on a problem."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    numbers = "--numbers" in argv
-    argv = [a for a in argv if a != "--numbers"]
-    folder = argv[0] if argv else "notebooks"
-    found = problems(folder) + (number_problems(folder) if numbers else [])
+    """Command line: `python -m lenet_nb.course.nbcheck [--numbers] [FOLDER]`; 1 on a problem."""
+    return cli.run(_main, argv)
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.course.nbcheck", __doc__)
+    parser.add_argument("folder", nargs="?", default="notebooks", type=cli.folder("*.ipynb"),
+                        help="the folder of the chapter notebooks (default: notebooks)")
+    parser.add_argument("--numbers", action="store_true",
+                        help="also check that every prose number appears in the notebook")
+    args = parser.parse_args(argv)
+    found = problems(args.folder) + (number_problems(args.folder) if args.numbers else [])
     for p in found:
         print(f"error: {p}", file=sys.stderr)
-    print(f"notebook check: {len(found)} problem(s) in {folder}")
+    print(f"notebook check: {len(found)} problem(s) in {args.folder}")
     return 1 if found else 0
 
 

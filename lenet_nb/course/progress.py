@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from lenet_nb import cli
 from lenet_nb.course.editions import MANIFEST
 from lenet_nb.course.exercise_cells import exercises, load
 
@@ -109,9 +110,16 @@ def show(folder=None):
 
 def main(argv=None):
     """Command line entry point."""
-    argv = sys.argv[1:] if argv is None else argv
+    return cli.run(_main, argv)
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.course.progress", __doc__)
+    parser.add_argument("folder", nargs="?", type=cli.folder(None, missing_ok=True),
+                        help="the student notebooks (default: student/ here, or beside here)")
+    args = parser.parse_args(argv)
     here = Path.cwd() / "student"  # run from the project's root
-    show(argv[0] if argv else here if here.is_dir() else None)
+    show(args.folder or (here if here.is_dir() else None))
     return 0
 
 

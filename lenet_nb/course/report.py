@@ -24,15 +24,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lenet_nb import __version__
+from lenet_nb import __version__, cli
 from lenet_nb.config import QUICK_ENV, is_quick
 from lenet_nb.course import experiments as cx
 from lenet_nb.course.experiments import duration
+from lenet_nb.course.notebooks import read_notebook
 from lenet_nb.course.sources import sources_table
 from lenet_nb.experiments import ResultsError, cpu_model, git_state, provenance, status
-from lenet_nb.files import atomic_write
+from lenet_nb.files import NotOurs, unchanged_since, write_notebook, write_text
 
 RUN_KEY = "lenet_nb_run"
+TITLE = "# Full-run report"
 REPORT_TAG = "report"
 REPRODUCE_FILE = "reproduce.json"  # in results/: the last full `make reproduce`
 
@@ -64,11 +66,11 @@ def _environ(**values):
 
 def execute(path, quick=False):
     """Run one notebook top to bottom in place (no timeout); return its wall time in seconds."""
-    import nbformat
     from nbclient import NotebookClient
 
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
+    unchanged = unchanged_since(path)  # a teacher's edit during the run is never overwritten
+    nb = read_notebook(path)
     # no widget state: without it static viewers show the quizzes' text rendering, not widgets
     nb.metadata.pop("widgets", None)
     start = time.perf_counter()
@@ -78,8 +80,12 @@ def execute(path, quick=False):
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     nb.metadata[RUN_KEY] = {**machine(), "quick": quick, "wall_s": round(seconds, 1)}
-    with atomic_write(path) as tmp:  # an interrupted write never leaves half a notebook
-        nbformat.write(nb, tmp)
+    try:
+        write_notebook(path, nb, owner=unchanged)  # atomic: never half a notebook
+    except NotOurs:
+        raise NotOurs(f"{path} changed on disk while it ran (an edit, or a save from "
+                      f"JupyterLab): your version is kept and this run's outputs were not "
+                      f"written; run it again") from None
     return seconds
 
 
@@ -140,6 +146,10 @@ def headline(nb):
         if cell["cell_type"] != "code" or REPORT_TAG not in tags:
             continue
         for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":  # not "no cell tagged report"
+                parts.append(f"**This cell stored an error**: `{output.get('ename')}: "
+                             f"{output.get('evalue')}`. Re-run the chapter.")
+                continue
             markdown, plain = _text(output)
             if markdown.strip():
                 parts.append(markdown.strip())
@@ -212,16 +222,14 @@ def _reproduce_line(results):
 
 def render(folder, experiments=None):
     """REPORT.md's text, from the notebooks stored in `folder` and the results next to it."""
-    import nbformat
-
     paths = sorted(Path(folder).glob("0*.ipynb"))
     if not paths:
         raise FileNotFoundError(f"no chapter notebooks (0*.ipynb) in {folder}: pass the "
                                 f"notebooks folder, e.g. `python -m lenet_nb.course.report write "
                                 f"notebooks`")
-    nbs = {p.stem: nbformat.read(p, as_version=4) for p in paths}
+    nbs = {p.stem: read_notebook(p) for p in paths}
     runs = {name: nb.metadata.get(RUN_KEY) for name, nb in nbs.items()}
-    lines = ["# Full-run report", "",
+    lines = [TITLE, "",
              "Written by `python -m lenet_nb.course.report write notebooks` from the stored "
              "notebooks (`make reproduce` re-runs every chapter in full mode first). "
              "Do not edit by hand.",
@@ -259,10 +267,20 @@ def report_path(folder):
     return Path(folder).resolve().parent / "REPORT.md"
 
 
+def is_report(path):
+    """True when `path` holds a report this module wrote (its first line is the title)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.readline().strip() == TITLE
+
+
+is_report.ours = f"a report written by lenet_nb.course.report (first line '{TITLE}')"
+
+
 def write(folder, out=None, experiments=None):
-    """Write REPORT.md from the stored notebooks and results; return its path."""
+    """Write REPORT.md from the stored notebooks and results (atomically, never over a file
+    that is not a report); return its path."""
     out = Path(out) if out else report_path(folder)
-    out.write_text(render(folder, experiments), encoding="utf-8")
+    write_text(out, render(folder, experiments), owner=is_report)
     return out
 
 
@@ -294,32 +312,37 @@ def reproduce(folder, resume=False, experiments=None, out=None):
               "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
               "commit": git_state()[0], **{k: p[k] for k in ("cpu", "cpu_capability", "threads",
                                                               "torch")}}
-    results.mkdir(exist_ok=True)
-    with atomic_write(results / REPRODUCE_FILE) as tmp:
-        tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_text(results / REPRODUCE_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return write(folder, out, experiments)
-
-
-USAGE = """usage: python -m lenet_nb.course.report {run,write,reproduce} [notebooks] [--resume]
-  run        re-run every chapter in full mode in place, then write REPORT.md
-  write      write REPORT.md from the stored notebooks and results
-  reproduce  run every experiment (--resume: keep an interrupted one's finished runs), then
-             every chapter; record the time in results/reproduce.json; write REPORT.md"""
 
 
 def main(argv=None):
     """Command line: `python -m lenet_nb.course.report {run,write,reproduce} [FOLDER]`."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    resume = "--resume" in argv
-    argv = [a for a in argv if a != "--resume"]
-    commands = {"run": run, "write": write, "reproduce": lambda f: reproduce(f, resume)}
-    if (not argv or argv[0] not in commands or len(argv) > 2
-            or (resume and argv[0] != "reproduce") or any(a.startswith("-") for a in argv)):
-        print(USAGE, file=sys.stderr)
-        return 2
-    folder = argv[1] if len(argv) > 1 else "notebooks"
-    return cx.guarded(lambda: print(f"wrote {commands[argv[0]](folder)}"),
-                      "no unfinished run or notebook was stored")
+    return cli.run(_main, argv, errors=(ResultsError,))
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.course.report", __doc__)
+    parser.add_argument("command", choices=("run", "write", "reproduce"),
+                        help="run: re-run every chapter in full mode in place, then write the "
+                             "report; write: write it from the stored notebooks and results; "
+                             "reproduce: every experiment, then every chapter, timed in "
+                             f"results/{REPRODUCE_FILE}, then the report")
+    parser.add_argument("folder", nargs="?", default="notebooks", type=cli.folder("0*.ipynb"),
+                        help="the folder of the chapter notebooks (default: notebooks)")
+    parser.add_argument("--out", default=None,
+                        help="the report file (default: REPORT.md beside the folder)")
+    parser.add_argument("--resume", action="store_true",
+                        help="reproduce only: keep an interrupted experiment's finished runs")
+    args = parser.parse_args(argv)
+    if args.resume and args.command != "reproduce":
+        parser.error("--resume goes with reproduce only")
+    if args.command == "reproduce":
+        out = reproduce(args.folder, args.resume, out=args.out)
+    else:
+        out = (run if args.command == "run" else write)(args.folder, args.out)
+    print(f"wrote {out}")
+    return 0
 
 
 if __name__ == "__main__":

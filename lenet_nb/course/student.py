@@ -17,12 +17,12 @@ Command line (`make student`): `python -m lenet_nb.course.student [--reading] [-
 [DST]` (default notebooks student, or notebooks reading).
 """
 
-import argparse
 import copy
 import re
 import sys
 
-from lenet_nb.course.editions import DestinationError, write_edition
+from lenet_nb import cli
+from lenet_nb.course.editions import write_edition
 from lenet_nb.exercises.checking import STUB
 
 BEGIN = "### BEGIN SOLUTION"
@@ -139,23 +139,21 @@ def make_reading(src="notebooks", dst="reading", force=False):
 
 def main(argv=None):
     """Command line entry point; prints what it wrote."""
-    parser = argparse.ArgumentParser(prog="python -m lenet_nb.course.student",
-                                     description="Write the student (or reading) edition.")
+    return cli.run(_main, argv)
+
+
+def _main(argv):
+    parser = cli.parser("python -m lenet_nb.course.student", __doc__)
     parser.add_argument("--reading", action="store_true",
                         help="write the instructor edition with its outputs instead")
     parser.add_argument("--force", action="store_true",
                         help="replace notebooks you changed (each is backed up first)")
-    parser.add_argument("src", nargs="?", default="notebooks")
+    parser.add_argument("src", nargs="?", default="notebooks", type=cli.folder("*.ipynb"))
     parser.add_argument("dst", nargs="?")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
     dst = args.dst or ("reading" if args.reading else "student")
     make = make_reading if args.reading else make_student
-    try:
-        written = make(args.src, dst, force=args.force)
-    except (MarkerError, FileNotFoundError, DestinationError) as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
-    for w in written:
+    for w in make(args.src, dst, force=args.force):  # errors: one line (lenet_nb.cli)
         extra = f" ({w.exercises} exercise(s))" if w.exercises and not args.reading else ""
         print(w.message + extra)
     return 0

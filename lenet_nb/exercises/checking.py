@@ -12,6 +12,9 @@ set) a passing check prints its line and returns None, any other raises Assertio
 
 import functools
 import inspect
+import math
+import numbers
+import operator
 import os
 import sys
 import traceback
@@ -75,6 +78,12 @@ def nbgrader_mode():
 def _verdict(check, exercise, args, kwargs):
     number = exercise_number(check.__module__, exercise)
     try:
+        inspect.signature(check).bind(*args, **kwargs)
+    except TypeError:
+        names = ", ".join(inspect.signature(check).parameters)
+        return Verdict(exercise, False, f"pass your answer to the checker: "
+                                        f"{check.__name__}({names})", number)
+    try:
         # nbgrader scores a cell 0 when anything reaches stderr: a warning must not fail an answer
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -83,9 +92,9 @@ def _verdict(check, exercise, args, kwargs):
         return Verdict(exercise, False, str(problem), number, started=False)
     except NotYet as problem:
         return Verdict(exercise, False, str(problem), number)
-    except Exception as error:  # a broken answer must be reported, not crash the cell
+    except (Exception, SystemExit, GeneratorExit) as error:  # reported, never raised
         return Verdict(exercise, False, f"checking your answer failed with "
-                                        f"{type(error).__name__}: {error}", number)
+                                        f"{_describe(error)}", number)
     return Verdict(exercise, True, message or "correct", number)
 
 
@@ -126,6 +135,79 @@ def require_answer(value, name):
     return value
 
 
+def _quotes_hint(value, name, what="one number"):
+    """NotYet for an answer typed as text; the same words whether the text is right or not."""
+    return NotYet(f"`{name}` is {value!r}, text in quotes: write {what}, without quotes")
+
+
+def _whole(value):
+    """`value` as an int if it is a whole number of any kind (int, NumPy, 0-d tensor), else
+    None; bools are not numbers here."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return None
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1 or value.dtype == torch.bool:
+            return None
+        value = value.item()
+    try:
+        return operator.index(value)  # int, NumPy and torch integers
+    except TypeError:
+        pass
+    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def require_number(value, name):
+    """The learner's numeric answer as an int (whole) or a float; NotYet naming the slip.
+
+    NumPy and torch numbers are accepted wherever a Python one is; text gets the quotes hint.
+    """
+    require_answer(value, name)
+    if isinstance(value, str):
+        raise _quotes_hint(value, name)
+    whole = _whole(value)
+    if whole is not None:
+        return whole
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise NotYet(f"`{name}` should be one number, got {type(value).__name__} {value!r:.60}")
+    return float(value)
+
+
+def require_shape(value, name, ndim=None):
+    """The learner's shape as a tuple of ints: a tuple, list, torch.Size, NumPy array or 1-D
+    tensor of whole numbers (NumPy and torch integers included); NotYet naming the slip."""
+    require_answer(value, name)
+    example = "(1, 2, 3, 4)" if ndim in (None, 4) else str(tuple(range(1, ndim + 1)))
+    if isinstance(value, str):
+        raise _quotes_hint(value, name, f"the shape as a tuple of whole numbers, like {example}")
+    if hasattr(value, "tolist") and not isinstance(value, (tuple, list)):
+        value = value.tolist()  # a NumPy array or a tensor
+    items = value if isinstance(value, (tuple, list)) else None
+    shape = None if items is None else tuple(_whole(v) for v in items)
+    if shape is None or None in shape:
+        raise NotYet(f"write `{name}` as a tuple of whole numbers, like {example}; got "
+                     f"{value!r:.60}")
+    if ndim is not None and len(shape) != ndim:
+        raise NotYet(f"write `{name}` as a tuple of {ndim} numbers, like {example}; got "
+                     f"{len(shape)}: {shape}")
+    return shape
+
+
+def _describe(error, raised=False):
+    """What an exception from learner code says, in words (sys.exit() is named as such)."""
+    if isinstance(error, SystemExit):
+        return ("called sys.exit()" if raised else "a call of sys.exit()") + (
+            ": a function should `return` its result; sys.exit() would stop the whole "
+            "notebook")
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, GeneratorExit):
+        text += " (it closes a generator; raise it only inside one)"
+    return f"raised {text}" if raised else text
+
+
 def holds_stub(fn):
     """True when a learner function's source still contains the student edition's stub line."""
     try:
@@ -158,8 +240,8 @@ def call(fn, *args, name=None, **kwargs):
         result = fn(*args, **kwargs)
     except NotYet:
         raise
-    except Exception as error:
-        raise NotYet(f"`{name}` raised {type(error).__name__}: {error}"
+    except (Exception, SystemExit, GeneratorExit) as error:  # Ctrl-C still stops the cell
+        raise NotYet(f"`{name}` {_describe(error, raised=True)}"
                      f"{_learner_line(error)}") from None
     if result is None:
         raise NotYet(f"`{name}` returned None: {STUB_HINT}, and `return` the result")

@@ -4,7 +4,7 @@ Each `check_*` takes what the learner wrote (a function, a module, a number) and
 `Verdict` ("✔ …" or "✘ …, not yet: <what is wrong and a hint>"); it never raises.
 """
 
-from lenet_nb.exercises.checking import NotYet, call, checker, expect_equal, require_answer
+from lenet_nb.exercises.checking import NotYet, call, checker, expect_equal, require_number
 
 CHAPTER = 7
 EXERCISES = {  # notebook order: exercise 7.n is the n-th name
@@ -58,7 +58,7 @@ def check_bounding_box(bounding_box):
 @checker("occluded_copies", leaks=[r"\b196\b"])
 def check_occluded_copies(occluded_copies):
     """Predict-then-run: copies explain.occlusion builds for 32x32, 6x6 patch, stride 2."""
-    require_answer(occluded_copies, "occluded_copies")
+    occluded_copies = require_number(occluded_copies, "occluded_copies")
     expect_equal(occluded_copies, 196, "occluded_copies", reveal=False, hints=[
         (lambda g: g == 729, "that is the count for stride 1; with stride 2 the patch skips "
                              "every other position"),
@@ -77,7 +77,7 @@ def check_c3_field(c3_field):
     """Predict-then-run: width in input pixels of what one C3 unit of LeNet-5 sees."""
     from lenet_nb.lessons.explain import receptive_field
 
-    require_answer(c3_field, "c3_field")
+    c3_field = require_number(c3_field, "c3_field")
     top, _, bottom, _ = receptive_field("C3", 0, 0)
     expect_equal(c3_field, bottom - top, "c3_field", reveal=False, hints=[
         (lambda g: g == 5, "5 is what a C1 unit sees; C3 looks at 5x5 S2 units, and each S2 "

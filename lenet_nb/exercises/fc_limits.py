@@ -13,6 +13,7 @@ from lenet_nb.exercises.checking import (
     expect_equal,
     expect_tensor,
     require_answer,
+    require_shape,
 )
 from lenet_nb.lessons import conv
 
@@ -169,11 +170,8 @@ CONV_POOL_SHAPE_HINTS = [
     r"1,\s*8,\s*14,\s*14", r"8\s*[×x]\s*14\s*[×x]\s*14"])
 def check_conv_pool_shape(shape):
     """The predicted shape of [1, 3, 32, 32] after Conv2d(3, 8, kernel_size=5), 2×2 max pooling."""
-    require_answer(shape, "shape")
-    if not isinstance(shape, (tuple, list, torch.Size)) or len(shape) != 4:
-        raise NotYet(f"write the shape as a tuple of 4 numbers (batch, channels, height, width), "
-                     f"got {shape!r}")
-    expect_equal(tuple(shape), (1, 8, 14, 14), "your shape", hints=CONV_POOL_SHAPE_HINTS,
+    shape = require_shape(shape, "shape", ndim=4)  # (batch, channels, height, width)
+    expect_equal(shape, (1, 8, 14, 14), "your shape", hints=CONV_POOL_SHAPE_HINTS,
                  reveal=False)
     return "right: the convolution gives 28×28 maps, the pooling halves them"
 

@@ -14,7 +14,7 @@ from lenet_nb.exercises.checking import (
     checker,
     expect_equal,
     expect_tensor,
-    require_answer,
+    require_number,
 )
 
 CHAPTER = 5
@@ -211,7 +211,7 @@ def check_map_loss(map_loss):
 @checker("c3_params", leaks=[r"\b1,?516\b"])
 def check_c3_params(c3_params):
     """Predict-then-run: C3's trainable parameter count under Table I (never revealed)."""
-    require_answer(c3_params, "c3_params")
+    c3_params = require_number(c3_params, "c3_params")
     expected = sum(p.numel() for p in lenet5.TableConv2d().parameters())
     links = int(lenet5.c3_connections().sum())
     hints = [
@@ -224,7 +224,6 @@ def check_c3_params(c3_params):
         (lambda g: g in (16 * 25 + 16, 16 * 25),
          "a C3 map reading k S2 maps has k kernels of 5×5, one per map it reads"),
         (lambda g: g == links, "that is the number of connections; each one is a 5×5 kernel"),
-        (lambda g: isinstance(g, str), "write the count as a number, without quotes"),
     ]
     expect_equal(c3_params, expected, "your C3 parameter count", hints=hints, reveal=False)
     return f"{expected:,} = {links} kernels of 5×5 + 16 biases"

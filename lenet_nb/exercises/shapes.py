@@ -16,6 +16,8 @@ from lenet_nb.exercises.checking import (
     expect_equal,
     expect_tensor,
     require_answer,
+    require_number,
+    require_shape,
 )
 from lenet_nb.lessons.anatomy import receptive_field as ref_receptive_field
 from lenet_nb.lessons.shapes import leaf_layers, shape_table
@@ -34,22 +36,11 @@ C1_S2_SHAPE = (1, 6, 14, 14)  # d2l LeNet, 1×1×28×28 input, after Conv2d(pad 
 LINEAR1_PARAMS = 16 * 5 * 5 * 120 + 120  # the first Linear of the d2l LeNet: weights + biases
 
 
-def _as_shape(value):
-    """A tuple of ints from a tuple, list or torch.Size, else None."""
-    if isinstance(value, (tuple, list, torch.Size)) and all(isinstance(v, int) for v in value):
-        return tuple(value)
-    return None
-
-
 @checker("c1_s2_shape", leaks=[
     r"1,\s*6,\s*14,\s*14", r"6\s*[×x]\s*14\s*[×x]\s*14"])
 def check_c1_s2_shape(c1_s2_shape):
     """Predict-then-run: the shape after the first convolution and pooling of the d2l LeNet."""
-    require_answer(c1_s2_shape, "c1_s2_shape")
-    shape = _as_shape(c1_s2_shape)
-    if shape is None:
-        raise NotYet(f"write the shape as a tuple of whole numbers, like (1, 2, 3, 4); got "
-                     f"{c1_s2_shape!r}")
+    shape = require_shape(c1_s2_shape, "c1_s2_shape")
     hints = [
         (lambda s: len(s) == 3, "PyTorch keeps the batch dimension: [batch, channels, height, "
                                 "width], four numbers"),
@@ -70,9 +61,7 @@ def check_c1_s2_shape(c1_s2_shape):
 @checker("linear1_params", leaks=[r"\b48,?120\b"])
 def check_linear1_params(linear1_params):
     """Predict-then-run: the parameter count of the d2l LeNet's first linear layer."""
-    require_answer(linear1_params, "linear1_params")
-    if isinstance(linear1_params, bool) or not isinstance(linear1_params, (int, float)):
-        raise NotYet(f"write one number; got {linear1_params!r}")
+    linear1_params = require_number(linear1_params, "linear1_params")
     hints = [
         (lambda n: n == 400 * 120, "that is the weights only: did you forget the bias? Each "
                                    "output unit has one"),

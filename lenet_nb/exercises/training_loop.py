@@ -4,7 +4,16 @@ Each `check_*` takes what the learner wrote (a function, a module, a number) and
 `Verdict` ("✔ …" or "✘ …, not yet: <what is wrong and a hint>"); it never raises.
 """
 
-from lenet_nb.exercises.checking import NotYet, call, checker, expect_equal, require_answer
+import numbers
+
+from lenet_nb.exercises.checking import (
+    NotYet,
+    call,
+    checker,
+    expect_equal,
+    require_answer,
+    require_number,
+)
 
 # isort: split
 import torch
@@ -60,7 +69,7 @@ def _as_number(got, name):
     if isinstance(got, torch.Tensor):
         raise NotYet(f"`{name}` returned a tensor ({got!r}); return a plain Python float, "
                      f"e.g. with `float(...)` or `.item()`, so it prints and adds like a number")
-    if isinstance(got, bool) or not isinstance(got, (int, float)):
+    if isinstance(got, bool) or not isinstance(got, numbers.Real):  # NumPy floats are fine
         raise NotYet(f"`{name}` should return a number, got {type(got).__name__}")
     return float(got)
 
@@ -70,17 +79,21 @@ def check_evaluate_accuracy(evaluate_accuracy):
     """Per-sample accuracy on 23 samples (batches 10, 10, 3), eval mode, no gradients."""
     from lenet_nb.train import evaluate_accuracy as reference
 
-    net, data = _ProbeNet(), _eval_data()
-    net.train()  # as it would be right after a training epoch
+    net, data = _ProbeNet(), _eval_data()  # the learner's copy: the expected value never
+    net.train()  # sees it (as it would be right after a training epoch)
     got = _as_number(call(evaluate_accuracy, net, data, name="evaluate_accuracy"),
                      "evaluate_accuracy")
+    fresh = _eval_data()
+    if not (torch.equal(data.X, fresh.X) and torch.equal(data.y, fresh.y)):
+        raise NotYet("your function changed the data it was given (e.g. X -= ... or "
+                     "X.zero_()): evaluation must leave the images and labels as they are")
     if net.seen_training:
         raise NotYet("the net was left in training mode: call `net.eval()` before the loop "
                      "(dropout and batch norm behave differently while training)")
     if net.seen_grad:
         raise NotYet("the forward passes tracked gradients: wrap the loop in "
                      "`with torch.no_grad():` (evaluation needs none; they cost memory and time)")
-    expected = reference(_ProbeNet(), data)
+    expected = reference(_ProbeNet(), _eval_data())  # on the checker's own copy
     per_batch = [(10, 10), (6, 10), (1, 3)]  # (correct, size) of each batch
     correct = sum(c for c, _ in per_batch)
     batch_mean = sum(c / n for c, n in per_batch) / len(per_batch)
@@ -214,7 +227,7 @@ _FASHION_TRAIN, _STEPS_BATCH = 60_000, 256
 @checker("steps_per_epoch", leaks=[r"\b235\b"])
 def check_steps_per_epoch(steps_per_epoch):
     """Predict then run: optimizer steps in one epoch at batch size 256 (not revealed)."""
-    require_answer(steps_per_epoch, "steps_per_epoch")
+    steps_per_epoch = require_number(steps_per_epoch, "steps_per_epoch")
     expected = -(-_FASHION_TRAIN // _STEPS_BATCH)  # one step per batch, the last one partial
     expect_equal(steps_per_epoch, expected, "your number of steps", reveal=False, hints=[
         (lambda g: g == expected - 1, "the last, partial batch is also a step"),

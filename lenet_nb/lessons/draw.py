@@ -13,11 +13,13 @@ from torch.nn import functional as F
 
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import REPO_ROOT, load_data_mnist
+from lenet_nb.files import user_path
 from lenet_nb.lenet5 import LeNet5, MAPLoss
 from lenet_nb.lessons.explain import lenet5_maps
 from lenet_nb.lessons.lenet5_train import Distorted, make_optimizer
 from lenet_nb.models import get_model, init_xavier
 from lenet_nb.train import fit, load_checkpoint, save_checkpoint
+from lenet_nb.validate import whole_number
 
 FIELD, BOX = 28, 20  # MNIST: the digit's longer side is 20 px, inside a 28x28 field
 # where MNIST's centres of mass sit (row, column indices from 0): pixel 14, not the middle 13.5
@@ -173,9 +175,15 @@ def train_net(name, seed=0, progress=None):
 
 
 def trained(name, seed=0, directory=None, progress=None):
-    """(net, info) for a trained network: loaded from its checkpoint, else trained and saved."""
-    path = Path(directory or checkpoint_dir()) / f"{name}-seed{seed}.pt"
+    """(net, info) for a trained network: loaded from its checkpoint, else trained and saved.
+
+    Only a finished training is saved: an interrupted or diverged one raises (fit's
+    TrainingInterrupted / TrainingDiverged) and leaves no checkpoint behind.
+    """
+    seed = whole_number("seed", seed, low=0)
     r = recipe(name)
+    path = (user_path(directory, "directory") if directory else checkpoint_dir()) / \
+        f"{name}-seed{seed}.pt"
     if path.is_file():
         net = build_net(name, seed)
         try:
@@ -185,7 +193,7 @@ def trained(name, seed=0, directory=None, progress=None):
         if extra.get("recipe") == r:
             return net.eval(), {**extra, "source": "checkpoint", "path": str(path)}
     start = time.perf_counter()
-    net, history = train_net(name, seed, progress)
+    net, history = train_net(name, seed, progress)  # raises if the run stopped early
     info = {"recipe": r, "test_acc": history[-1]["test_acc"],
             "seconds": time.perf_counter() - start}
     save_checkpoint(net, path, **info)  # atomic: temp file, then rename

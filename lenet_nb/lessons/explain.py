@@ -8,9 +8,11 @@ from torch.nn import functional as F
 from lenet_nb.data import TensorBatches
 from lenet_nb.lenet5 import rbf_predict
 from lenet_nb.train import argmax_predict, evaluate_accuracy
+from lenet_nb.validate import whole_number
 
 # LeNet-5's layers as (name, kernel, stride): what decides how much input a unit sees
 LENET5_LAYERS = (("C1", 5, 1), ("S2", 2, 2), ("C3", 5, 1), ("S4", 2, 2), ("C5", 5, 1))
+INPUT_SIDE = 32  # LeNet-5 reads 32x32 inputs
 LENET5_MAPS = ("C1", "S2", "C3", "S4", "C5", "F6")
 
 
@@ -47,7 +49,17 @@ def occlusion(net, X, target, patch=6, stride=1, fill=0.5):
 
     Entry (i, j) belongs to the patch whose top-left corner is pixel (i * stride, j * stride).
     """
+    if X.dim() != 4 or X.shape[0] != 1:
+        raise ValueError(f"X must be one image [1, C, H, W], got shape {list(X.shape)}")
     H, W = X.shape[-2:]
+    patch = whole_number("patch", patch)
+    stride = whole_number("stride", stride)
+    if patch > min(H, W):
+        raise ValueError(f"patch={patch} is larger than the {H}x{W} image: no position fits")
+    with torch.no_grad():
+        classes = class_scores(net, X).shape[1]
+    if whole_number("target", target, low=0) >= classes:
+        raise ValueError(f"target must be a class id in 0..{classes - 1}, got {target}")
     tops, lefts = range(0, H - patch + 1, stride), range(0, W - patch + 1, stride)
     batch = X.repeat(len(tops) * len(lefts), 1, 1, 1)
     for k, (i, j) in enumerate(itertools.product(tops, lefts)):
@@ -79,11 +91,16 @@ def saliency(net, X, target):
 
 def receptive_field(layer, i, j, layers=LENET5_LAYERS):
     """Input box (top, left, bottom, right), bottom/right exclusive, read by unit (i, j)."""
-    size, jump = 1, 1
+    size, jump, side = 1, 1, INPUT_SIDE
     for name, kernel, stride in layers:
         size += (kernel - 1) * jump  # a kernel of k units adds k-1 steps of the current jump
         jump *= stride
+        side = (side - kernel) // stride + 1  # the layer's map is side x side
         if name == layer:
+            for what, v in (("i", i), ("j", j)):
+                if whole_number(what, v, low=0) >= side:
+                    raise ValueError(f"{layer}'s maps are {side}x{side}: {what} must be in "
+                                     f"0..{side - 1}, got {v}")
             return (i * jump, j * jump, i * jump + size, j * jump + size)
     raise ValueError(f"unknown layer {layer!r}: choose one of {[n for n, _, _ in layers]}")
 

@@ -25,6 +25,7 @@ from lenet_nb.lessons.grid import (
     train_setting,
 )
 from lenet_nb.stats import mean_range, where_in_range
+from lenet_nb.train import TrainingInterrupted
 from lenet_nb.validate import positive_number, whole_number
 
 LR_CHOICES = (0.03, 0.1, 0.3, 0.9, 3.0)  # the rates of chapter 3's stored sweep
@@ -84,7 +85,7 @@ class Explorer:
     def train(self, activation, pooling, lr, num_epochs, seed=0, on_epoch=None):
         """(run, cached): a cached run at once, else train one (`on_epoch(epoch, num_epochs)`
         after every epoch). Raises RuntimeError while another run trains, ValueError when
-        the loss diverges (nothing is cached)."""
+        the loss diverges, TrainingInterrupted on Ctrl-C (nothing is cached)."""
         key = run_key(activation, pooling, lr, num_epochs, seed)
         with self._state:
             if key in self.runs:
@@ -92,12 +93,21 @@ class Explorer:
         if not self._training.acquire(blocking=False):
             raise RuntimeError("another run is training: wait for it to finish")
         try:
-            start = time.perf_counter()
-            tick = None if on_epoch is None else (lambda epoch, record: on_epoch(epoch, key[3]))
+            start, done = time.perf_counter(), []
+
+            def tick(epoch, record):
+                done.append(epoch)
+                if on_epoch is not None:
+                    on_epoch(epoch, key[3])
+
             try:
                 found = xp.curves(train_setting(self.config, activation, pooling, key[4],
                                                 lr=key[2], num_epochs=key[3], on_epoch=tick),
                                   "val_acc", "train_loss")
+            except TrainingInterrupted as stop:  # Ctrl-C: an unfinished run, nothing cached
+                stop.args = (f"{activation}+{pooling} interrupted in epoch {len(done) + 1} of "
+                             f"{key[3]}: nothing cached",)
+                raise
             except ArithmeticError:  # a non-finite loss: the same settings would fail again
                 raise ValueError(f"{activation}+{pooling} at lr {key[2]:g} diverged (the loss "
                                  f"became NaN or infinite): pick a smaller lr") from None
@@ -268,8 +278,8 @@ class ExplorerWidget:
         except Exception as exc:  # show the problem in the widget instead of losing it in a log
             self.status.value = f"Error: {exc}"
             return
-        except KeyboardInterrupt:  # the kernel was interrupted: say so, keep calm
-            self.status.value = "Stopped: the run was interrupted, nothing was kept"
+        except KeyboardInterrupt as stop:  # the kernel was interrupted: say so, keep calm
+            self.status.value = f"Stopped: {stop or 'the run was interrupted, nothing cached'}"
             return
         finally:
             self.button.disabled = False

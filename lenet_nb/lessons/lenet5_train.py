@@ -14,7 +14,7 @@ from lenet_nb.files import atomic_write
 from lenet_nb.lenet5 import MAP_J, LeNet5, MAPLoss
 from lenet_nb.models import get_model, init_xavier
 from lenet_nb.train import fit
-from lenet_nb.validate import positive_number
+from lenet_nb.validate import positive_number, whole_number
 
 
 def random_affine(X, generator, scale=0.1, squeeze=0.1, shear=0.2, shift=2.0):
@@ -122,11 +122,15 @@ def make_optimizer(model, net, lr, num_epochs, steps_per_epoch, weight_decay=0.0
 
 def train_lenet5(model="lenet5", seed=0, num_epochs=NUM_EPOCHS, batch_size=128, lr=None,
                  distort=False, subset=None):
-    """Train one model on MNIST padded to 32x32 and return a Run (history, seconds, net)."""
+    """Train one model on MNIST padded to 32x32 and return a Run (history, seconds, net).
+
+    Only a finished run is returned: fit's TrainingInterrupted / TrainingDiverged propagate.
+    """
     if model not in LRS:  # checked before the data are loaded
         raise ValueError(f"model must be one of {sorted(LRS)}, got {model!r}")
     if lr is not None:
         positive_number("lr", lr)
+    num_epochs = whole_number("num_epochs", num_epochs)  # before OneCycleLR sees it
     train_iter, test_iter = load_data_mnist(batch_size, pad=2, subset=subset, seed=seed)
     if distort:
         train_iter = Distorted(train_iter, seed=seed)
@@ -242,15 +246,38 @@ def read_validation_rows(path=VALIDATION_FILE):
         if tuple(reader.fieldnames or ()) != VALIDATION_FIELDS:
             raise ValueError(f"{path} has columns {reader.fieldnames}, expected "
                              f"{list(VALIDATION_FIELDS)}: move it aside and re-run the tool")
-        return list(reader)
+        return [_checked_row(path, reader.line_num, row) for row in reader]
+
+
+# columns that must hold a number (the rest are names and timestamps)
+_NUMERIC = ("batch", "epochs", "lr", "weight_decay", "j", "seed", "val_error", "seconds",
+            "threads")
+
+
+def _checked_row(path, line, row):
+    """`row` if it is complete; else ValueError naming the file, the line and the field."""
+    fix = "the file was cut or edited by hand; restore it (git checkout) or re-run that setting"
+    if None in row:
+        raise ValueError(f"{path} line {line} has more fields than its header: {fix}")
+    cut = [k for k in VALIDATION_FIELDS if row[k] is None or row[k] == ""]
+    if cut:
+        raise ValueError(f"{path} line {line} ends before {cut[0]}: {fix}")
+    for key in _NUMERIC:
+        try:
+            float(row[key])
+        except ValueError:
+            raise ValueError(f"{path} line {line}: {key} is {row[key]!r}, not a number: "
+                             f"{fix}") from None
+    return row
 
 
 def add_validation_rows(new_rows, path=VALIDATION_FILE):
     """Merge `new_rows` into the sweep file atomically (same settings and seed: newer wins)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # the lock makes read-merge-write safe when two sweeps finish runs at the same moment
-    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+    # the lock makes read-merge-write safe when two sweeps finish runs at the same moment;
+    # opened to append, so a file of that name is never emptied
+    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         rows = {}
         for row in read_validation_rows(path) + [_as_strings(r) for r in new_rows]:

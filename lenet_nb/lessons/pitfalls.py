@@ -1,5 +1,6 @@
 """Small, measurable demonstrations of the mistakes in the source tutorials' training code."""
 
+import io
 import math
 import os
 import pickle
@@ -9,6 +10,7 @@ import warnings
 import torch
 from torch import nn
 
+from lenet_nb.files import write_bytes
 from lenet_nb.train import accuracy, evaluate_accuracy
 from lenet_nb.validate import whole_number
 
@@ -244,9 +246,20 @@ class _Payload:
         return (_record_call, ("code ran during torch.load",))
 
 
+def _is_untrusted_demo(path):
+    with open(path, "rb") as f:
+        return b"_record_call" in f.read(65536)
+
+
+_is_untrusted_demo.ours = "the demonstration file write_untrusted_checkpoint writes"
+
+
 def write_untrusted_checkpoint(path):
-    """Write a checkpoint that carries a payload next to ordinary weights."""
-    torch.save({"weights": torch.zeros(2), "extra": _Payload()}, path, pickle_protocol=2)
+    """Write a checkpoint that carries a payload next to ordinary weights (never over a file
+    of yours: only over an earlier demonstration file)."""
+    buf = io.BytesIO()
+    torch.save({"weights": torch.zeros(2), "extra": _Payload()}, buf, pickle_protocol=2)
+    return write_bytes(path, buf.getvalue(), owner=_is_untrusted_demo)
 
 
 def try_load(path, weights_only):

@@ -11,6 +11,7 @@ from lenet_nb.experiments import curves
 from lenet_nb.lessons.lr_sweep import split_validation
 from lenet_nb.models import get_model, init_xavier
 from lenet_nb.train import History, fit, seed_everything
+from lenet_nb.validate import whole_number
 
 # Quick mode trains every recipe for one epoch on this many (train, test) images.
 QUICK_SUBSET = (1000, 400)
@@ -208,6 +209,7 @@ def prepare_recipe(recipe, num_epochs=None, subset=None, seed=0, num_val=None, *
         num_val = reduce_in_tests(recipe.val_size, QUICK_VAL) if recipe.val_size else 0
     if num_epochs is None:
         num_epochs = reduce_in_tests(recipe.num_epochs, 1)
+    num_epochs = whole_number("num_epochs", num_epochs)  # before the data and the schedule
     if subset is None:
         subset = reduce_in_tests(None, QUICK_SUBSET)
     seed_everything(seed)

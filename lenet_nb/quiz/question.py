@@ -1,6 +1,7 @@
 """Quiz questions as data and their grading in plain Python (no widgets)."""
 
 import math
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -112,8 +113,9 @@ def grade(question, response):
         return Feedback(False, question.hint)
     if response is None:
         raise ValueError("pick one of the choices first")
-    if isinstance(response, bool) or not isinstance(response, int):
+    if isinstance(response, bool) or not isinstance(response, numbers.Integral):
         raise ValueError(f"a choice is given by its index, got {response!r}")
+    response = int(response)  # a NumPy index counts too
     if not 0 <= response < len(question.choices):
         raise ValueError(f"choice index must be in 0..{len(question.choices) - 1}, got {response}")
     return Feedback(response == question.answer, question.explanations[response])

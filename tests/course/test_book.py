@@ -201,3 +201,17 @@ def test_resources_from_other_hosts_are_found_and_links_are_not(tmp_path):
     assert book.remote_references(tmp_path) == [
         ("a.html", "https://cdn.example.org/x.js"), ("a.html", "//fonts.example.org/f.css"),
         ("b.css", "https://fonts.example.org/f.woff")]
+
+
+def test_build_never_empties_a_folder_of_yours(tmp_path):
+    """`--out ~/Documents` would have removed ~/Documents/src and ~/Documents/_build."""
+    mine = tmp_path / "Documents"
+    (mine / "src").mkdir(parents=True)
+    (mine / "src" / "thesis.tex").write_text("two years of work")
+    with pytest.raises(FileExistsError, match="holds files lenet_nb did not write"):
+        book.build(mine, "no-jupyter-book", tmp_path / "cache")
+    assert (mine / "src" / "thesis.tex").read_text() == "two years of work"
+    earlier = tmp_path / "build"  # a build from before the marker is still the book's
+    (earlier / "src").mkdir(parents=True)
+    (earlier / "src" / "_toc.yml").write_text("format: jb-book\n")
+    assert book._earlier_build(earlier) and not book._earlier_build(mine)

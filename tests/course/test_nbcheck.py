@@ -33,8 +33,30 @@ def test_paired_notebooks_pass(tmp_path):
     assert nbcheck.main([str(tmp_path)]) == 0
 
 
-def test_empty_folder_passes(tmp_path):
+def test_an_empty_folder_has_no_problems_but_the_command_line_refuses_it(tmp_path, capsys):
     assert nbcheck.problems(tmp_path) == []
+    assert nbcheck.main([str(tmp_path)]) == 2  # it used to print "0 problem(s)", exit 0
+    assert "holds no *.ipynb files" in capsys.readouterr().err
+
+
+def test_a_report_cell_that_stored_an_error_fails_the_check(tmp_path):
+    path = _write_pair(tmp_path, "01_a")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].metadata["tags"] = ["report"]
+    nb.cells[1].outputs = [nbformat.v4.new_output("error", ename="NameError",
+                                                  evalue="name 'x' is not defined",
+                                                  traceback=[])]
+    nbformat.write(nb, path)
+    assert nbcheck.problems(tmp_path) == [
+        f"{path} cell 1 (tagged report) stored an error, NameError: name 'x' is not defined: "
+        f"re-run the chapter"]
+
+
+def test_a_notebook_that_is_not_json_is_one_problem(tmp_path):
+    path = _write_pair(tmp_path, "01_a")
+    path.write_text(path.read_text()[:-20])
+    found = nbcheck.problems(tmp_path) + nbcheck.number_problems(tmp_path)
+    assert len(found) == 1 and found[0].startswith(f"{path} is not a notebook: invalid JSON")
 
 
 def test_out_of_sync_and_unpaired_are_reported(tmp_path):

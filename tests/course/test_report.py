@@ -129,8 +129,9 @@ def test_bad_input_is_explained(tmp_path, capsys):
         report.render(tmp_path)
     for argv in ([], ["execute"], ["write", "--resume"], ["write", "a", "b"], ["run", "--x"]):
         assert report.main(argv) == 2, argv
-        assert "usage: python -m lenet_nb.course.report {run,write,reproduce}" in \
-            capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err  # one line
+        assert "(see `python -m lenet_nb.course.report --help`)" in err
 
 
 def _stored_experiment(results):
@@ -203,6 +204,59 @@ def test_slowest_cell_counts_code_cells_from_one():
     assert report.cell_times(nb) == [(1, 2.0), (2, 65.5)]
     assert report.slowest_cell(nb) == "code cell 2: 1 min 6 s"
     assert report.slowest_cell(nbformat.v4.new_notebook()) == "not recorded"
+
+
+def test_an_edit_made_while_a_chapter_runs_is_kept(tmp_path, monkeypatch):
+    """`make reproduce` runs for an hour: a teacher's save in the meantime was overwritten."""
+    import nbclient
+
+    path = tmp_path / "01_a.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), path)
+
+    class EditedMeanwhile:
+        def __init__(self, nb, **kwargs):
+            pass
+
+        def execute(self):  # the teacher saves an edit while the kernel runs
+            nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("2")]),
+                           path)
+
+    monkeypatch.setattr(nbclient, "NotebookClient", EditedMeanwhile)
+    with pytest.raises(FileExistsError, match="changed on disk while it ran.*your version is "
+                                              "kept"):
+        report.execute(path)
+    assert nbformat.read(path, as_version=4).cells[0].source == "2"
+
+
+def test_a_report_cell_that_stored_an_error_shows_as_an_error(tmp_path):
+    """Issue 19 item 6: REPORT.md said "No cell tagged `report`" for a failed report cell."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("show(results)", metadata={"tags": ["report"]})
+    cell.outputs = [nbformat.v4.new_output("error", ename="NameError",
+                                           evalue="name 'results' is not defined",
+                                           traceback=["NameError ..."])]
+    nb.cells = [cell]
+    assert report.headline(nb) == ("**This cell stored an error**: `NameError: name 'results' "
+                                   "is not defined`. Re-run the chapter.")
+    nbformat.write(nb, tmp_path / "01_a.ipynb")
+    assert "No cell tagged" not in report.render(tmp_path)
+
+
+def test_a_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
+    """Issue 19 item 1: a full disk left a 4,096-byte stub where REPORT.md was."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _chapter(folder)
+    old = report.write(folder).read_text()
+
+    def no_space(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    (folder / "01_a.ipynb").unlink()  # the next report would differ
+    with pytest.raises(OSError, match="no space left"):
+        report.write(folder)
+    assert (tmp_path / "REPORT.md").read_text() == old
 
 
 def test_execute_runs_in_full_mode_in_place_and_keeps_the_pairing(tmp_path):

@@ -181,8 +181,8 @@ def test_make_student_writes_every_notebook_and_a_no_pairing_config(tmp_path):
 
 
 def test_main_reports_errors_instead_of_a_traceback(tmp_path, capsys):
-    assert main([str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 1
-    assert "no notebooks in" in capsys.readouterr().err
+    assert main([str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 2  # bad usage
+    assert "there is no folder" in capsys.readouterr().err
     nb = _notebook()
     nb.cells[2].source = f"{BEGIN}\nx = 1"
     (tmp_path / "src").mkdir()

@@ -17,6 +17,8 @@ from lenet_nb.exercises.checking import (
     expect_equal,
     expect_tensor,
     require_answer,
+    require_number,
+    require_shape,
     unanswered,
 )
 
@@ -167,3 +169,95 @@ def test_nbgrader_mode_prints_a_pass_and_raises_on_anything_else(monkeypatch, ca
         module.check_second(...)
     monkeypatch.delenv("NBGRADER_EXECUTION")
     assert not module.check_second(7)  # a learner's session: a verdict, never a raise
+
+
+# --- issue 17 item 6: checkers stay calm whatever they get -------------------------------------
+
+
+def _exits():
+    def learner(x):
+        import sys
+
+        sys.exit("bye")
+
+    return learner
+
+
+def _closes():
+    def learner(x):
+        raise GeneratorExit
+
+    return learner
+
+
+def test_sys_exit_and_generator_exit_in_learner_code_are_reported_not_raised():
+    verdict = check_double(_exits())
+    assert not verdict and "called sys.exit(): a function should `return` its result" in (
+        verdict.message)
+    verdict = check_double(_closes())
+    assert not verdict and "raised GeneratorExit (it closes a generator" in verdict.message
+
+    @checker("direct")
+    def check_direct(value):
+        import sys
+
+        sys.exit(1)  # e.g. a learner object's __eq__ that exits
+
+    assert "sys.exit()" in check_direct(3).message
+
+
+def test_ctrl_c_in_learner_code_still_stops_the_cell():
+    def learner(x):
+        raise KeyboardInterrupt
+
+    try:
+        check_double(learner)
+    except KeyboardInterrupt:
+        return
+    raise AssertionError("a Ctrl-C was swallowed by the checker")
+
+
+def test_numbers_typed_as_text_get_the_quotes_hint_right_or_wrong():
+    for text in ("235", "236", "48,120", " 7 "):
+        try:
+            require_number(text, "steps")
+        except NotYet as e:
+            assert str(e) == f"`steps` is {text!r}, text in quotes: write one number, without " \
+                             f"quotes"
+        else:
+            raise AssertionError(text)
+    try:
+        require_shape("(1, 6, 14, 14)", "shape")
+    except NotYet as e:
+        assert "without quotes" in str(e) and "tuple of whole numbers" in str(e)
+
+
+def test_numpy_and_torch_numbers_count_wherever_a_whole_number_does():
+    import numpy as np
+
+    for value in (235, np.int64(235), np.int32(235), torch.tensor(235), torch.tensor([235]),
+                  235.0, np.float64(235.0)):
+        got = require_number(value, "steps")
+        assert got == 235 and type(got) is int, value
+    assert require_number(np.float32(0.5), "acc") == 0.5
+    for value in (True, [235], None, torch.tensor([1, 2]), "x"):
+        try:
+            require_number(value, "steps")
+        except NotYet:
+            continue
+        raise AssertionError(value)
+    for value in ((1, 6, 14, 14), [1, 6, 14, 14], torch.Size([1, 6, 14, 14]),
+                  np.array([1, 6, 14, 14]), torch.tensor([1, 6, 14, 14]),
+                  tuple(np.int64(v) for v in (1, 6, 14, 14))):
+        assert require_shape(value, "shape", ndim=4) == (1, 6, 14, 14), value
+    for value in ((1, 6, 14.5, 14), (1, 6, 14), "1x6"):
+        try:
+            require_shape(value, "shape", ndim=4)
+        except NotYet:
+            continue
+        raise AssertionError(value)
+
+
+def test_a_checker_called_without_the_answer_says_what_to_pass():
+    verdict = check_double()
+    assert not verdict and verdict.message == "pass your answer to the checker: check_double(fn)"

@@ -69,3 +69,12 @@ def test_c3_field():
     assert "count the pixels" in ex.check_c3_field(13).message
     assert "that is C5" in ex.check_c3_field(32).message
     assert "14" not in ex.check_c3_field(12).message
+
+
+def test_ch6_answers_as_text_or_numpy():
+    """Issue 17 item 6: '196' got "which is not right" with no word about the quotes."""
+    import numpy as np
+
+    verdict = ex.check_occluded_copies("196")
+    assert not verdict and "without quotes" in verdict.message
+    assert ex.check_occluded_copies(np.int64(196)) and ex.check_c3_field(np.int64(14))

@@ -157,3 +157,15 @@ def test_ch2_receptive_field_names_the_slip(fn, part):
     ch2_says(ex.check_receptive_field(fn), part)
 
 
+
+
+def test_ch2_numpy_and_torch_answers_count():
+    """Issue 17 item 6: np.int64(48120) and a shape of NumPy ints were refused."""
+    import numpy as np
+
+    assert ex.check_linear1_params(np.int64(48_120))
+    assert ex.check_linear1_params(torch.tensor(48_120))
+    assert ex.check_c1_s2_shape(tuple(np.int64(v) for v in (1, 6, 14, 14)))
+    assert ex.check_c1_s2_shape(np.array([1, 6, 14, 14]))
+    verdict = ex.check_linear1_params("48,120")
+    assert not verdict and "without quotes" in verdict.message

@@ -197,3 +197,47 @@ def test_ch3_gradient_layers_hints_without_revealing(ch3_probe):
     assert not v.passed and "with ReLU that layer's gradient shrinks" in v.message
 
 
+
+
+# --- issue 17 item 6 / issue 19 item 5: the checker's expected value is its own ----------------
+
+
+def test_a_function_that_zeroes_its_input_cannot_pass():
+    """It got "✔ … 17 of 23 right = 0.3478": the reference ran on the data it had zeroed."""
+
+    def zeroes_then_scores(net, data_iter):
+        data_iter.X.zero_()  # the stored images themselves, not a batch copy
+        return ch3_evaluate_accuracy(net, data_iter)
+
+    verdict = ex.check_evaluate_accuracy(zeroes_then_scores)
+    assert not verdict and "changed the data it was given" in verdict.message
+
+    def zeroes_each_batch(net, data_iter):
+        net.eval()
+        correct = n = 0
+        with torch.no_grad():
+            for X, y in data_iter:
+                X.zero_()  # a batch: a copy since issue 19, so the checker's data stay
+                correct += int((net(X).argmax(dim=1) == y).sum())
+                n += y.numel()
+        return correct / n
+
+    verdict = ex.check_evaluate_accuracy(zeroes_each_batch)
+    assert not verdict and "is 0.3478, expected 0.7391" in verdict.message
+
+
+def test_a_numpy_float_result_counts_as_a_number():
+    import numpy as np
+
+    verdict = ex.check_evaluate_accuracy(lambda net, it: np.float32(
+        ch3_evaluate_accuracy(net, it)))
+    assert verdict, repr(verdict)
+
+
+def test_ch3_steps_per_epoch_accepts_numpy_and_torch_and_hints_at_quotes():
+    import numpy as np
+
+    assert ex.check_steps_per_epoch(np.int64(235)) and ex.check_steps_per_epoch(torch.tensor(235))
+    verdict = ex.check_steps_per_epoch("235")
+    assert not verdict and "without quotes" in verdict.message
+    assert ex.check_steps_per_epoch("236").message == verdict.message.replace("235", "236")

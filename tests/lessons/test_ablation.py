@@ -6,7 +6,7 @@ import torch
 
 from lenet_nb.lessons import ablation, grid
 from lenet_nb.lessons.recipes import get_recipe, prepare_recipe
-from lenet_nb.train import evaluate_accuracy
+from lenet_nb.train import TrainingInterrupted, evaluate_accuracy
 
 
 def test_each_step_adds_one_change_to_the_previous():
@@ -62,6 +62,14 @@ def test_the_first_step_is_the_grids_sigmoid_average_cell_at_the_same_rate():
     ladder = ablation.ladder_run(_small(num_val=grid.QUICK["num_val"]), {"step": "d2l", "seed": 1},
                                  num_epochs=2, subset=grid.QUICK["subset"])
     assert ladder["val_acc"] == history.val_acc and ladder["test_acc"] == history.test_acc
+
+
+def test_an_interrupted_ladder_run_stops_and_returns_nothing(ctrl_c_in_epoch):
+    started = ctrl_c_in_epoch(2)  # Ctrl-C in the second epoch: the run raises, no curves
+    with pytest.raises(TrainingInterrupted):
+        ablation.ladder_run(_small(), {"step": "d2l", "seed": 0}, num_epochs=2,
+                            subset=(500, 100))
+    assert len(started) == 2
 
 
 def test_the_eval_mode_accuracy_needs_in_memory_batches():

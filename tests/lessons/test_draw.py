@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from lenet_nb import data
+from lenet_nb import data, train
 from lenet_nb.lenet5 import LeNet5
 from lenet_nb.lessons import draw
 from lenet_nb.models import get_model
-from lenet_nb.train import evaluate_accuracy, save_checkpoint
+from lenet_nb.train import TrainingInterrupted, evaluate_accuracy, save_checkpoint
 
 
 def canvas(size=280):
@@ -112,6 +112,8 @@ def test_trained_trains_once_then_loads_and_retrains_a_stale_file(tmp_path, tiny
                                                                  monkeypatch):
     monkeypatch.setenv("LENET_NB_DATA", str(tiny_root))
     monkeypatch.setitem(draw.RECIPES, "mlp", {**draw.RECIPES["mlp"], "num_epochs": 1})
+    whole_tiny_split = draw.recipe  # the quick subset (2,000 images) is more than 50
+    monkeypatch.setattr(draw, "recipe", lambda name: {**whole_tiny_split(name), "subset": None})
     net, info = draw.trained("mlp", directory=tmp_path, progress=False)
     assert info["source"] == "trained" and (tmp_path / "mlp-seed0.pt").is_file()
     again, info2 = draw.trained("mlp", directory=tmp_path)
@@ -122,6 +124,39 @@ def test_trained_trains_once_then_loads_and_retrains_a_stale_file(tmp_path, tiny
     assert draw.trained("mlp", directory=tmp_path)[1]["source"] == "trained"
     save_checkpoint(draw.build_net("d2l"), tmp_path / "mlp-seed0.pt", recipe=draw.recipe("mlp"))
     assert draw.trained("mlp", directory=tmp_path)[1]["source"] == "trained"
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_an_interrupted_training_is_never_cached_as_trained(tmp_path, tiny_root, monkeypatch,
+                                                            ctrl_c_in_epoch, k):
+    """Issue 19 item 2: a Ctrl-C in epoch 2 cached the half-trained net as trained (in epoch 1:
+    IndexError)."""
+    monkeypatch.setenv("LENET_NB_DATA", str(tiny_root))
+    two_epochs = draw.recipe  # on the whole tiny split (the quick subset is more than 50)
+    monkeypatch.setattr(draw, "recipe", lambda name: {**two_epochs(name), "num_epochs": 2,
+                                                      "subset": None})
+    real_epoch = train._train_epoch
+    ctrl_c_in_epoch(k)
+    cache = tmp_path / "checkpoints"
+    with pytest.raises(TrainingInterrupted) as stop:
+        draw.trained("mlp", directory=cache, progress=False)
+    assert len(stop.value.history) == k - 1 and not cache.exists()
+    monkeypatch.setattr(train, "_train_epoch", real_epoch)
+    assert draw.trained("mlp", directory=cache, progress=False)[1]["source"] == "trained"
+
+
+def test_a_tilde_directory_is_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    save_checkpoint(draw.build_net("mlp"), tmp_path / "ck" / "mlp-seed0.pt",
+                    recipe=draw.recipe("mlp"))
+    assert draw.trained("mlp", directory="~/ck")[1]["source"] == "checkpoint"
+    assert not (tmp_path / "~").exists()
+
+
+def test_a_seed_given_as_text_is_refused_before_training(tmp_path):
+    with pytest.raises(ValueError, match="seed must be an integer >= 0, got the text '0'"):
+        draw.trained("mlp", seed="0", directory=tmp_path)
 
 
 def test_read_runs_both_networks_on_the_preprocessed_drawing():

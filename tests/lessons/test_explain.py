@@ -53,6 +53,20 @@ def test_occlusion_is_exact_on_a_linear_net():
     assert explain.occlusion(net, X, 0, patch=3, stride=1).shape == (2, 2)
 
 
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"patch": 40}, "patch=40 is larger than the 4x4 image"),
+    ({"stride": 0}, "stride must be an integer >= 1"),
+    ({"target": 10}, r"target must be a class id in 0..1, got 10"),
+    ({"target": -1}, "target must be an integer >= 0"),
+    ({"patch": 2.5}, "patch must be an integer"),
+])
+def test_occlusion_refuses_what_cannot_be_computed(kw, message):
+    """patch=40 on a small image returned an empty map; stride=0 a range() error."""
+    net, X = linear_net(torch.ones(2, 16)), torch.rand(1, 1, 4, 4)
+    with pytest.raises(ValueError, match=message):
+        explain.occlusion(net, X, **{"target": 1, "patch": 2, **kw})
+
+
 def test_occlusion_pixels_average_the_drops_of_the_covering_patches():
     drops = torch.tensor([[1.0, 3.0]])
     spread = explain.occlusion_pixels(drops, patch=2, stride=1, size=(2, 3))
@@ -90,6 +104,10 @@ def test_receptive_fields_of_lenet5_units():
     assert explain.receptive_field("C5", 0, 0) == (0, 0, 32, 32)
     with pytest.raises(ValueError, match="unknown layer 'F6'"):
         explain.receptive_field("F6", 0, 0)
+    # C3's maps are 10x10: unit (20, 0) would be a box outside the 32x32 input
+    with pytest.raises(ValueError, match=r"C3's maps are 10x10: i must be in 0..9, got 20"):
+        explain.receptive_field("C3", 20, 0)
+    assert explain.receptive_field("C3", 9, 9)[2:] == (32, 32)
 
 
 @pytest.mark.parametrize("layer,channel,i,j", [("C1", 2, 0, 0), ("C1", 5, 23, 11),

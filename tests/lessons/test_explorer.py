@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
+from lenet_nb.train import TrainingInterrupted  # noqa: E402
+
 from lenet_nb.lessons import explorer as ex  # noqa: E402
 from lenet_nb.lessons import grid  # noqa: E402
 
@@ -177,3 +179,22 @@ def test_controls_have_stable_css_classes_and_a_static_rendering(trained):
     assert page.startswith('<div class="lenet-explorer-static">')
     assert 'src="data:image/png;base64,' in page and 'data-runs="2"' in page
     assert "seed 0–9" in page and "VBox" not in page
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_an_interrupt_is_not_called_a_divergence_and_nothing_is_cached(ctrl_c_in_epoch, k):
+    """Issue 19 item 2: a Ctrl-C must not read "diverged ... pick a smaller lr"."""
+    e = ex.Explorer(_rows())
+    ctrl_c_in_epoch(k)
+    with pytest.raises(TrainingInterrupted,
+                       match=f"relu\\+max interrupted in epoch {k} of 2: nothing cached") as stop:
+        e.train("relu", "max", grid.GRID_LRS["relu"], 2)
+    assert "diverged" not in str(stop.value) and e.history() == []
+
+
+def test_the_widget_says_an_interrupted_run_stopped(ctrl_c_in_epoch):
+    w = ex.ExplorerWidget(ex.Explorer(_rows()), num_epochs=1)
+    ctrl_c_in_epoch(1)
+    w.on_train()
+    assert w.status.value == "Stopped: relu+max interrupted in epoch 1 of 1: nothing cached"
+    assert not w.button.disabled and w.explorer.history() == []

@@ -5,6 +5,7 @@ from torch import nn
 
 from lenet_nb.data import TensorBatches
 from lenet_nb.lessons import fc_limits
+from lenet_nb.train import TrainingInterrupted
 
 
 def test_dtype_bytes_and_bad_name():
@@ -157,6 +158,12 @@ def test_permutation_experiment_is_seeded_and_complete():
     assert results[0] == results[1]  # seeded runs give identical numbers on CPU
     assert set(results[0]) == {(m, d) for m in ("MLP", "LeNet") for d in ("original", "permuted")}
     assert all(0.0 <= acc <= 1.0 for acc in results[0].values())
+
+
+def test_an_interrupted_permutation_experiment_returns_no_table(ctrl_c_in_epoch):
+    ctrl_c_in_epoch(3)  # the MLP on permuted pixels
+    with pytest.raises(TrainingInterrupted):
+        fc_limits.permutation_experiment(*tiny_batches(), num_epochs=1)
 
 
 def test_format_permutation_table():

@@ -27,7 +27,7 @@ from lenet_nb.lessons.lenet5_train import (
     validation_markdown,
     validation_summary,
 )
-from lenet_nb.train import History
+from lenet_nb.train import History, TrainingInterrupted
 
 
 def digit_batch():
@@ -131,6 +131,21 @@ def test_train_lenet5_runs_and_repeats_exactly(tiny_root, monkeypatch):
     assert 0 <= a.test_error <= 1
 
 
+def test_an_interrupted_run_is_not_returned(tiny_root, monkeypatch, ctrl_c_in_epoch):
+    """Issue 19 item 2: a Ctrl-C in epoch 2 of 3 gave Run(num_epochs=3) with epoch 1's error."""
+    monkeypatch.setenv("LENET_NB_DATA", str(tiny_root))
+    ctrl_c_in_epoch(2)
+    with pytest.raises(TrainingInterrupted) as stop:
+        train_lenet5("lenet5", seed=0, num_epochs=3, batch_size=16)
+    assert len(stop.value.history) == 1 and stop.value.history.planned_epochs == 3
+
+
+@pytest.mark.parametrize("num_epochs", [0, "3", 2.5])
+def test_num_epochs_is_checked_before_the_schedule_is_built(num_epochs):
+    with pytest.raises(ValueError, match="num_epochs must be an integer >= 1"):
+        train_lenet5("lenet5", num_epochs=num_epochs)
+
+
 def test_make_optimizer_passes_weight_decay_and_builds_one_cycle():
     net, _, _ = build("lenet5", 0)
     optimizer, scheduler = make_optimizer("lenet5", net, 0.01, 2, 5, weight_decay=5e-4)
@@ -171,6 +186,21 @@ def test_validation_rows_with_a_missing_field_or_foreign_columns_are_refused(tmp
     (tmp_path / "b.csv").write_text("seed,error\n0,0.1\n")
     with pytest.raises(ValueError, match="move it aside"):
         read_validation_rows(tmp_path / "b.csv")
+
+
+@pytest.mark.parametrize(("cut", "message"), [
+    (lambda text: text[: text.rindex("0.0095") + 1], "line 3 ends before seconds"),
+    (lambda text: text.replace("0.0095", "0.00x5"), "line 3: val_error is '0.00x5', not a "
+                                                    "number"),
+    (lambda text: text.rstrip() + ",extra\n", "line 3 has more fields than its header"),
+])
+def test_a_cut_or_edited_results_file_is_refused_naming_file_and_line(tmp_path, cut, message):
+    """Issue 19 item 6: a row cut inside val_error showed as 0.00 % in chapter 4's table."""
+    path = tmp_path / "sweep.csv"
+    add_validation_rows([fake_row(5.0, 0, 0.0092), fake_row(5.0, 1, 0.0095)], path)
+    path.write_text(cut(path.read_text()))
+    with pytest.raises(ValueError, match=f"sweep.csv {message}.*restore it"):
+        read_validation_rows(path)
 
 
 def test_validation_summary_and_markdown_on_tiny_rows(tmp_path):

@@ -5,7 +5,7 @@ import torch
 
 from lenet_nb.lessons import lr_sweep as sw
 from lenet_nb.models import MLP
-from lenet_nb.train import fit
+from lenet_nb.train import TrainingInterrupted, fit
 
 
 def data(n=60):
@@ -60,3 +60,56 @@ def test_best_lr_table_and_plot():
     assert ax.get_xscale() == "log"
     assert list(ax.lines[0].get_xdata()) == [0.1, 0.3, 1.0]
     assert list(ax.lines[0].get_ydata()) == [0.5, 0.7, 0.7]
+
+
+# --- issue 19: a stopped rate is never taken for a finished one ------------------------------
+
+
+def test_one_diverging_rate_keeps_the_others():
+    X, y = data()
+    train_iter, val_iter = sw.split_validation(X, y, 20, batch_size=16)
+    results = sw.lr_sweep(build, train_iter, val_iter, [0.01, 0.1, 1e20], seed=0)
+    assert [r["lr"] for r in results] == [0.01, 0.1, 1e20]
+    assert results[2]["val_acc"] is None and results[2]["diverged"].startswith("epoch 1, batch")
+    assert all(isinstance(r["val_acc"], float) for r in results[:2])
+    assert sw.best_lr(results) in (0.01, 0.1)
+    assert "| 1e+20 | diverged |" in sw.sweep_table({"mlp": results})
+    assert list(sw.plot_lr_sweep({"mlp": results}).lines[0].get_xdata()) == [0.01, 0.1]
+
+
+def test_an_interrupted_sweep_raises_with_the_finished_rates(ctrl_c_in_epoch):
+    X, y = data()
+    train_iter, val_iter = sw.split_validation(X, y, 20, batch_size=16)
+    ctrl_c_in_epoch(4)  # the second epoch of the second rate
+    with pytest.raises(TrainingInterrupted) as stop:
+        sw.lr_sweep(build, train_iter, val_iter, [0.01, 0.1, 0.5], num_epochs=2)
+    assert [r["lr"] for r in stop.value.partial_results] == [0.01]
+    assert len(stop.value.history) == 1  # the second rate's finished epoch, not a result
+
+
+def test_a_fraction_for_num_val_gets_the_count_it_means():
+    X, y = data()
+    with pytest.raises(ValueError, match="count of images, not a fraction: 0.2 of 60 is "
+                                         "num_val=12"):
+        sw.split_validation(X, y, 0.2, batch_size=8)
+
+
+def test_empty_sweeps_are_named():
+    with pytest.raises(ValueError, match="the sweep is empty"):
+        sw.best_lr([])
+    with pytest.raises(ValueError, match="every rate in the sweep diverged"):
+        sw.best_lr([{"lr": 1.0, "val_acc": None}])
+    with pytest.raises(ValueError, match="at least one sweep"):
+        sw.sweep_table({})
+
+
+def test_build_must_make_a_fresh_network_every_time():
+    X, y = data()
+    train_iter, val_iter = sw.split_validation(X, y, 20, batch_size=16)
+    net = build()
+    with pytest.raises(ValueError, match="build must be a function"):
+        sw.lr_sweep(net, train_iter, val_iter, [0.1])
+    with pytest.raises(ValueError, match="returned the same network twice"):
+        sw.lr_sweep(lambda: net, train_iter, val_iter, [0.1, 0.5])
+    with pytest.raises(ValueError, match="X has 60 images but y has 59"):
+        sw.split_validation(X, y[:59], 10, batch_size=8)

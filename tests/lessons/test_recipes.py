@@ -15,7 +15,7 @@ from lenet_nb.lessons.recipes import (
     run_recipe,
 )
 from lenet_nb.models import init_xavier
-from lenet_nb.train import load_checkpoint
+from lenet_nb.train import TrainingInterrupted, load_checkpoint
 
 
 def test_recipes_carry_the_seeds_settings_and_numbers():
@@ -123,6 +123,20 @@ def test_keep_best_recipe_needs_a_checkpoint_and_reloads_the_best(tmp_path):
     net = build_net(get_recipe("mnist-intro"), seed=99)
     extra = load_checkpoint(net, path)
     assert extra["epoch"] == best and extra["val_acc"] == max(run.history.val_acc)
+
+
+def test_zero_epochs_are_refused_before_the_data_are_loaded(monkeypatch):
+    monkeypatch.setattr(recipes, "load_recipe_data", None)  # never reached
+    with pytest.raises(ValueError, match="num_epochs must be an integer >= 1"):
+        run_recipe("modern-fashion", num_epochs=0)
+
+
+def test_an_interrupted_recipe_run_is_not_returned(ctrl_c_in_epoch):
+    """Issue 19 item 2: a Ctrl-C in epoch 2 of 2 gave a RecipeRun reporting 2 epochs."""
+    ctrl_c_in_epoch(2)
+    with pytest.raises(TrainingInterrupted) as stop:
+        run_recipe("learn14", num_epochs=2, subset=(128, 64))
+    assert len(stop.value.history) == 1 and stop.value.history.interrupted
 
 
 def test_validation_split_is_the_same_for_every_seed_and_disjoint_from_training():

@@ -113,6 +113,14 @@ def test_grade_choice_returns_the_chosen_explanation():
     assert grade(q, 2) == Feedback(False, "why c")
 
 
+def test_grade_choice_takes_a_numpy_or_torch_index():
+    import numpy as np
+    import torch
+
+    q = make_choice(answer=1)
+    assert grade(q, np.int64(1)).correct and grade(q, torch.tensor(1).item()).correct
+
+
 @pytest.mark.parametrize(
     "response, message",
     [
