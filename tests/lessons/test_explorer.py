@@ -10,10 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from lenet_nb.train import TrainingInterrupted  # noqa: E402
-
 from lenet_nb.lessons import explorer as ex  # noqa: E402
 from lenet_nb.lessons import grid  # noqa: E402
+from lenet_nb.train import TrainingInterrupted  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
