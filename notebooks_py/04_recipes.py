@@ -237,7 +237,8 @@ def train_keep_best(net, train_one_epoch, evaluate, val_iter, test_iter, num_epo
 
 from lenet_nb.lessons.recipe_runs import replay
 
-print("kept epoch, reported accuracy:", train_keep_best(*replay(intro_rows[0])))
+if intro_rows:  # stored seed 0 of the MNIST intro, played back
+    print("kept epoch, reported accuracy:", train_keep_best(*replay(intro_rows[0])))
 
 # %% tags=["exercise-check"]
 ex.check_keep_best(train_keep_best)
@@ -674,14 +675,14 @@ if grid_rows:
     axes = plot_grid(grid_rows)
 
 # %% [markdown]
-# **Reading the grid.** The verdict lines above answer the question; the theory says what to
-# look for. A sigmoid's slope is at most a quarter and its outputs are all positive, so its
-# gradients shrink on the way back and it needs a large rate to leave its plateau (the bands
-# show when it does). Tanh is centred on zero with slope 1 there, and Xavier's initialisation was designed
-# for it. ReLU passes gradients undiminished wherever a unit is active. Max pooling sends each
-# window's gradient to its strongest input undivided, where average pooling spreads it over four
-# inputs at a quarter each. Whether ReLU with max pooling goes further *with a modern optimizer*
-# is not what this SGD grid measures: §5.1 changes both under Adam.
+# **Reading the grid.** The verdict lines above answer the question; the theory says what to look
+# for. A sigmoid's slope is at most a quarter and its outputs are all positive, so its gradients
+# shrink on the way back and it needs a large rate to leave its plateau (the bands show when it
+# does). Tanh is centred on zero with slope 1 there, and Xavier's initialisation was designed for
+# it. ReLU passes gradients undiminished wherever a unit is active. Max pooling sends each window's
+# gradient to its strongest input undivided, where average pooling spreads it over four inputs at a
+# quarter each. Whether ReLU with max pooling goes further *with a modern optimizer* is not what
+# this SGD grid measures: §5.1 changes both under Adam.
 
 # %% [markdown]
 # #### Exercise 4.7 (change and observe): how long the sigmoid network stays on its plateau

@@ -262,3 +262,9 @@ def test_long_lines_are_reported_except_cell_headers(tmp_path):
     header = '# %% tags=["' + "t" * 100 + '"]'
     py.write_text(py.read_text().replace("# %%\nprint(1)", f"{header}\nprint(1)"))
     assert not any("characters long" in p for p in nbcheck.problems(tmp_path))
+
+
+def test_an_inline_picture_in_an_output_is_not_read_as_numbers():
+    # base64 can spell '6E6779', which Decimal reads as 6e6779 and cannot round
+    html = '<p>accuracy 0.875</p><img src="data:image/png;base64,iVBOR6E6779xyz+/=">'
+    assert nbcheck.output_values(html) == {(nbcheck.Decimal("0.875"), False)}
