@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,nbgrader,-all
 #     formats: notebooks///ipynb,notebooks_py///py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -175,7 +175,7 @@ print("sum:", (window * K).sum().item())
 # reference `lenet_nb.lessons.conv.corr2d`; when something differs it says where, and names the
 # usual slip (a missing + 1, a flipped kernel, height and width swapped, products not summed).
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-1-corr2d-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def corr2d(X, K):
     """Cross-correlation of a 2-D input X with a 2-D kernel K."""
     h, w = K.shape
@@ -188,7 +188,7 @@ def corr2d(X, K):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-1-corr2d", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_corr2d(corr2d)
 
 # %% [markdown]
@@ -281,12 +281,12 @@ print(corr2d(X_edge, K_vertical))
 # kernel gives 0 on the uniform and the vertical pictures but responds on the horizontal one,
 # and it tells you in which output rows it responded; if not, it says which picture fooled it.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-2-horizontal_edges-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 K_horizontal = torch.tensor([[1.0], [-1.0]])
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-2-horizontal_edges", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_horizontal_edges(K_horizontal)
 
 # %% [markdown]
@@ -441,7 +441,7 @@ print(f"pixel (0, 0): K @ {[round(v, 3) for v in X3[:, 0, 0].tolist()]} = "
 # `lenet_nb.lessons.conv.pool2d` on a 4×4 and a 5×6 input, and recognises overlapping windows,
 # swapped sizes, a mixed-up mode and a sum instead of a mean.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-3-pool2d-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def pool2d(X, pool_size, mode="max"):
     """Max or average pooling of a 2-D X over p_h×p_w windows placed side by side."""
     p_h, p_w = pool_size
@@ -455,7 +455,7 @@ def pool2d(X, pool_size, mode="max"):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-3-pool2d", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_pool2d(pool2d)
 
 # %% [markdown]
@@ -481,12 +481,12 @@ for mode, torch_pool in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
 # whether you are right, with a hint if not; it does not give the answer away. The cell after it
 # runs the layers.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-01-4-conv_pool_shape-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 shape = (1, 8, 14, 14)
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-01-4-conv_pool_shape", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_conv_pool_shape(shape)
 
 # %%

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,nbgrader,-all
 #     formats: notebooks///ipynb,notebooks_py///py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -93,12 +93,12 @@ assert same_shapes and same_outputs and count_parameters(net) == count_parameter
 # The checker says whether your prediction is right without giving the answer away; when it is
 # not, it names the usual slip (the padding, the batch dimension, the channel order).
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-1-c1_s2_shape-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 c1_s2_shape = (1, 6, 14, 14)
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-1-c1_s2_shape", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_c1_s2_shape(c1_s2_shape)
 
 # %% [markdown]
@@ -148,7 +148,7 @@ for layer in net:
 # layer that differs (padding left in, the wrong pooling, the wrong input size of a linear
 # layer).
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-2-unpadded_lenet-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def unpadded_lenet():
     """LeNet without padding and with 2×2 max pooling, as one nn.Sequential."""
     ### BEGIN SOLUTION
@@ -164,7 +164,7 @@ def unpadded_lenet():
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-2-unpadded_lenet", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_unpadded_lenet(unpadded_lenet)
 
 # %% [markdown]
@@ -224,12 +224,12 @@ for name, (v_net, v_X) in variants.items():
 # checker says right or not without giving the number away, and recognises the usual slips
 # (forgetting the biases, using the unpadded variant's input size).
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-3-linear1_params-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 linear1_params = 16 * 5 * 5 * 120 + 120
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-3-linear1_params", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_linear1_params(linear1_params)
 
 # %% [markdown]
@@ -280,7 +280,7 @@ for kind, n in by_kind.items():
 # with the package's `anatomy.receptive_field`; it recognises the usual slips (the jump never
 # grows, k − 1 not multiplied by the jump, k·j instead of (k − 1)·j, the jump updated too early).
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-4-receptive_field-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def receptive_field(windows):
     """(r, j) after a stack of (kernel size, stride) windows, starting from one input pixel."""
     r, j = 1, 1
@@ -292,7 +292,7 @@ def receptive_field(windows):
     return r, j
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-4-receptive_field", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_receptive_field(receptive_field)
 
 # %% [markdown]

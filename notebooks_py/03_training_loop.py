@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,nbgrader,-all
 #     formats: notebooks///ipynb,notebooks_py///py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -72,7 +72,7 @@ train_iter, test_iter = load_data_fashion_mnist(256, subset=reduce_in_tests(None
 # `evaluate_accuracy`, and tells you if you averaged per batch, left the net in training mode,
 # tracked gradients or returned a tensor.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-1-evaluate_accuracy-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def evaluate_accuracy(net, data_iter):
     """Share of correctly classified samples, counted per sample, in eval mode."""
     ### BEGIN SOLUTION
@@ -85,7 +85,7 @@ def evaluate_accuracy(net, data_iter):
     return correct / n
     ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-1-evaluate_accuracy", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_evaluate_accuracy(evaluate_accuracy)
 
 # %% [markdown]
@@ -109,7 +109,7 @@ ex.check_evaluate_accuracy(evaluate_accuracy)
 # It recognises a missing `zero_grad` (the gradients pile up), `zero_grad` placed after
 # `backward`, a missing `step`, a missing `net.train()` and averages taken per batch.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-2-train_epoch-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_epoch(net, train_iter, loss, updater):
     """One pass over train_iter; returns (mean loss, accuracy), both counted per sample."""
     ### BEGIN SOLUTION
@@ -127,7 +127,7 @@ def train_epoch(net, train_iter, loss, updater):
     return loss_sum / n, correct / n
     ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-2-train_epoch", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_train_epoch(train_epoch)
 
 # %% [markdown]
@@ -137,12 +137,12 @@ ex.check_train_epoch(train_epoch)
 # it call `updater.step()`? Write your prediction below; the checker only says whether it is
 # right, it does not give the number away.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-3-steps_per_epoch-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 steps_per_epoch = 235
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-3-steps_per_epoch", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_steps_per_epoch(steps_per_epoch)
 
 # %% [markdown]
@@ -272,13 +272,13 @@ assert reference == norms, "the cell above and the reference disagree"
 # The checker measures both networks itself, on the same batch and from the same seed, and
 # compares your answers with its own table.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-03-4-gradient_layers-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 smallest_under_sigmoid = "C1"
 grows_most_with_relu = "C1"
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-03-4-gradient_layers", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_gradient_layers(smallest_under_sigmoid, grows_most_with_relu)
 
 # %% [markdown]

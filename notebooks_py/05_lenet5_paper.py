@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,nbgrader,-all
 #     formats: notebooks///ipynb,notebooks_py///py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -147,7 +147,7 @@ print(f"scaled training set: mean {X_scaled.mean():.3f}, variance {X_scaled.var(
 # `Squash` on 13 values from −3 to 3 in double precision, to 1e-7, and names the usual
 # slips: A or S missing, the two swapped, rounded constants.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-05-1-squash-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def squash(a):
     """The paper's squashing function f(a) = A tanh(S a), A = 1.7159, S = 2/3."""
     ### BEGIN SOLUTION
@@ -155,7 +155,7 @@ def squash(a):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-05-1-squash", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_squash(squash)
 
 # %% [markdown]
@@ -207,7 +207,7 @@ _ = ax.set_xlabel("a")
 # input. It recognises averaging instead of summing, a missing bias or coefficient,
 # coefficients applied along the wrong axis, a squash inside, and overlapping windows.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-05-2-subsample-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def subsample(X, coeff, bias):
     """Each map's 2x2 block sums times that map's coefficient, plus that map's bias."""
     ### BEGIN SOLUTION
@@ -216,7 +216,7 @@ def subsample(X, coeff, bias):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-05-2-subsample", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_subsample(subsample)
 
 # %% [markdown]
@@ -255,12 +255,12 @@ _ = plot_c3_table()
 # number away, and recognises the usual slips (biases forgotten, a full 6→16 convolution
 # counted); the cell after it computes the count from Table I.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-05-3-c3_params-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 c3_params = 1516
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-05-3-c3_params", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_c3_params(c3_params)
 
 # %% [markdown]
@@ -324,7 +324,7 @@ print(f"{len(centres)} bitmaps of {centres.shape[1]} = 7x12 pixels, values "
 # recognises a square root taken, differences not squared or not summed, a dot product instead
 # of a distance, a mean instead of a sum, and a transposed result.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-05-4-rbf-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def rbf(X, centers):
     """Squared Euclidean distance of every row of X [N, 84] to every centre [10, 84]."""
     ### BEGIN SOLUTION
@@ -332,7 +332,7 @@ def rbf(X, centers):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-05-4-rbf", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_rbf(rbf)
 
 # %% [markdown]
@@ -447,7 +447,7 @@ print(f"images/s, fast vs reference: {', '.join(f'{f:,.0f} vs {r:,.0f}' for f, r
 # `log(sum(exp(...)))` underflows to log 0 = −inf. It recognises a sum instead of a mean, a
 # missing or sign-flipped e^(−j), a missing or subtracted y_D, and a j ignored.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-05-5-map_loss-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def map_loss(y_hat, y, j):
     """Paper eq. (9): batch mean of y_D + log(e^(-j) + sum_i e^(-y_i))."""
     ### BEGIN SOLUTION
@@ -457,7 +457,7 @@ def map_loss(y_hat, y, j):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-05-5-map_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_map_loss(map_loss)
 
 # %% [markdown]

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,nbgrader,-all
 #     formats: notebooks///ipynb,notebooks_py///py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -154,7 +154,7 @@ for name, strokes in drawings.items():
 # single ink pixel in a wide image; it names the usual slips (an inclusive end, faint pixels
 # counted as ink, rows and columns swapped). Nothing below uses your function.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-07-1-bounding_box-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def bounding_box(ink, level=0.1):
     """(top, left, bottom, right) of the pixels of `ink` [H, W] above `level`; ends exclusive."""
     ### BEGIN SOLUTION
@@ -164,7 +164,7 @@ def bounding_box(ink, level=0.1):
     ### END SOLUTION
 
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-07-1-bounding_box", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_bounding_box(bounding_box)
 
 # %%
@@ -281,12 +281,12 @@ def my_occlusion(net, X, target, patch=6, stride=1, fill=0.5):
 # your number as `occluded_copies`. The checker says right or not (without giving the number
 # away) and names the usual slips; the check cell after it prints the map's shape.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-07-2-occluded_copies-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 occluded_copies = 196
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-07-2-occluded_copies", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_occluded_copies(occluded_copies)
 
 # %%
@@ -381,12 +381,12 @@ plt.show()
 # sees? Work it out by hand with the rule, write it as `c3_field`, then run. The checker says
 # right or not without revealing the number; the next cells print every layer's width.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-07-3-c3_field-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 c3_field = 14
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-07-3-c3_field", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_c3_field(c3_field)
 
 

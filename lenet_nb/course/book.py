@@ -106,7 +106,7 @@ def widget_note(plain):
 
 
 def static_outputs(outputs, by_prompt, where="cell"):
-    """A code cell's outputs for a page without a kernel (quizzes working, widgets noted)."""
+    """A code cell's outputs for a page without a kernel (quizzes working, widgets static)."""
     kept = []
     for out in outputs:
         data = out.get("data", {})
@@ -116,6 +116,10 @@ def static_outputs(outputs, by_prompt, where="cell"):
         stored, plain = "".join(data.get("text/html", "")), "".join(data.get("text/plain", ""))
         if QUIZ in stored:
             shown = quiz_html(stored, by_prompt, where)
+        elif stored.strip():
+            # ipywidgets store no HTML of their own: HTML beside a widget view is the static
+            # copy of its state that the chapter's helper wrote for readers without a kernel
+            shown = stored
         elif PROGRESS.search(plain):
             continue  # a progress bar frozen at 0 %: nothing to show without its live state
         else:

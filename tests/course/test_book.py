@@ -95,9 +95,11 @@ def _quiz_output(questions, label="Self-check"):
         "text/html": static_html(numbered, label)})
 
 
-def _widget_output(plain):
-    return nbformat.v4.new_output("display_data", data={
-        WIDGET: {"model_id": "w", "version_major": 2, "version_minor": 0}, "text/plain": plain})
+def _widget_output(plain, html=None):
+    data = {WIDGET: {"model_id": "w", "version_major": 2, "version_minor": 0}, "text/plain": plain}
+    if html is not None:
+        data["text/html"] = html
+    return nbformat.v4.new_output("display_data", data=data)
 
 
 def test_a_quiz_output_carries_its_questions_from_the_banks():
@@ -130,6 +132,14 @@ def test_other_widgets_become_a_note_and_progress_bars_go():
     assert len(out) == 3 and out[2] == text
     assert "Interactive widget</b>:" in out[0]["data"]["text/html"]  # a container: no name
     assert plain in out[1]["data"]["text/html"]
+
+
+def test_a_widget_stored_with_a_static_copy_shows_that_copy():
+    copy_html = '<div class="static"><p><b>Shapes</b></p><table><tr><td>6</td></tr></table></div>'
+    out = book.static_outputs([_widget_output("Shapes", copy_html),
+                               _widget_output("Empty", "  \n")], {})
+    assert out[0]["data"] == {"text/html": copy_html, "text/plain": "Shapes"}
+    assert "Interactive widget" in out[1]["data"]["text/html"]  # blank HTML is no copy
 
 
 ANSWER = """def f(x):

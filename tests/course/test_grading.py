@@ -4,8 +4,8 @@ the round trip through nbgrader 0.9 (the classroom tools' environment, `make cla
 The round trip runs every assignment in ASSIGNMENTS through a real course directory: nbgrader's
 release must equal `make student`'s edition; a learner fetches and submits it through the
 exchange; autograde gives the instructor edition full marks, the fresh student edition 0 and a
-student edition with only its first exercise solved exactly that exercise's points. The chapters
-join ASSIGNMENTS once their exercises follow the convention (their metadata written by
+student edition with only its first exercise solved exactly that exercise's points. Every chapter
+with exercises is in ASSIGNMENTS (its metadata written by
 `python -m lenet_nb.course.grading meta notebooks`).
 """
 
@@ -29,8 +29,9 @@ from tests.conftest import classroom_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).resolve().parent / "grading_fixture" / "01_grading_fixture.py"
-# what the round trip grades: the fixture chapter, then each chapter as it adopts the convention
-ASSIGNMENTS = [FIXTURE]
+# what the round trip grades: the fixture chapter, then every chapter that has exercises
+ASSIGNMENTS = [FIXTURE] + [path for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+                           if grading.has_exercises(nbformat.read(path, as_version=4))]
 STUDENTS = ("instructor", "fresh", "one")
 NBGRADERS_OWN = ("checksum", "cell_type")  # what generate_assignment adds to the metadata
 
