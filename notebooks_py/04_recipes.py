@@ -79,12 +79,12 @@ display(Markdown(recipes_table()))
 # it end? Set `prediction` to `"a"` (near chance: about one image in ten right), `"b"` (near
 # d2l's 0.779) or `"c"` (near the page's own 0.8645), then run the check.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-04-1-d2l_page-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 prediction = "a"
 ### END SOLUTION
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-04-1-d2l_page", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_d2l_page(prediction)
 
 # %% [markdown]
@@ -165,7 +165,7 @@ if stored:
 # starting one. Fix it so that epochs 1 to 10 train at 0.001 and epochs 11 and 12 at 0.0001.
 # The checker records the rate of every optimizer step.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-04-2-steplr-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_mnist_intro(net, train_iter, num_epochs, optimizer, scheduler):
     """The MNIST intro's loop: SGD steps per batch, a StepLR meant to act once per epoch."""
     loss = nn.CrossEntropyLoss()
@@ -199,7 +199,7 @@ train_mnist_intro(small, demo_batches(), 12, optimizer,
                   torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.1))
 print("learning rate after 12 epochs:", optimizer.param_groups[0]["lr"])
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-04-2-steplr", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_steplr(train_mnist_intro)
 
 # %% [markdown]
@@ -211,7 +211,7 @@ ex.check_steplr(train_mnist_intro)
 # number is a fair estimate of the accuracy on images the network has never seen. The cell
 # plays back stored seed 0 of the MNIST intro (`replay`: the stored curves, no training).
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-04-3-keep_best-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_keep_best(net, train_one_epoch, evaluate, val_iter, test_iter, num_epochs):
     """Train; return (the epoch kept, the accuracy to report for it)."""
     ### BEGIN SOLUTION
@@ -240,7 +240,7 @@ from lenet_nb.lessons.recipe_runs import replay
 if intro_rows:  # stored seed 0 of the MNIST intro, played back
     print("kept epoch, reported accuracy:", train_keep_best(*replay(intro_rows[0])))
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-04-3-keep_best", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_keep_best(train_keep_best)
 
 # %% [markdown]
@@ -446,7 +446,7 @@ print("their printed losses times the batch size once more:", round(0.004631 * 6
 # epochs and print one test accuracy per epoch (and return them). Run the cell: one epoch on
 # 2,000 images prints far more than one line. Fix it without changing what the training does.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-04-4-eval_in_loop-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # NBVAL_IGNORE_OUTPUT
 # (the demonstration at the end trains: its digits differ between CPUs)
 def train_epochs(net, train_iter, test_iter, num_epochs, updater, evaluate):
@@ -485,7 +485,7 @@ small_train, small_test = load_data_fashion_mnist(256, subset=(2000, 500))
 accs = train_epochs(net, small_train, small_test, 1, torch.optim.Adam(net.parameters(), 0.01),
                     evaluate_accuracy)
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-04-4-eval_in_loop", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_eval_in_loop(train_epochs)
 
 # %% [markdown]
@@ -518,7 +518,7 @@ print(f"{cost['batches_per_epoch']} batches | one epoch, evaluation once: "
 # images leave its loss high (`fit_one_batch` prints accuracy and loss after training). Fix
 # `make_net` or `loss_fn` so that it fits the batch.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-04-5-softmax_loss-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # NBVAL_IGNORE_OUTPUT
 # (the demonstration at the end trains: its digits differ between CPUs)
 def make_net():
@@ -541,7 +541,7 @@ X_probe, y_probe = probe_batch(32)
 acc, final_loss = fit_one_batch(make_net(), loss_fn, X_probe, y_probe)
 print(f"after 150 steps on 32 images: accuracy {acc:.3f}, loss {final_loss:.4f}")
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-04-5-softmax_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_softmax_loss(make_net, loss_fn)
 
 # %% [markdown]
@@ -571,7 +571,7 @@ r = softmax_before_loss(torch.tensor([[8.0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]), torch.
 # With dropout or batch norm in the network (neither is in LeNet, both in most networks since)
 # that changes the training itself. Fix it.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-04-6-eval_mode-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # NBVAL_IGNORE_OUTPUT
 # (the demonstration at the end trains: its digits differ between CPUs)
 def train_with_checks(net, train_iter, val_iter, num_epochs, updater, every, evaluate):
@@ -611,7 +611,7 @@ with ModeCounter(net) as modes:
                       3, evaluate_in_eval_mode)
 print(f"training batches in train mode: {modes.train_mode}, in eval mode: {modes.eval_mode}")
 
-# %% tags=["exercise-check"]
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-04-6-eval_mode", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_eval_mode(train_with_checks)
 
 # %% [markdown]
@@ -694,7 +694,7 @@ if grid_rows:
 # `leaves_first`, the rate whose validation accuracy first passes 0.2 (twice chance; `None` if
 # none does), and `stays`, the list of rates that never pass it in the 6 epochs.
 
-# %% tags=["exercise-run"]
+# %% tags=["exercise-run"] nbgrader={"grade": false, "grade_id": "ex-04-7-plateau-run", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # NBVAL_IGNORE_OUTPUT
 # (a live run: its digits differ between CPUs and between quick and full mode)
 from lenet_nb.lessons.grid import plateau_run
@@ -710,7 +710,7 @@ for lr, record in plateau_records.items():
     print(f"lr {lr:g}: validation accuracy per epoch",
           " ".join(f"{v:.3f}" for v in record["val_acc"]))
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-04-7-plateau-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 passes = {lr: next((i for i, v in enumerate(r["val_acc"]) if v > 0.2), None)
           for lr, r in plateau_records.items()}  # first epoch above 0.2, None if never
@@ -723,7 +723,7 @@ stays = [lr for lr, i in passes.items() if i is None]
 # stays = ...  # the list of rates that never pass 0.2 in the 6 epochs
 ### END STUB
 
-# %% tags=["exercise-check", "nbval-ignore-output"]
+# %% tags=["exercise-check", "nbval-ignore-output"] nbgrader={"grade": true, "grade_id": "ex-04-7-plateau", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ex.check_plateau(leaves_first, stays, plateau_records)
 
 # %% [markdown] tags=["answer-prose"]
@@ -780,7 +780,7 @@ ExplorerWidget(explorer, activation, pooling, num_epochs=reduce_in_tests(3, 1))
 # initialisation, optimizer, schedule, batch size, epochs. The check prints your numbers beside
 # the course solution's stored runs.
 
-# %% tags=["exercise-answer"]
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-04-8-recipe_challenge-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train(X, y, seconds):
     """Build, train and return a network (at most 61,706 parameters) on X [N, 1, 28, 28], y."""
     ### BEGIN SOLUTION
@@ -800,7 +800,7 @@ def train(X, y, seconds):
     return net
     ### END SOLUTION
 
-# %% tags=["exercise-check", "nbval-ignore-output"]
+# %% tags=["exercise-check", "nbval-ignore-output"] nbgrader={"grade": true, "grade_id": "ex-04-8-recipe_challenge", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 ex.check_recipe_challenge(train)
 
 # %% [markdown]
