@@ -207,9 +207,10 @@ ex.check_steplr(train_mnist_intro)
 #
 # `train_keep_best` trains `num_epochs` epochs and returns the epoch it keeps and the accuracy
 # to report for it, as the MNIST intro does; `evaluate(net, data_iter)` gives the accuracy on
-# the iterator it is handed. Its reported number runs systematically high. Fix it so that the
-# number is a fair estimate of the accuracy on images the network has never seen. The cell
-# plays back stored seed 0 of the MNIST intro (`replay`: the stored curves, no training).
+# the iterator it is handed. Its reported number is biased: it can come out high, never low.
+# Fix it so that the number is a fair estimate of the accuracy on images the network has never
+# seen. The cell plays back stored seed 0 of the MNIST intro (`replay`: the stored curves, no
+# training).
 
 # %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-04-3-keep_best-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_keep_best(net, train_one_epoch, evaluate, val_iter, test_iter, num_epochs):

@@ -41,14 +41,14 @@ from lenet_nb.experiments import (
 )
 from lenet_nb.files import remove
 from lenet_nb.lessons.ablation import LADDER
-from lenet_nb.lessons.recipe_runs import RECIPE_RUNS
+from lenet_nb.lessons.recipe_runs import MNIST_INTRO, RECIPE_RUNS
 
 # Each chapter's experiments, imported from its lesson module, in the order `run --all` runs
 # them (one that reads another's results comes after it), e.g.
 #   from lenet_nb.lessons.fc_limits import PERMUTATION
 #   EXPERIMENTS = (PERMUTATION, ...)
-# chapter 4 (recipes): mnist_intro, grid and challenge_recipes join once their results are stored
-EXPERIMENTS = (RECIPE_RUNS, LADDER)
+# chapter 4 (recipes): grid and challenge_recipes join once their results are stored
+EXPERIMENTS = (RECIPE_RUNS, MNIST_INTRO, LADDER)
 # exceptions meaning "the loss became NaN or infinite": fit's NonFiniteLoss (caught inside fit
 # today, which then returns a History with .diverged), the TrainingDiverged planned for fit,
 # and lenet_nb.experiments.RunDiverged
