@@ -99,6 +99,7 @@ bench: data
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/lenet5_step.py
 	$(BIN)/python benchmarks/draw_latency.py
+	$(BIN)/python benchmarks/draw_browser_latency.py
 
 # Re-pair each notebooks/*.ipynb with its notebooks_py/*.py (edit the .py, then sync).
 sync: $(STAMP)

@@ -19,21 +19,22 @@
 #
 # LeNet has two parts: a convolutional block (two convolutions, each followed by a sigmoid and a
 # 2×2 pooling) that turns the image into a stack of small feature maps, and a dense block (three
-# linear layers with 120, 84 and 10 outputs) that turns those maps into class scores. Between
-# them sits one flatten. In this chapter we build the network ourselves, follow a single input
-# through it and watch its shape change, check every change against the output-size formula,
-# count where the parameters are, work out how much of the image each unit sees (its receptive
-# field) and how many multiply-adds each layer costs, and finish by reproducing the connection
-# count of the 1998 paper. Four exercises along the way check themselves.
+# linear layers with 120, 84 and 10 outputs) that turns those maps into class scores, with one
+# flatten between them. We build the network ourselves, follow an input through it, check every
+# shape against the output-size formula, count where the parameters are, work out how much of
+# the image each unit sees (its receptive field) and how many multiply-adds each layer costs,
+# and reproduce the connection count of the 1998 paper. Six exercises check themselves: two
+# predictions, two pieces of code, one setting to change and observe, and a challenge.
 #
-# Nothing here is trained, so every printed table below is checked by the tests (README, section
-# "Quick mode and tests").
+# Until the challenge nothing here is trained, so every printed table below is checked by the
+# tests (README, section "Quick mode and tests").
 
 # %%
 # %matplotlib inline
 import torch
 from torch import nn
 
+from lenet_nb.config import reduce_in_tests
 from lenet_nb.exercises import shapes as ex
 from lenet_nb.lenet5 import LeNet5, c3_connections
 from lenet_nb.lessons import anatomy, shapes
@@ -194,8 +195,10 @@ print(shapes.compare_shape_tables(tables))
 #   C5 with 16 maps of 5×5.
 #
 # Boyu's summary says LeNet "alternates convolutional and max-pooling layers", but the
-# network it builds uses average pooling, like d2l and the paper. As the table shows, for the
-# shapes it makes no difference.
+# network it builds uses average pooling, as d2l does. The paper used neither: its S2 and S4 are
+# *trainable subsampling* layers, which add each 2×2 window's four inputs, multiply the sum by a
+# coefficient and add a bias, both learned, one pair per map, before a squashing function
+# (chapter 5 builds them). As the table shows, for the shapes none of this makes a difference.
 #
 # ## 3. The output-size formula
 #
@@ -217,24 +220,31 @@ for name, (v_net, v_X) in variants.items():
 # ## 4. Where the parameters are
 
 # %% [markdown]
-# ### Exercise 2.3 (predict, then run): the first linear layer's parameters
+# ### Exercise 2.3 (predict, then run): the first linear layer for 32×32 images
 #
-# Before running the table below: how many trainable parameters does the first linear layer of
-# `net` (`nn.Linear(16 * 5 * 5, 120)`) have? Count weights and biases, and write one number. The
-# checker says right or not without giving the number away, and recognises the usual slips
-# (forgetting the biases, using the unpadded variant's input size).
+# `LeNet(in_size=32)` is the d2l LeNet fed the paper's 32×32 images, but keeping C1's padding of
+# 2. Before running the cell below: how many trainable parameters does its first linear layer
+# have? Write one number. The checker says right or not without giving the number away, and
+# recognises the usual slips.
 
-# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-3-linear1_params-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-3-linear1_params_32-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
-linear1_params = 16 * 5 * 5 * 120 + 120
+linear1_params_32 = 16 * 6 * 6 * 120 + 120
 ### END SOLUTION
 
-# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-3-linear1_params", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-ex.check_linear1_params(linear1_params)
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-3-linear1_params_32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+ex.check_linear1_params_32(linear1_params_32)
+
+# %%
+net_32 = LeNet(in_size=32)
+first_linear = next(m for m in net_32 if isinstance(m, nn.Linear))
+print(f"{first_linear}: {count_parameters(first_linear):,} parameters")
+print(shapes.format_shape_table(shapes.shape_table(net_32, torch.rand(1, 1, 32, 32))))
 
 # %% [markdown]
-# `shapes.param_rows` asks `torchinfo`, a maintained model-summary library, for the parameters of
-# every layer (`lenet_nb/lessons/shapes.py`). Only the convolutions and the linear layers have any:
+# Back to the 28×28 network `net`: `shapes.param_rows` asks `torchinfo`, a maintained
+# model-summary library, for the parameters of every layer (`lenet_nb/lessons/shapes.py`). Only
+# the convolutions and the linear layers have any:
 
 # %%
 rows = shapes.param_rows(net, (1, 1, 28, 28))
@@ -247,38 +257,37 @@ for kind, n in by_kind.items():
     print(f"{kind:<7} {n:>6,} of {total:,} parameters ({100 * n / total:.1f} %)")
 
 # %% [markdown]
-# The two convolutions, which do all the looking at the image, hold 2,572 parameters. The three
-# linear layers hold 59,134, or 95.8 %: the first one alone, 400 × 120 weights plus 120 biases,
-# has 48,120. This is the fact behind Boyu's quiz question ("most of LeNet's parameters are
-# in the convolutional block" is the *wrong* statement), and chapter 1's point again: the
-# convolutions reuse one small kernel everywhere, the dense layers pay for every connection.
+# The two convolutions, which do all the looking at the image, hold 2,572 parameters; the three
+# linear layers hold 59,134, or 95.8 %, the first one alone 48,120. This is the fact behind
+# Boyu's quiz question ("most of LeNet's parameters are in the convolutional block" is the
+# *wrong* statement), and chapter 1's point again: convolutions reuse one small kernel, dense
+# layers pay for every connection.
 #
 # ## 5. How much of the image does a unit see?
 #
-# A unit's **receptive field** is the patch of input pixels that can change its value. A C1 unit
-# reads a 5×5 window of the image. An S2 unit averages 2×2 C1 units whose windows overlap: 6×6
-# pixels. Deeper units see more, and two numbers per layer are enough to follow it:
+# A unit's **receptive field** is the patch of input pixels that can change its value. Deeper
+# units see more, and two numbers per layer are enough to follow it:
 #
 # - r, the side of the receptive field, in input pixels;
 # - j, the **jump**: how many input pixels apart two neighbouring units of the layer's map sit.
 #
-# An input pixel sees itself (r = 1) and its neighbour is one pixel away (j = 1). A window of
-# size k and stride s then gives
-#
-# $$r_\text{out} = r_\text{in} + (k - 1)\, j_\text{in}, \qquad j_\text{out} = j_\text{in}\, s :$$
-#
-# the window's k taps are j_in input pixels apart, so they add (k − 1)·j_in pixels of reach, and
-# after a stride-s layer neighbours are s times further apart. Padding moves where a window sits,
-# not how wide it is; element-wise layers change nothing.
+# An input pixel sees itself (r = 1), and its neighbour is one pixel away (j = 1). A C1 unit
+# reads a 5×5 window of the image, so r = 5, and C1 moves its window one pixel at a time, so
+# neighbouring C1 units sit one pixel apart: j = 1. An S2 unit averages a 2×2 block of C1 units
+# whose 5×5 windows overlap; together they cover 6×6 pixels, so r = 6. S2's windows sit side by
+# side, two C1 units apart, so neighbouring S2 units are 2 pixels apart: j = 2. Padding moves
+# where a window sits, not how wide it is; element-wise layers such as the sigmoid change
+# nothing.
 
 # %% [markdown]
 # ### Exercise 2.4 (complete the code): the receptive-field recurrence
 #
-# Complete the loop body of `receptive_field(windows)`: `windows` is a list of
-# `(kernel size, stride)` pairs, first layer first, and the function returns `(r, j)` after the
-# last one. The checker runs it on five stacks (LeNet's C1, S2, C3, S4 among them) and compares
-# with the package's `anatomy.receptive_field`; it recognises the usual slips (the jump never
-# grows, k − 1 not multiplied by the jump, k·j instead of (k − 1)·j, the jump updated too early).
+# Work out how one more layer, a window of k taps that moves s units at a time, changes r and
+# j, and check your rule by hand on C1 → S2 above. Then complete the loop body of
+# `receptive_field(windows)`: `windows` is a list of `(kernel size, stride)` pairs, first layer
+# first, and the function returns `(r, j)` after the last one. The checker runs it on five
+# stacks (LeNet's C1, S2, C3, S4 among them), compares with the package's
+# `anatomy.receptive_field`, and names the usual slips by what they do to r and j.
 
 # %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-4-receptive_field-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def receptive_field(windows):
@@ -294,6 +303,20 @@ def receptive_field(windows):
 
 # %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-4-receptive_field", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ex.check_receptive_field(receptive_field)
+
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> the two lines</summary>
+#
+# A window of size k and stride s gives
+#
+# $$r_\text{out} = r_\text{in} + (k - 1)\, j_\text{in}, \qquad j_\text{out} = j_\text{in}\, s :$$
+#
+# the window's k taps sit j_in input pixels apart, so beyond the first tap's own field they add
+# (k − 1)·j_in pixels of reach; and after a stride-s layer, neighbours are s of the old steps
+# apart. For C1 → S2: r = 5 + (2 − 1)·1 = 6 and j = 1·2 = 2. The order matters: the new r uses
+# the jump *before* this layer's stride.
+#
+# </details>
 
 # %% [markdown]
 # `anatomy.receptive_fields(net, in_size)` applies the same two lines to every layer of a network
@@ -338,6 +361,59 @@ print("corner unit of C1:", anatomy.box_size(corner), "box")
 masks = [footprints[n] for n in ("C1", "S2", "C3", "S4")] + [corner]
 titles = [f"{n}, middle unit" for n in ("C1", "S2", "C3", "S4")] + ["C1, corner unit"]
 ax = anatomy.plot_receptive_fields(masks, titles)
+
+# %% [markdown]
+# ### Exercise 2.5 (change and observe): a stride in C1, and what C3 sees
+#
+# Give C1 a stride of 2 (its window moves two pixels at a time) and keep everything else. How
+# large is the patch of image a C3 unit sees then? The next cell builds LeNet's layers up to C3
+# for every stride in `c1_strides` (`anatomy.c3_block`, `lenet_nb/lessons/anatomy.py`) and
+# measures the middle C3 unit's receptive field with gradients, as above. Add 2 to
+# `c1_strides`, run it, and answer in the cell after:
+#
+# - `c3_width_stride_2`: the width, in pixels, of the box a C3 unit sees when C1 has stride 2,
+#   as your run measured it;
+# - `why`: why it changes, `"a"`, `"b"` or `"c"`:
+#   (a) a stride in C1 spreads every later layer's taps twice as far apart;
+#   (b) the stride enlarges C1's kernel;
+#   (c) the padding grows with the stride.
+#
+# `ex.check_c1_stride` reads what you recorded in `observed_stride`.
+
+# %% tags=["exercise-run"] nbgrader={"grade": false, "grade_id": "ex-02-5-c1_stride-run", "locked": false, "schema_version": 3, "solution": true, "task": false}
+observed_stride = {}  # C1's stride -> (height, width) of the box of pixels a C3 unit sees
+### BEGIN SOLUTION
+c1_strides = [1, 2]
+### END SOLUTION
+### BEGIN STUB
+# c1_strides = [1]  # add the stride you want to compare, then run this cell again
+### END STUB
+for stride in c1_strides:
+    block = anatomy.c3_block(c1_stride=stride)  # C1 (stride `stride`), sigmoid, S2, C3
+    observed_stride[stride] = anatomy.box_size(anatomy.empirical_receptive_field(block, 3))
+    h, w = observed_stride[stride]
+    print(f"C1 stride {stride}: C3's middle unit sees a {h}×{w} box of pixels")
+
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-5-c1_stride-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+c3_width_stride_2 = observed_stride[2][1]
+why = "a"
+### END SOLUTION
+
+# %% tags=["exercise-check"] nbgrader={"grade": true, "grade_id": "ex-02-5-c1_stride", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+ex.check_c1_stride(observed_stride, c3_width_stride_2, why)
+
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> where the extra reach comes from</summary>
+#
+# The kernels and the padding are the same in both runs; only the jump changes. With stride 2,
+# neighbouring C1 units sit 2 pixels apart instead of 1, S2 doubles that again, and every window
+# after it, C3's included, reaches across taps that are twice as far apart. Your recurrence of
+# Exercise 2.4 predicts the same growth layer by layer. A strided first layer is a cheap way to
+# see more of the image with fewer units and fewer multiply-adds, paid for in resolution: C1's
+# map has a quarter of the positions.
+#
+# </details>
 
 # %% [markdown]
 # ## 6. How much work is each layer?
@@ -401,13 +477,11 @@ print(f"trainable parameters of LeNet5: {count_parameters(LeNet5()):,}")
 assert same
 
 # %% [markdown]
-# Every layer matches the paper, and so does the total. The counter helps only part of the way.
-# For C1, C5 and F6 it counts the products and not the biases: 117,600 + 4,704 biases =
-# 122,304. It does not see S2 and S4 at all (an average pooling and a multiplication per map
-# are not operations it counts), nor the RBF output (a squared distance). And for C3 it
-# counts 240,000, more than the real connections: the package runs C3 as one dense 6 → 16
-# convolution whose 36 absent kernels are held at zero, and the counter cannot know those
-# products are always 0. The connection table itself has to be counted by hand, from
+# Every layer matches the paper, and so does the total. The counter helps only part of the way:
+# for C1, C5 and F6 it counts the products, not the biases (117,600 + 4,704 biases = 122,304);
+# it does not see S2, S4 or the RBF output at all; and for C3 it counts 240,000, more than the
+# real connections, because the package runs C3 as one dense 6 → 16 convolution whose 36 absent
+# kernels are held at zero. The connection table has to be counted by hand, from
 # `lenet5.c3_connections()`, Table I as a 6 × 16 grid of booleans (`lenet_nb/lenet5.py`):
 
 # %%
@@ -433,7 +507,7 @@ print(f"what a dense convolution multiplies: {table.numel()} × 25 × 100 = "
 # `lenet_nb/lessons/shapes.py`).
 
 # %%
-shape_widget()
+shape_widget()  # without a kernel (a stored notebook), a static copy of its start shows
 
 # %% [markdown]
 # ## 8. Smaller maps, more channels
@@ -448,6 +522,70 @@ shape_widget()
 # %%
 X = torch.rand(size=(1, 1, 28, 28))
 ax = shapes.plot_shape_trend([("input", tuple(X.shape))] + shapes.shape_table(net, X))
+
+# %% [markdown]
+# ## 9. Challenge
+#
+# The chapter's last exercise is open: any network and any training, within a budget of
+# multiply-adds, parameters and time.
+
+# %% [markdown]
+# ### Exercise 2.6 (challenge): a quarter of the multiply-adds
+#
+# Section 6 counted 416,520 multiply-adds for one image through LeNet. Build and train a network
+# that needs **at most 100,000 multiply-adds per image** (counted as in section 6, by
+# `FlopCounterMode` on one 1×1×28×28 image), has **at most 61,706 trainable parameters** (as many
+# as LeNet) and reaches **at least 0.87 validation accuracy** on Fashion-MNIST, with **60 s of
+# training on the reference machine**.
+#
+# Write `train(X, y, seconds)` as in chapter 1's challenge: it receives training images `X`
+# (shape [N, 1, 28, 28], values in [0, 1]) and their labels `y`, and returns the trained network.
+# The checker holds 10,000 of the 60,000 training images out (seed 0; your function never sees
+# them), times `train`, counts the multiply-adds and parameters of what it returns, and measures
+# its accuracy on the held-out images, beside the course's own solution (stored runs, made by
+# `python -m lenet_nb.course.experiments run challenge_shapes`). `seconds` is your budget on this
+# machine. When your network is over the cap, the checker prints its multiply-adds layer by
+# layer, so you see which layer to make cheaper. Sections 5 and 6, and Exercise 2.5, showed
+# where a convolution's cost comes from and what a stride does to it.
+
+# %% tags=["exercise-answer"] nbgrader={"grade": false, "grade_id": "ex-02-6-macs_challenge-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def train(X, y, seconds):
+    """Build, train and return a network of at most 100,000 multiply-adds per image."""
+    ### BEGIN SOLUTION
+    num_epochs, batch_size = reduce_in_tests(12, 1), 128
+    net = nn.Sequential(
+        nn.Conv2d(1, 8, kernel_size=4, stride=2, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 3 * 3, 10))
+    optimizer = torch.optim.AdamW(net.parameters(), lr=0.01)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=0.01, total_steps=num_epochs * -(-len(y) // batch_size))
+    loss = nn.CrossEntropyLoss()
+    for _ in range(num_epochs):
+        for batch in torch.randperm(len(y)).split(batch_size):
+            optimizer.zero_grad()
+            loss(net(X[batch]), y[batch]).backward()
+            optimizer.step()
+            scheduler.step()
+    return net
+    ### END SOLUTION
+
+
+# %% tags=["exercise-check", "nbval-ignore-output"] nbgrader={"grade": true, "grade_id": "ex-02-6-macs_challenge", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+ex.check_macs_challenge(train)
+
+# %% [markdown] tags=["answer-prose"]
+# <details><summary><b>After your check:</b> the course's solution</summary>
+#
+# Most of LeNet's work is done by its convolutions on large maps, so the course's solution makes
+# the maps small early: its first convolution, 4×4 with 8 channels, moves two pixels at a time,
+# and a max pooling halves the map again before a 3×3 convolution with 16 channels; one linear
+# layer reads the 16 maps of 3×3 that are left. Its multiply-adds are printed in the table above,
+# its training is the one of chapter 1's challenge (AdamW, a one-cycle rate up to 0.01), with
+# more epochs because each one is cheaper. `shapes.challenge_train` in
+# `lenet_nb/lessons/shapes.py` is the same function; the stored runs come from it.
+#
+# </details>
 
 # %% [markdown]
 # ## Recap
@@ -466,16 +604,17 @@ ax = shapes.plot_shape_trend([("input", tuple(X.shape))] + shapes.shape_table(ne
 # - receptive fields grow by (k − 1)·j per layer while the jump j multiplies by each stride:
 #   5, 6, 14 and 16 pixels a side for C1, S2, C3 and S4, and the gradients light up exactly
 #   those squares; the linear layers see the whole image (the formula's 32 includes the padding);
+#   a stride early on multiplies the jump of every later layer, and with it their reach;
 # - the work is where the parameters are not: the convolutions do 85.9 % of the 416,520
-#   multiply-adds, and a counter such as `FlopCounterMode` agrees with the hand formula;
+#   multiply-adds, and a counter such as `FlopCounterMode` agrees with the hand formula; small
+#   maps early (a stride, a pooling) make a network far cheaper to run;
 # - the paper's 340,908 connections are units × (inputs + bias) summed over the layers, with
 #   C3's Table I counted by hand because a dense implementation hides it from the counter;
 # - too large a kernel or too small an input collapses a feature map to nothing, which the
 #   formula predicts before PyTorch fails.
 #
-# Chapter 3 trains this network. First, check yourself: `self_check` shows this chapter's
-# questions and grades your answers (widgets in `lenet_nb/quiz/widget.py`, grading in
-# `lenet_nb/quiz/question.py`, questions in `lenet_nb/quiz/bank.py`):
+# Chapters 3 and 4 train this network. First, check yourself (`self_check`,
+# `lenet_nb/quiz/widget.py`):
 
 # %%
 from lenet_nb.quiz.widget import self_check

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = {"fetch": fetch.main, "nbcheck": nbcheck.main, "report": report.main,
            "student": student.main}
 SCRIPTS = ["tools/lenet5_validation.py", "benchmarks/train_throughput.py",
-           "benchmarks/lenet5_step.py", "benchmarks/draw_latency.py"]
+           "benchmarks/lenet5_step.py", "benchmarks/draw_latency.py",
+           "benchmarks/draw_browser_latency.py"]
 
 
 @pytest.mark.parametrize("tool", sorted(MODULES))

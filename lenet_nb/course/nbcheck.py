@@ -355,6 +355,20 @@ def number_problems(folder):
     return found
 
 
+MAX_CODE_CELLS, MAX_WORDS = 40, 3_500  # issue 18: a chapter's size limit
+# what is not prose in a markdown cell: fenced code, display math, HTML tags
+_NOT_PROSE = re.compile(r"```.*?```|\$\$.*?\$\$|<[^>]+>", re.S)
+
+
+def chapter_size(nb_path):
+    """(code cells, words of prose) of a stored chapter; a word is a run of non-space characters
+    starting with a letter or digit, counted in markdown outside fenced code, $$math$$ and tags."""
+    nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
+    text = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    words = sum(len(re.findall(r"[A-Za-z0-9]\S*", _NOT_PROSE.sub(" ", t))) for t in text)
+    return sum(c["cell_type"] == "code" for c in nb["cells"]), words
+
+
 def main(argv=None):
     """Command line: `python -m lenet_nb.course.nbcheck [--numbers] [FOLDER]`; 1 on a problem."""
     return cli.run(_main, argv)

@@ -7,6 +7,7 @@ Each `check_*` takes what the learner wrote (a function, a module, a number) and
 import torch
 from torch import nn
 
+from lenet_nb.exercises import challenge
 from lenet_nb.exercises.checking import (
     STUB_HINT,
     NotStarted,
@@ -19,6 +20,8 @@ from lenet_nb.exercises.checking import (
     require_number,
     require_shape,
 )
+from lenet_nb.lessons import anatomy
+from lenet_nb.lessons import shapes as lessons_shapes
 from lenet_nb.lessons.anatomy import receptive_field as ref_receptive_field
 from lenet_nb.lessons.shapes import leaf_layers, shape_table
 from lenet_nb.models import count_parameters, get_model
@@ -27,13 +30,17 @@ CHAPTER = 2
 EXERCISES = {  # notebook order: exercise 2.n is the n-th name
     "c1_s2_shape": "predict, then run",
     "unpadded_lenet": "complete the code",
-    "linear1_params": "predict, then run",
+    "linear1_params_32": "predict, then run",
     "receptive_field": "complete the code",
+    "c1_stride": "change and observe",
+    "macs_challenge": "challenge",
 }
 
 
 C1_S2_SHAPE = (1, 6, 14, 14)  # d2l LeNet, 1×1×28×28 input, after Conv2d(pad 2) + AvgPool2d(2, 2)
-LINEAR1_PARAMS = 16 * 5 * 5 * 120 + 120  # the first Linear of the d2l LeNet: weights + biases
+# LeNet(in_size=32), C1 still padded by 2: 32 -> C1 32 -> S2 16 -> C3 12 -> S4 6, so the first
+# Linear reads 16·6·6 = 576 inputs: weights + biases
+LINEAR1_PARAMS_32 = 16 * 6 * 6 * 120 + 120
 
 
 @checker("c1_s2_shape", leaks=[
@@ -58,22 +65,26 @@ def check_c1_s2_shape(c1_s2_shape):
     return f"{C1_S2_SHAPE}: the padded 5×5 convolution keeps 28×28, the pooling halves it"
 
 
-@checker("linear1_params", leaks=[r"\b48,?120\b"])
-def check_linear1_params(linear1_params):
-    """Predict-then-run: the parameter count of the d2l LeNet's first linear layer."""
-    linear1_params = require_number(linear1_params, "linear1_params")
+@checker("linear1_params_32", leaks=[r"\b69,?240\b", r"\b576\b"])
+def check_linear1_params_32(linear1_params_32):
+    """Predict-then-run: the first linear layer's parameters of LeNet(in_size=32)."""
+    n = require_number(linear1_params_32, "linear1_params_32")  # NumPy/torch numbers too
     hints = [
-        (lambda n: n == 400 * 120, "that is the weights only: did you forget the bias? Each "
-                                   "output unit has one"),
-        (lambda n: n in (256 * 120, 256 * 120 + 120),
-         "16·4·4 = 256 inputs is the unpadded variant; this network hands over 16·5·5"),
-        (lambda n: n in (400, 120, 520), "count one weight per (input, output) pair, plus the "
-                                         "biases"),
-        (lambda n: n == 400 * 121 or n == 401 * 121, "one bias per output unit, not per input"),
-        (lambda n: n == 61_706, "that is the whole network; only the first linear layer here"),
+        (lambda n: n == 16 * 5 * 5 * 120 + 120, "that is the 28×28 network's count: follow a "
+                                                 "32×32 image through C1, S2, C3 and S4 first"),
+        (lambda n: n == LINEAR1_PARAMS_32 - 120, "each of the 120 outputs also has a bias"),
+        (lambda n: n == 16 * 4 * 4 * 120 + 120, "that is the unpadded 28×28 variant's count"),
+        (lambda n: n == 16 * 8 * 8 * 120 + 120, "C3 has no padding: a 5×5 window shrinks its "
+                                                 "input"),
+        (lambda n: n == 16 * 7 * 7 * 120 + 120, "after C3, the 2×2 pooling halves the side "
+                                                 "(rounding down if it is odd)"),
+        (lambda n: n < 1000, "one weight per (input, output) pair, plus the biases"),
+        (lambda n: True, "count the inputs first: the first linear layer reads S4's 16 maps, "
+                         "flattened"),
     ]
-    expect_equal(linear1_params, LINEAR1_PARAMS, "your count", hints=hints, reveal=False)
-    return f"{LINEAR1_PARAMS:,} = 400·120 weights + 120 biases"
+    expect_equal(n, LINEAR1_PARAMS_32, "your count", hints=hints, reveal=False)
+    return (f"{LINEAR1_PARAMS_32:,}: a 32×32 image leaves S4 as 16 maps of 6×6, so Linear(576, "
+            f"120) holds 576·120 weights and 120 biases")
 
 
 def _layer_hint(i, got, want, linear_no):
@@ -157,14 +168,14 @@ def _rf_variants(windows):
         j_late *= s  # j updated before r uses it
         r_late += (k - 1) * j_late
         j *= s
-    return {(r_no_jump, 1): "the jump never grew: after a layer of stride s, neighbouring units "
-                            "are s times further apart, so multiply j by s",
-            (r_no_mult, j): "r grows by (k − 1)·j, not k − 1: a window's taps are j input "
-                            "pixels apart",
-            (r_k_times_j, j): "a window of k taps spans (k − 1) gaps, so r grows by (k − 1)·j, "
-                              "not k·j",
-            (r_late, j): "you multiplied j by s before growing r: use the jump of the layer's "
-                         "input (j_in), then update it"}
+    return {(r_no_jump, 1): "your j never changes: after a layer of stride s, how many input "
+                            "pixels apart are two neighbouring units?",
+            (r_no_mult, j): "your r grows the same whatever j is: C3's taps sit on S2 units "
+                            "that are 2 pixels apart; check S2 -> C3 by hand",
+            (r_k_times_j, j): "for a single 5×5 layer on the image your r would be 6, but a "
+                              "5-wide window covers 5 pixels",
+            (r_late, j): "C3 reads S2's units: which jump applies to its window, S2's or "
+                         "C3's own?"}
 
 
 RF_CASES = ([(5, 1), (2, 2), (5, 1), (2, 2)], [(3, 1), (3, 1)], [(2, 2), (3, 1)],
@@ -185,3 +196,49 @@ def check_receptive_field(receptive_field):
                      f"(r, j) for the windows {windows}",
                      hints=[(lambda g, v=v: tuple(g) == v, msg) for v, msg in wrong.items()])
     return "(16, 4) for LeNet's C1, S2, C3, S4: an S4 unit sees 16×16 input pixels"
+
+
+C1_STRIDE_WHY = {"b": "the kernel stays 5×5 in both runs; what changes is how far apart "
+                      "its outputs sit",
+                 "c": "the padding is 2 in both runs"}
+
+
+@checker("c1_stride")
+def check_c1_stride(observed_stride, c3_width_stride_2, why):
+    """Change and observe: C3's field with a stride-2 C1, graded against the learner's run."""
+    if not isinstance(observed_stride, dict) or not {1, 2} <= set(observed_stride):
+        held = sorted(observed_stride) if isinstance(observed_stride, dict) else observed_stride
+        raise NotStarted(f"`observed_stride` holds the strides {held!r}: the question compares "
+                         f"1 and 2, so put both in `c1_strides` and run that cell again")
+    for stride, box in observed_stride.items():
+        if not isinstance(box, tuple) or box != anatomy.c3_field(stride):
+            raise NotYet(f"`observed_stride[{stride!r}]` is not what a C1 of stride {stride} "
+                         f"gives: change only `c1_strides` and run that cell again")
+    width, width_1 = observed_stride[2][1], observed_stride[1][1]
+    answer = require_number(c3_width_stride_2, "c3_width_stride_2")
+    expect_equal(answer, width, "your width", reveal=False, hints=[
+        (lambda g: g == width_1, "that is the width with stride 1: read your run's line for "
+                                 "stride 2"),
+        (lambda g: True, "read it from the line your run printed for stride 2")])
+    choice = str(require_answer(why, "why")).strip().lower()
+    if choice not in ("a", "b", "c"):
+        raise NotYet(f"`why` is one of 'a', 'b' or 'c', got {why!r}")
+    if choice != "a":
+        raise NotYet(f"not ({choice}): {C1_STRIDE_WHY[choice]}")
+    r, j = ref_receptive_field([(5, 2), (2, 2), (5, 1)])
+    return (f"with a stride-2 C1 a C3 unit sees {width}×{width} pixels, against {width_1}×"
+            f"{width_1}: every later tap sits twice as far apart, and the recurrence of "
+            f"Exercise 2.4 gives r = {r} (jump {j}) too")
+
+
+# --- 2.6 challenge: a quarter of the multiply-adds ---------------------------------------------
+
+CHALLENGE = challenge.ChallengeSpec(
+    "macs_challenge", "shapes", "FashionMNIST", target=0.87, budget=60.0,
+    solution=lessons_shapes.challenge_train, max_params=61_706, max_macs=100_000)
+
+
+@checker("macs_challenge")
+def check_macs_challenge(train):
+    """Challenge: the learner's train(X, y, seconds) under a cap of 100,000 multiply-adds."""
+    return challenge.score(CHALLENGE, train)

@@ -85,6 +85,20 @@ def box_size(mask):
     return int(rows[-1] - rows[0]) + 1, int(cols[-1] - cols[0]) + 1
 
 
+def c3_block(c1_stride=1):
+    """LeNet's layers up to C3 (C1, sigmoid, S2, C3), with a stride in C1 (fixed weights)."""
+    with torch.random.fork_rng():  # generic weights, without touching the caller's generator
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 6, kernel_size=5, padding=2, stride=c1_stride),
+                             nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+                             nn.Conv2d(6, 16, kernel_size=5))
+
+
+def c3_field(c1_stride=1):
+    """(height, width) of the box of input pixels that reach C3's middle unit, by gradients."""
+    return box_size(empirical_receptive_field(c3_block(c1_stride), 3))
+
+
 def plot_receptive_fields(masks, titles, ax=None):
     """Show one mask per panel (input pixels that reach the unit in dark); return the axes."""
     import matplotlib.pyplot as plt

@@ -30,6 +30,17 @@ def corr2d(X, K):
     return Y
 
 
+def corr2d_sp(X, K, padding=(0, 0), stride=(1, 1)):
+    """corr2d with zero padding (p_h rows above and below, p_w columns left and right) and a
+    stride (the window moves s_h rows / s_w columns at a time)."""
+    _require_dims(X, 2, "X", "[H, W]")
+    (p_h, p_w), (s_h, s_w) = _pair(padding, "padding", low=0), _pair(stride, "stride")
+    padded = torch.zeros(X.shape[0] + 2 * p_h, X.shape[1] + 2 * p_w, dtype=X.dtype)
+    padded[p_h:p_h + X.shape[0], p_w:p_w + X.shape[1]] = X
+    full = corr2d(padded, K)  # every window position at stride 1 ...
+    return full[::s_h, ::s_w].clone()  # ... of which the stride keeps every s-th row and column
+
+
 def convolve2d(X, K):
     """True 2-D convolution ('valid' part): cross-correlation with K flipped in both directions."""
     _require_dims(K, 2, "K", "[h, w]")
@@ -65,11 +76,12 @@ def conv1x1(X, K):
     return (K @ X.reshape(c_in, h * w)).reshape(K.shape[0], h, w)
 
 
-def _pair(size, name):
-    """(a, b) from an int or a pair of positive ints."""
+def _pair(size, name, low=1):
+    """(a, b) from an int or a pair of ints >= low (positive by default)."""
     pair = (size, size) if isinstance(size, int) else tuple(size)
-    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
-        raise ValueError(f"{name} must be a positive int or a pair of them, got {size!r}")
+    if len(pair) != 2 or not all(isinstance(v, int) and v >= low for v in pair):
+        kind = "a positive int" if low == 1 else f"an int >= {low}"
+        raise ValueError(f"{name} must be {kind} or a pair of them, got {size!r}")
     return pair
 
 
@@ -118,8 +130,11 @@ def interior_gap(A, B, margin):
     return (A[inner] - B[inner]).abs().max().item()
 
 
-def learn_kernel(X, Y, kernel_shape, num_epochs, lr, seed=0):
-    """Fit a kernel K so that corr2d(X, K) ≈ Y by gradient descent; (K, loss per epoch)."""
+def learn_kernel(X, Y, kernel_shape, num_epochs, lr, seed=0, clear_grad=True):
+    """Fit a kernel K so that corr2d(X, K) ≈ Y by gradient descent; (K, loss per epoch).
+
+    `clear_grad=False` is the bug of chapter 1's exercise 1.4: the gradients add up over epochs.
+    """
     torch.manual_seed(seed)
     K = torch.randn(kernel_shape, requires_grad=True)  # a random start
     losses = []
@@ -128,6 +143,7 @@ def learn_kernel(X, Y, kernel_shape, num_epochs, lr, seed=0):
         loss.backward()
         with torch.no_grad():
             K -= lr * K.grad
-            K.grad.zero_()
+            if clear_grad:
+                K.grad.zero_()
         losses.append(loss.item())
     return K.detach(), losses

@@ -1,7 +1,9 @@
 """A drawn digit, read by trained networks: MNIST-style preprocessing, cached weights, readings."""
 
+import copy
 import math
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,11 +13,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from lenet_nb import experiments as xp
 from lenet_nb.config import reduce_in_tests
 from lenet_nb.data import REPO_ROOT, load_data_mnist
 from lenet_nb.files import user_path
 from lenet_nb.lenet5 import LeNet5, MAPLoss
 from lenet_nb.lessons.explain import lenet5_maps
+from lenet_nb.lessons.images import EmptyDrawing, ImageRefused, read_image  # noqa: F401 (API)
 from lenet_nb.lessons.lenet5_train import Distorted, make_optimizer
 from lenet_nb.models import get_model, init_xavier
 from lenet_nb.train import fit, load_checkpoint, save_checkpoint
@@ -27,42 +31,30 @@ CENTRE = 14.0
 INK_LEVEL = 0.1  # ink fainter than this (anti-aliasing fringes, paper grain) is not the digit
 
 
-class EmptyDrawing(ValueError):
-    """The image holds no ink: there is nothing to read."""
-
-
-def to_ink(image):
-    """Ink in [0, 1] (bright = ink) of an HxW grey, HxWx3 RGB or HxWx4 RGBA image, dark on light.
-
-    Integer images are read as 0-255, float images as 0-1. Transparent pixels are background.
-    Returns a float32 NumPy array [H, W].
-    """
-    a = np.asarray(image)
-    a = a.astype(np.float32) / 255.0 if a.dtype.kind in "ui" else a.astype(np.float32)
-    if a.ndim == 2:
-        return 1.0 - a
-    if a.ndim == 3 and a.shape[2] in (3, 4):
-        luminance = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601
-        alpha = a[..., 3] if a.shape[2] == 4 else 1.0
-        return np.ascontiguousarray(alpha * (1.0 - luminance), dtype=np.float32)
-    raise ValueError(f"expected an HxW grey, HxWx3 RGB or HxWx4 RGBA image, got shape {a.shape}")
+def bounding_box(ink, level=INK_LEVEL):
+    """(top, left, bottom, right) of the pixels of `ink` [H, W] above `level`; ends exclusive."""
+    mask = np.asarray(ink) > level
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if len(rows) == 0:
+        raise EmptyDrawing(f"no pixel has ink above {level}: draw a digit")
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
 def center_digit(ink):
     """MNIST's recipe on an ink image [H, W]: crop, longer side 20 px, centre of mass at pixel 14.
 
-    Returns a float tensor [1, 1, 28, 28] in [0, 1], ink bright; EmptyDrawing if there is no ink.
+    `ink` is what `read_image` returns: values in [0, 1], background 0 (no level is estimated
+    here, so a drawing more than half inked is still a drawing). Returns a float tensor
+    [1, 1, 28, 28] in [0, 1], ink bright; EmptyDrawing if there is no ink.
     """
     # NumPy for the full-size steps: torch's threads only add overhead on one small image
     ink = np.asarray(ink, dtype=np.float32)
-    # the background level (the median pixel: most of a drawing is background) becomes 0
-    ink = np.clip(ink - np.median(ink), 0, None)
-    mask = ink > INK_LEVEL
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    if len(rows) == 0:
-        raise EmptyDrawing("the image is empty (no ink darker than the background): draw a "
-                           "digit, or upload a picture of dark ink on a light background")
-    digit = torch.from_numpy(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy())
+    if ink.ndim != 2 or not np.isfinite(ink).all() or ink.min() < 0 or ink.max() > 1:
+        raise ValueError(f"center_digit expects ink [H, W] with values in [0, 1] (what "
+                         f"read_image(picture).ink gives), got shape {list(ink.shape)}; for a "
+                         f"picture use preprocess(picture)")
+    top, left, bottom, right = bounding_box(ink)
+    digit = torch.from_numpy(ink[top:bottom, left:right].copy())
     h, w = digit.shape
     size = (max(1, round(h * BOX / max(h, w))), max(1, round(w * BOX / max(h, w))))
     # antialias: shrinking a 200-px drawing to 20 px must average, not skip, pixels (as MNIST did)
@@ -79,8 +71,8 @@ def center_digit(ink):
 
 
 def preprocess(image):
-    """Canvas image (HxW grey or HxWx4 RGBA, dark on white or transparent) -> [1, 1, 28, 28]."""
-    return center_digit(to_ink(image))
+    """Any picture of one digit (see read_image: drawn, uploaded, an array) -> [1, 1, 28, 28]."""
+    return center_digit(read_image(image).ink)
 
 
 def enlarge(x, generator, size=280, scales=(5, 10)):
@@ -194,10 +186,76 @@ def trained(name, seed=0, directory=None, progress=None):
             return net.eval(), {**extra, "source": "checkpoint", "path": str(path)}
     start = time.perf_counter()
     net, history = train_net(name, seed, progress)  # raises if the run stopped early
-    info = {"recipe": r, "test_acc": history[-1]["test_acc"],
-            "seconds": time.perf_counter() - start}
-    save_checkpoint(net, path, **info)  # atomic: temp file, then rename
+    info = keep_reader(name, seed, net, history, time.perf_counter() - start, path)
     return net, {**info, "source": "trained", "path": str(path)}
+
+
+def keep_reader(name, seed, net, history, seconds, path=None):
+    """Save a network trained by its recipe where `trained` looks for it; returns the facts."""
+    info = {"recipe": recipe(name), "test_acc": history[-1]["test_acc"], "seconds": seconds}
+    save_checkpoint(net, path or checkpoint_dir() / f"{name}-seed{seed}.pt", **info)  # atomic
+    return info
+
+
+# ------------------------------------------------------------------ the stored experiment
+
+# The four networks trained by their recipes on three seeds each, then measured on the whole
+# MNIST test set moved by 0-6 pixels and rotated by up to 30 degrees (explain.robustness_table).
+# `python -m lenet_nb.course.experiments run draw_robustness` writes results/draw_robustness.csv;
+# chapter 7 renders it beside its own seed-0 readers.
+SHIFTS, ANGLES = list(range(7)), [0, 10, 20, 30]
+ROBUSTNESS_CONFIG = {"revision": 1, "recipes": copy.deepcopy(RECIPES), "batch_size": 128,
+                     "seeds": [0, 1, 2], "shifts": SHIFTS, "angles": ANGLES,
+                     "test_images": 10000}
+
+
+def robustness_run(config, run):
+    """One network, one seed: trained by its recipe, then its test accuracy shifted and rotated."""
+    from lenet_nb.data import load_split, to_float
+    from lenet_nb.lessons.explain import robustness_table
+
+    if recipe(run["network"]) != {**config["recipes"][run["network"]], "subset": None,
+                                  "batch_size": config["batch_size"]}:
+        raise ValueError("the recipes in draw.RECIPES changed: bump the experiment's revision")
+    start = time.perf_counter()
+    net, history = train_net(run["network"], run["seed"], progress=False)
+    if run["seed"] == 0:  # the chapter's readers: `trained` loads these instead of training
+        keep_reader(run["network"], 0, net, history, time.perf_counter() - start)
+    X, y = load_split("MNIST", train=False)
+    n = config["test_images"]
+    row = robustness_table({run["network"]: (net, input_pad(run["network"]))},
+                           to_float(X[:n]), y[:n], config["shifts"], config["angles"])
+    return {"test_acc": history[-1]["test_acc"], **row[run["network"]]}
+
+
+ROBUSTNESS = xp.Experiment(
+    "draw_robustness", "draw_and_look_inside", ROBUSTNESS_CONFIG,
+    runs=lambda c: xp.grid(c["seeds"], network=list(c["recipes"])),
+    run_one=robustness_run, minutes=12)
+
+
+# ------------------------------------------------------------------ challenge 7.6
+
+
+def shift_challenge_train(X, y, seconds, num_epochs=None, max_lr=0.01, batch_size=128):
+    """The course's answer to challenge 7.6 (the notebook writes it in the open): the ReLU/max
+    d2l LeNet trained on digits each moved by a random (dy, dx) in [-4, 4]², AdamW one-cycle."""
+    from lenet_nb.lessons.explain import random_shifts
+
+    num_epochs = num_epochs or reduce_in_tests(8, 1)
+    net = get_model("d2l", activation="relu", pooling="max")
+    optimizer = torch.optim.AdamW(net.parameters(), lr=max_lr)
+    steps = num_epochs * -(-len(y) // batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps)
+    loss = torch.nn.CrossEntropyLoss()
+    net.train()
+    for _ in range(num_epochs):
+        for batch in torch.randperm(len(y)).split(batch_size):
+            optimizer.zero_grad()
+            loss(net(random_shifts(X[batch], 4)), y[batch]).backward()
+            optimizer.step()
+            scheduler.step()
+    return net.eval()
 
 
 # ------------------------------------------------------------------ one reading of a drawing
@@ -231,9 +289,14 @@ class Reading:
 
 @contextmanager
 def one_thread():
-    """Run torch on one thread inside the block (restored afterwards)."""
+    """Run torch on one thread inside the block (restored afterwards); main thread only."""
     # one small image gains nothing from more threads, and on a busy machine their
-    # synchronisation costs several times the work itself (benchmarks/draw_latency.py)
+    # synchronisation costs several times the work itself (benchmarks/draw_latency.py). But the
+    # setting is process-wide: a widget callback on another thread (JupyterLab runs them on a
+    # kernel subshell while a cell runs) must not slow the learner's training to one thread
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -242,8 +305,26 @@ def one_thread():
         torch.set_num_threads(threads)
 
 
+def check_readers(lenet5, d2l):
+    """Refuse, in words, readers given in the wrong order or of the wrong kind."""
+    if isinstance(d2l, LeNet5) and not isinstance(lenet5, LeNet5):
+        raise TypeError("the two networks are swapped: call read(image, lenet5, d2l), LeNet-5 "
+                        "(chapter 5's RBF network) first, the d2l LeNet second")
+    if not isinstance(lenet5, LeNet5):
+        raise TypeError(f"lenet5 must be a LeNet5 (chapter 5's RBF network, e.g. "
+                        f"draw.trained('lenet5')[0]), got {type(lenet5).__name__}")
+    if not isinstance(d2l, torch.nn.Module) or isinstance(d2l, LeNet5):
+        raise TypeError(f"d2l must be a network reading [N, 1, 28, 28] into 10 scores (e.g. "
+                        f"draw.trained('d2l')[0]), got {type(d2l).__name__}")
+
+
 def read(image, lenet5, d2l, ink=False):
-    """Preprocess a canvas image (or, with ink=True, an ink array) and run both networks."""
+    """Preprocess a picture (or, with ink=True, read_image's ink) and run both networks.
+
+    Not for networks a cell may be running at the same time: the maps come from hooks on
+    `lenet5` (the pad reads with its own copies).
+    """
+    check_readers(lenet5, d2l)
     with one_thread(), torch.inference_mode():
         X = center_digit(image) if ink else preprocess(image)
         maps = lenet5_maps(lenet5, F.pad(X, (2, 2, 2, 2)))

@@ -1,87 +1,102 @@
-"""The drawing pad: a canvas that LeNet-5 and the d2l LeNet read after every finished stroke.
+"""The drawing pad: ink drawn in the browser, read by LeNet-5 and the d2l LeNet when a stroke ends.
 
-Callbacks only change widget values (nothing is printed). The strokes are kept in Python and
-rendered with Pillow, so a reading never waits for pixels from the browser and tests need none.
+`InkCanvas` (an anywidget: drawpad.js and drawpad.css beside this file) draws the ink in the
+browser, so the pen follows the pointer whatever the kernel is doing, and sends the canvas as a
+PNG data URL when a stroke ends; an upload arrives as the file's bytes. Both go through the one
+image reader (`lenet_nb/lessons/images.py`), then `draw.read` (`lenet_nb/lessons/draw.py`).
+
+Callbacks may run on a thread of their own while a cell runs (JupyterLab 4.6 sends widget
+messages on a kernel subshell), so the pad reads with its own copies of the networks (the maps
+come from hooks, which must not fire on a cell's forward pass), never changes torch's global
+settings from a callback, draws no matplotlib figure there, holds a lock while it reads and shows,
+and only changes widget values (nothing is printed).
 """
 
+import base64
+import collections
+import copy
 import io
+import threading
+import time
 from html import escape
+from pathlib import Path
 
+import anywidget
 import ipywidgets as widgets
 import numpy as np
 import torch
-from ipycanvas import Canvas
+import traitlets
 from PIL import Image, ImageDraw
+from torch.nn import functional as F
 
-from lenet_nb.lessons.draw import EmptyDrawing, read, to_ink
-from lenet_nb.lessons.explain import gradient_box, receptive_field
+from lenet_nb.lessons.draw import check_readers, read
+from lenet_nb.lessons.explain import (  # noqa: F401 (SQUASH: the maps' grey scale, re-exported)
+    BLUE,
+    GREY,
+    SQUASH,
+    gradient_box,
+    map_grey,
+    mosaic,
+    receptive_field,
+)
+from lenet_nb.lessons.images import MAX_BYTES, EmptyDrawing, ImageRefused, fit_board, read_image
 
-SIZE, PEN = 280, 18  # 10 canvas pixels per MNIST pixel; an 18-px pen gives MNIST-like strokes
-SQUASH = 1.7159  # LeNet-5's maps lie in [-1.7159, 1.7159]: shown on that fixed grey scale
-BLUE, GREY = "#1f77b4", "#bbbbbb"
+SIZE, PEN = 280, 18  # 10 canvas pixels per MNIST pixel; pen 18 gives strokes near MNIST's width
+HERE = Path(__file__).resolve().parent
 
 
-def render_strokes(strokes, size=SIZE):
-    """RGBA array [size, size, 4]: strokes [(width, [(x, y), ...])] in black, as on the canvas."""
-    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))  # transparent, like an empty canvas
+def render_strokes(strokes, size=SIZE, supersample=4):
+    """RGBA [size, size, 4] uint8 of strokes [(width, [(x, y), ...])]: black, round ends, on a
+    transparent background, anti-aliased as a browser canvas paints them."""
+    k = supersample
+    img = Image.new("L", (size * k, size * k), 0)
     pen = ImageDraw.Draw(img)
     for width, points in strokes:
-        if len(points) > 1:
-            pen.line(points, fill=(0, 0, 0, 255), width=int(width))
-        r = width / 2
-        for x, y in points:  # round caps and joins, as the canvas's line_cap = "round"
-            pen.ellipse((x - r, y - r, x + r, y + r), fill=(0, 0, 0, 255))
-    return np.asarray(img)
+        # a canvas point is continuous (pixel i spans [i, i + 1)) where Pillow centres pixel i
+        # on i: without the half pixel, every crop would start one pixel lower than the browser's
+        pts = [(x * k - 0.5, y * k - 0.5) for x, y in points]
+        r = width * k / 2
+        if len(pts) > 1:
+            pen.line(pts, fill=255, width=round(width * k))
+        for x, y in pts:  # round caps and joins, as the canvas's lineCap = "round"
+            pen.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    alpha = np.asarray(img.resize((size, size), Image.BOX))
+    return np.dstack([np.zeros((size, size, 3), np.uint8), alpha])
 
 
 def png(gray, scale=1):
     """PNG bytes of a [H, W] array in [0, 1] (1 = white), each pixel a scale x scale block."""
     a = (np.clip(np.asarray(gray, dtype=np.float32), 0, 1) * 255).astype(np.uint8)
-    img = Image.fromarray(a, "L")
-    img = img.resize((a.shape[1] * scale, a.shape[0] * scale), Image.NEAREST)
+    img = Image.fromarray(a, "L").resize((a.shape[1] * scale, a.shape[0] * scale), Image.NEAREST)
     buffer = io.BytesIO()
     img.save(buffer, "PNG")
     return buffer.getvalue()
 
 
-def mosaic(maps, cols, gap=1, fill=1.0):
-    """Tile maps [K, h, w] into one array, `cols` per row, separated by `gap` px of `fill`."""
-    maps = torch.as_tensor(maps)
-    k, h, w = maps.shape
-    rows = -(-k // cols)
-    out = torch.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill)
-    for n in range(k):
-        r, c = divmod(n, cols)
-        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = maps[n]
-    return out.numpy()
-
-
-def map_grey(maps):
-    """LeNet-5 maps to grey levels: -1.7159 black, +1.7159 white."""
-    return (torch.as_tensor(maps) + SQUASH) / (2 * SQUASH)
-
-
 def _bar(label, width, text, best, css):
-    colour = BLUE if best else GREY
+    """One row: label, a bar `width` px long, the value; the winner's row blue and bold."""
+    colour, css = (BLUE, f"{css} best") if best else (GREY, css)
+    emphasis = f"font-weight:bold;color:{BLUE};" if best else ""
     return (f'<div class="{css}" style="display:flex;align-items:center;gap:6px;'
-            f'font-family:monospace;line-height:1.3">'
+            f'font-family:monospace;line-height:1.3;{emphasis}">'
             f'<span style="width:1.2em">{label}</span>'
-            f'<span style="display:inline-block;height:0.8em;width:{width:.0f}px;'
+            f'<span class="bar" style="display:inline-block;height:0.8em;width:{width:.1f}px;'
             f'background:{colour}"></span><span>{escape(text)}</span></div>')
 
 
-def distance_bars(distances, length=140):
-    """HTML bar chart of LeNet-5's ten RBF distances; the smallest (the answer) in blue."""
+def distance_bars(distances, length=140, least=4):
+    """LeNet-5's ten RBF distances as bars on one linear scale, each at least `least` px long so
+    that the winner (a distance near 0 beside others in the hundreds) shows, in blue."""
     d = torch.as_tensor(distances).tolist()
     best, top = int(np.argmin(d)), max(max(d), 1e-9)
-    rows = [_bar(i, length * v / top, f"{v:.1f}", i == best, "lenet-draw-distance")
+    rows = [_bar(i, max(least, length * v / top), f"{v:.1f}", i == best, "lenet-draw-distance")
             for i, v in enumerate(d)]
-    return "<b>LeNet-5: RBF distance (smallest wins)</b>" + "".join(rows)
+    return "<b>LeNet-5: RBF distance (shortest bar wins)</b>" + "".join(rows)
 
 
-def top3_bars(top3, length=140):
-    """HTML bars of the d2l LeNet's three most likely digits and their probabilities."""
-    rows = [_bar(d, length * p, f"{100 * p:.1f} %", n == 0, "lenet-draw-prob")
+def top3_bars(top3, length=140, least=4):
+    """The d2l LeNet's three most likely digits and their probabilities, as bars."""
+    rows = [_bar(d, max(least, length * p), f"{100 * p:.1f} %", n == 0, "lenet-draw-prob")
             for n, (d, p) in enumerate(top3)]
     return "<b>d2l LeNet: top 3</b>" + "".join(rows)
 
@@ -93,191 +108,184 @@ def verdict_html(reading):
             f"<b>{d}</b> ({100 * p:.1f} %)")
 
 
-class DrawPad(widgets.VBox):
-    """Canvas + pen width + Clear + upload; both networks read the drawing after each stroke."""
+class InkCanvas(anywidget.AnyWidget):
+    """The pad's browser side: pen, Clear, upload and the ink (drawpad.js)."""
+
+    _esm = HERE / "drawpad.js"
+    _css = HERE / "drawpad.css"
+    size = traitlets.Int(SIZE).tag(sync=True)
+    pen = traitlets.Int(PEN).tag(sync=True)
+    strokes = traitlets.List().tag(sync=True)  # [[width, [[x, y], ...]], ...], as drawn
+    background = traitlets.Bytes(b"").tag(sync=True)  # PNG of an upload, as the reader saw it
+    read_serial = traitlets.Int(0).tag(sync=True)  # the last message Python has finished with
+    status = traitlets.Unicode("").tag(sync=True)  # how the last upload was read
+    max_upload_bytes = traitlets.Int(MAX_BYTES).tag(sync=True)
+
+    def __repr__(self):  # the default names a memory address: stored outputs must not
+        return f"InkCanvas({self.size}x{self.size}, {len(self.strokes)} stroke(s))"
+
+
+STATIC = ("<div class='lenet-draw-static'><b>The drawing pad</b> ({size}×{size} canvas, pen "
+          "width, Clear, Upload) appears here when the notebook runs with a kernel, in "
+          "JupyterLab, Notebook 7 or VS Code: LeNet-5 and the d2l LeNet read every finished "
+          "stroke. The cells below show a reading without a kernel.</div>")
+
+
+class DrawPad(widgets.HBox):
+    """InkCanvas + what both networks read; the drawing is read each time a stroke ends."""
 
     def __init__(self, lenet5, d2l, size=SIZE, pen=PEN):
-        self.lenet5, self.d2l, self.size = lenet5, d2l, size
-        self.strokes, self.background, self.reading = [], None, None
-        self._stroke = None  # the stroke being drawn: (width, points)
-        self.canvas = Canvas(width=size, height=size,
-                             layout=widgets.Layout(width=f"{size}px", height=f"{size}px",
-                                                   border="1px solid #888", flex="none"))
-        self.pen = widgets.IntSlider(value=pen, min=4, max=40, description="pen width",
-                                     continuous_update=False)
-        self.clear_button = widgets.Button(description="Clear", icon="eraser")
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False,
-                                         description="Upload image")
-        self.verdict = widgets.HTML()
+        self.size, self._lock = size, threading.RLock()
+        self.background, self.reading = None, None  # the upload's ink [size, size], if any
+        self.timings = collections.deque(maxlen=1000)  # (kind, handler ms, thread) per message
+        self.use(lenet5, d2l)
+        self.canvas = InkCanvas(size=size, pen=pen)
+        self.verdict, self.bars = widgets.HTML(), widgets.HTML()
         self.inputs = widgets.Image(format="png")
-        self.bars = widgets.HTML()
         self.c1, self.c3 = widgets.Image(format="png"), widgets.Image(format="png")
-        for w, css in [(self.canvas, "lenet-draw-canvas"),
-                       (self.pen, "lenet-draw-pen"), (self.clear_button, "lenet-draw-clear"),
-                       (self.upload, "lenet-draw-upload"), (self.verdict, "lenet-draw-verdict"),
-                       (self.bars, "lenet-draw-bars"), (self.c1, "lenet-draw-c1"),
-                       (self.c3, "lenet-draw-c3"), (self.inputs, "lenet-draw-inputs")]:
+        self.captions = (
+            widgets.HTML("<small>what the networks see: 28×28 (d2l LeNet, top) and 32×32 "
+                         "(LeNet-5)</small>"),
+            widgets.HTML("<small>LeNet-5's C1 maps (6 × 28×28) and C3 maps (16 × 10×10); "
+                         "white = +1.7, black = −1.7</small>"))
+        for w, css in [(self.canvas, "lenet-draw-pad"), (self.verdict, "lenet-draw-verdict"),
+                       (self.bars, "lenet-draw-bars"), (self.inputs, "lenet-draw-inputs"),
+                       (self.c1, "lenet-draw-c1"), (self.c3, "lenet-draw-c3")]:
             w.add_class(css)
-        caption = widgets.HTML("<small>what the networks see: 28×28 (d2l LeNet) and 32×32 "
-                               "(LeNet-5)</small>")
-        maps = widgets.HTML("<small>LeNet-5's C1 maps (6 × 28×28) and C3 maps (16 × 10×10); "
-                            "white = +1.7, black = −1.7</small>")
-        right = widgets.VBox([self.verdict, caption, self.inputs, self.bars],
+        self.canvas.layout = widgets.Layout(flex="none")  # the canvas never shrinks
+        self.c3.layout.margin = "0 0 0 12px"
+        self.bars.layout = widgets.Layout(margin="0 0 0 12px", min_width="250px",
+                                          overflow="visible")
+        right = widgets.VBox([self.verdict, self.captions[0],
+                              widgets.HBox([self.inputs, self.bars]), self.captions[1],
+                              widgets.HBox([self.c1, self.c3])],
                              layout=widgets.Layout(margin="0 0 0 16px"))
-        super().__init__([
-            widgets.HBox([self.pen, self.clear_button, self.upload]),
-            widgets.HBox([self.canvas, right]), maps, widgets.HBox([self.c1, self.c3])])
-        self.c3.layout.margin = "0 0 0 16px"
+        super().__init__([self.canvas, right])
         self.add_class("lenet-draw")
-        self.canvas.on_mouse_down(self._down)
-        self.canvas.on_mouse_move(self._move)
-        self.canvas.on_mouse_up(self._up)
-        self.canvas.on_mouse_out(self._up)  # leaving the box ends the stroke
-        self.canvas.on_touch_start(lambda touches: self._down(*touches[0]))
-        self.canvas.on_touch_move(lambda touches: self._move(*touches[0]))
-        self.canvas.on_touch_end(self._up)
-        self.canvas.on_touch_cancel(self._up)
-        self.canvas.on_client_ready(self._repaint)  # a new view starts blank: draw it all again
-        self.clear_button.on_click(lambda _: self.clear())
-        self.upload.observe(self._uploaded, names="value")
-        self._repaint()
-        self.update()
+        self.canvas.on_msg(self._message)
+        self.show(None)
 
-    def __repr__(self):
-        # a stable text form (stored outputs are compared), not the children's image bytes
+    def use(self, lenet5, d2l):
+        """Read with private copies of these networks (a cell may go on using and training them)."""
+        check_readers(lenet5, d2l)  # here, not in a callback where nobody would see the error
+        lenet5, d2l = copy.deepcopy(lenet5).eval(), copy.deepcopy(d2l).eval()
+        with self._lock:
+            self.lenet5, self.d2l = lenet5, d2l
+
+    @property
+    def strokes(self):
+        return self.canvas.strokes
+
+    def __repr__(self):  # a stable text (stored outputs are compared), not the children's reprs
         return f"DrawPad({self.size}x{self.size} canvas, {len(self.strokes)} stroke(s))"
 
-    # ---- the canvas: strokes are drawn at once in the browser, read when the stroke ends
-    def _paint_style(self):
-        self.canvas.stroke_style = self.canvas.fill_style = "black"
-        self.canvas.line_cap = self.canvas.line_join = "round"
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)
+        bundle["text/html"] = STATIC.format(size=self.size)  # for a viewer without a kernel
+        return bundle
 
-    def _repaint(self, *_):
-        self.canvas.clear()
-        self.canvas.fill_style = "white"
-        self.canvas.fill_rect(0, 0, self.size, self.size)
-        if self.background is not None:
-            self.canvas.put_image_data(self._background_rgb, 0, 0)
-        self._paint_style()
-        for width, points in self.strokes:
-            self.canvas.line_width = width
-            self.canvas.fill_circle(*points[0], width / 2)
-            if len(points) > 1:
-                self.canvas.stroke_lines(points)
+    # ---- messages from the browser (possibly on a thread of their own)
+    def _message(self, _, content, buffers):
+        start, kind = time.perf_counter(), content.get("kind")
+        try:
+            with self._lock:
+                if kind == "ink":
+                    self._read(self._canvas_ink(content.get("url", "")))
+                elif kind == "clear":
+                    self._clear()
+                elif kind == "upload":
+                    self._upload(content, buffers)
+        finally:
+            serial = content.get("serial")
+            if isinstance(serial, int):
+                self.canvas.read_serial = max(self.canvas.read_serial, serial)
+            self.timings.append((kind, 1000 * (time.perf_counter() - start),
+                                 threading.current_thread().name))
 
-    def _down(self, x, y):
-        self._stroke = (self.pen.value, [(x, y)])
-        self._paint_style()
-        self.canvas.line_width = self.pen.value
-        self.canvas.fill_circle(x, y, self.pen.value / 2)
+    def _canvas_ink(self, picture):
+        """The strokes' ink [size, size] of the canvas (a PNG data URL or RGBA; zeros if empty)."""
+        try:
+            return read_image(picture, name="the canvas").ink
+        except EmptyDrawing:
+            return np.zeros((self.size, self.size), np.float32)
 
-    def _move(self, x, y):
-        if self._stroke is None:
+    def _upload(self, content, buffers):
+        name = str(content.get("name") or "the file")
+        try:
+            if not buffers:  # refused in the browser by its size, never read
+                raise ImageRefused(f"{name} is {content.get('bytes', 0) / 1e6:.1f} MB, more than "
+                                   f"the {MAX_BYTES // 10**6} MB any drawing needs: save a "
+                                   f"smaller copy")
+            picture = read_image(bytes(buffers[0]), name=name)
+        except ImageRefused as refused:  # said in the pad, never raised in a callback
+            self.canvas.status = ""
+            self.verdict.value = f"Could not read {escape(name)}: {escape(str(refused))}"
             return
-        points = self._stroke[1]
-        self.canvas.stroke_line(*points[-1], x, y)
-        points.append((x, y))
+        self.background = fit_board(picture.ink, self.size)
+        rgba = np.zeros((self.size, self.size, 4), np.uint8)  # black ink, alpha = the ink
+        rgba[..., 3] = np.round(self.background * 255)
+        buffer = io.BytesIO()
+        Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
+        self.canvas.strokes = []
+        self.canvas.background = buffer.getvalue()
+        self.canvas.status = f"read as: {picture.how}"
+        self._read(np.zeros((self.size, self.size), np.float32))
 
-    def _up(self, *_):
-        if self._stroke is None:
-            return
-        self.strokes.append(self._stroke)
-        self._stroke = None
-        self.update()
+    def _clear(self):
+        # Python owns `background`: emptied here, so the same picture uploaded again is a change
+        self.background, self.canvas.background, self.canvas.status = None, b"", ""
+        self.canvas.strokes = []
+        self.show(None)
 
-    def draw(self, strokes):
-        """Draw strokes [[(x, y), ...], ...] as the mouse would (for demos and tests)."""
-        for points in strokes:
-            self._down(*points[0])
-            for x, y in points[1:]:
-                self._move(x, y)
-            self._up()
+    # ---- the same from Python (demos, tests, the scripted pen)
+    def draw(self, strokes, pen=None):
+        """Draw strokes [[(x, y), ...], ...] with Python's pen; every open view shows them."""
+        width = int(pen or self.canvas.pen)
+        with self._lock:
+            self.canvas.strokes = self.canvas.strokes + [[width, [list(map(float, p))
+                                                                  for p in points]]
+                                                         for points in strokes]
+            self._read(self._canvas_ink(render_strokes(self.canvas.strokes, self.size)))
         return self
 
     def clear(self):
-        """Empty canvas, no reading."""
-        self.strokes, self.background, self._stroke = [], None, None
-        self._repaint()
-        self.update()
+        """Empty canvas, no upload, no reading."""
+        with self._lock:
+            self._clear()
 
-    def _uploaded(self, change):
-        files = change["new"]
-        if not files:
-            return
+    # ---- reading and showing (under the lock)
+    def _read(self, strokes_ink):
+        """Read the strokes over the uploaded picture, if any, and show the result."""
+        ink = strokes_ink if self.background is None else np.maximum(strokes_ink, self.background)
         try:
-            img = Image.open(io.BytesIO(bytes(files[0]["content"]))).convert("RGBA")
-        except Exception as error:  # not an image: say so in the pad, do not raise in a callback
-            self.verdict.value = f"Could not read {escape(files[0]['name'])}: {escape(str(error))}"
-            return
-        img.thumbnail((self.size, self.size))  # fit the canvas, keep the aspect ratio
-        board = Image.new("RGBA", (self.size, self.size), (0, 0, 0, 0))
-        board.paste(img, ((self.size - img.width) // 2, (self.size - img.height) // 2))
-        self.strokes, self.background = [], to_ink(np.asarray(board))
-        white = Image.new("RGBA", board.size, (255, 255, 255, 255))
-        self._background_rgb = np.asarray(Image.alpha_composite(white, board).convert("RGB"))
-        self._repaint()
-        self.update()
+            reading = read(ink, self.lenet5, self.d2l, ink=True)
+        except EmptyDrawing:
+            reading = None
+        self.show(reading)
 
-    # ---- reading
-    def ink(self):
-        """The drawing as ink [size, size] in [0, 1]: strokes over the uploaded image, if any."""
-        ink = to_ink(render_strokes(self.strokes, self.size))
-        return ink if self.background is None else np.maximum(ink, self.background)
-
-    def update(self):
-        """Read the drawing with both networks and show the result."""
-        try:
-            if not self.strokes and self.background is None:
-                raise EmptyDrawing("the canvas is empty")
-            self.reading = read(self.ink(), self.lenet5, self.d2l, ink=True)
-        except EmptyDrawing as empty:
-            self.reading = None
-            self.verdict.value = f"Draw a digit in the box ({escape(str(empty))})."
+    def show(self, r):
+        """Show a reading (None: an empty pad, pictures hidden, never an empty <img>)."""
+        self.reading = r
+        pictures = (self.inputs, self.c1, self.c3, *self.captions)
+        if r is None:
+            self.verdict.value = "Draw a digit in the box."
             self.bars.value = ""
-            for image in (self.inputs, self.c1, self.c3):
-                image.value = b""
+            for picture in pictures:
+                picture.layout.display = "none"
             return
-        r = self.reading
         self.verdict.value = verdict_html(r)
-        x28 = 1 - r.X[0, 0]  # dark ink on white, as drawn
-        x32 = 1 - torch.nn.functional.pad(r.X, (2, 2, 2, 2))[0, 0]
-        self.inputs.value = png(mosaic(torch.stack([torch.nn.functional.pad(x28, (2, 2, 2, 2),
-                                                                             value=1.0), x32]),
-                                       2, gap=4), 3)
-        self.bars.value = distance_bars(r.distances) + top3_bars(r.top3)
+        self.bars.value = distance_bars(r.distances) + top3_bars(r.top3)  # first: what is read
+        x28, x32 = 1 - r.X[0, 0], 1 - F.pad(r.X, (2, 2, 2, 2))[0, 0]  # dark ink, as drawn
+        self.inputs.value = png(mosaic(torch.stack([F.pad(x28, (2, 2, 2, 2), value=1.0), x32]),
+                                       1, gap=4), 3)
         self.c1.value = png(mosaic(map_grey(r.maps["C1"]), 3, gap=2), 2)
-        self.c3.value = png(mosaic(map_grey(r.maps["C3"]), 8, gap=2), 4)
+        self.c3.value = png(mosaic(map_grey(r.maps["C3"]), 4, gap=2), 3)
+        for picture in pictures:
+            picture.layout.display = None
 
 
-def show_reading(reading, fig=None):
-    """Static figure of a reading: input, LeNet-5's distances, d2l's top 3, C1 and C3 maps."""
-    import matplotlib.pyplot as plt
-
-    fig = fig or plt.figure(figsize=(9, 4.2))
-    grid = fig.add_gridspec(2, 3, height_ratios=[1, 1.1])
-    ax_in, ax_d, ax_p = (fig.add_subplot(grid[0, i]) for i in range(3))
-    ax_in.imshow(reading.X[0, 0].numpy(), cmap="gray_r")
-    ax_in.set_title("input (28×28)", fontsize=9)
-    ax_in.axis("off")
-    d = reading.distances.tolist()
-    best = reading.lenet5_digit
-    ax_d.barh(range(10), d, color=[BLUE if i == best else GREY for i in range(10)])
-    ax_d.set(yticks=range(10), title="LeNet-5 RBF distances")
-    ax_d.invert_yaxis()
-    top = reading.top3
-    ax_p.barh(range(3), [100 * p for _, p in top], color=[BLUE, GREY, GREY])
-    ax_p.set(yticks=range(3), yticklabels=[str(d) for d, _ in top], xlim=(0, 100),
-             title="d2l LeNet top 3 (%)")
-    ax_p.invert_yaxis()
-    for k, (name, cols) in enumerate([("C1", 3), ("C3", 8)]):
-        ax = fig.add_subplot(grid[1, 0:2] if k else grid[1, 2])
-        ax.imshow(mosaic(map_grey(reading.maps[name]), cols, gap=1), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"LeNet-5 {name} maps", fontsize=9)
-        ax.axis("off")
-    for ax in (ax_d, ax_p):
-        ax.title.set_fontsize(9)
-    fig.tight_layout()
-    return fig.axes
+# ------------------------------------------------------------------ the receptive-field picker
 
 
 def png_with_box(gray, box, scale=8, colour=(214, 39, 40)):
@@ -291,38 +299,82 @@ def png_with_box(gray, box, scale=8, colour=(214, 39, 40)):
     return buffer.getvalue()
 
 
-# LeNet-5's unit grids: (maps, side) of the layers a learner can pick
+# LeNet-5's unit grids: (maps, side) of the layers a learner can pick; the units shown statically
 PICKABLE = {"C1": (6, 28), "C3": (16, 10), "C5": (120, 1)}
+EXAMPLE_UNITS = (("C1", 12, 12), ("C3", 4, 4), ("C5", 0, 0))
+
+
+def box_text(layer, i, j):
+    """'C3 unit (4, 4) reads input rows 8-21 and columns 8-21: 14x14 pixels'."""
+    top, left, bottom, right = receptive_field(layer, i, j)
+    return (f"{layer} unit ({i}, {j}) reads input rows {top}-{bottom - 1} and columns "
+            f"{left}-{right - 1}: {bottom - top}x{right - left} pixels")
 
 
 def receptive_field_text(net, X, layer, channel, i, j):
     """One line: the input box a unit reads, and whether its non-zero gradients fill that box."""
-    top, left, bottom, right = box = receptive_field(layer, i, j)
-    same = gradient_box(net, X, layer, channel, i, j) == box
-    return (f"{layer} map {channel}, unit ({i}, {j}) reads input rows {top}-{bottom - 1} and "
-            f"columns {left}-{right - 1}: {bottom - top}x{right - left} pixels; the pixels with "
-            f"a non-zero gradient fill the same box: {same}")
+    same = gradient_box(net, X, layer, channel, i, j) == receptive_field(layer, i, j)
+    return (box_text(layer, i, j).replace(" unit", f" map {channel}, unit") + "; the pixels "
+            f"with a non-zero gradient fill the same box: {same}")
 
 
-def receptive_field_picker(net, X, scale=8):
-    """Pick a unit of C1, C3 or C5: its receptive field is outlined on the input X [1,1,32,32]."""
-    layer = widgets.Dropdown(options=list(PICKABLE), value="C3", description="layer")
-    channel, row, col = (widgets.IntSlider(value=0, min=0, max=15, description=d,
-                                           continuous_update=False)
-                         for d in ("map", "row", "column"))
-    image, info = widgets.Image(format="png"), widgets.HTML()
-    for w, css in [(layer, "lenet-rf-layer"), (image, "lenet-rf-image"), (info, "lenet-rf-info")]:
-        w.add_class(css)
+def field_static_html(X, units=EXAMPLE_UNITS, scale=6):
+    """HTML of a few units' receptive fields outlined on X [1, 1, 32, 32], for a static viewer."""
+    panels = []
+    for layer, i, j in units:
+        data = base64.b64encode(png_with_box(1 - X[0, 0], receptive_field(layer, i, j), scale))
+        panels.append(f"<figure style='margin:0 12px 0 0'><img src='data:image/png;base64,"
+                      f"{data.decode()}' alt='{layer} unit ({i}, {j})'><figcaption><small>"
+                      f"{escape(box_text(layer, i, j))}</small></figcaption></figure>")
+    return ("<div class='lenet-rf-static'><p>The receptive-field picker (run the notebook to "
+            "choose any unit of C1, C3 or C5); three units, outlined on the input:</p>"
+            f"<div style='display:flex'>{''.join(panels)}</div></div>")
 
-    def update(*_):
-        maps, side = PICKABLE[layer.value]
-        channel.max, row.max, col.max = maps - 1, side - 1, side - 1  # clamps the values
-        box = receptive_field(layer.value, row.value, col.value)
-        image.value = png_with_box(1 - X[0, 0], box, scale)
-        info.value = escape(receptive_field_text(net, X, layer.value, channel.value, row.value,
-                                                 col.value))
 
-    for w in (layer, channel, row, col):
-        w.observe(update, names="value")
-    update()
-    return widgets.VBox([widgets.HBox([layer, channel]), widgets.HBox([row, col]), image, info])
+class FieldPicker(widgets.VBox):
+    """Pick a unit of C1, C3 or C5; its receptive field is outlined on the input X [1,1,32,32]."""
+
+    def __init__(self, net, X, scale=8):
+        # a private copy: the gradient check hooks the network, which a cell may be running
+        self.net, self.X = copy.deepcopy(net).eval(), X.detach().clone()
+        self._lock = threading.RLock()  # clamping a slider calls _update again, inside it
+        self.layer = widgets.Dropdown(options=list(PICKABLE), value="C3", description="layer")
+        self.channel, self.row, self.col = (
+            widgets.IntSlider(value=0, min=0, max=15, description=d, continuous_update=False)
+            for d in ("map", "row", "column"))
+        self.image, self.info = widgets.Image(format="png"), widgets.HTML()
+        self.scale = scale
+        for w, css in [(self.layer, "lenet-rf-layer"), (self.image, "lenet-rf-image"),
+                       (self.info, "lenet-rf-info")]:
+            w.add_class(css)
+        for w in (self.layer, self.channel, self.row, self.col):
+            w.observe(self._update, names="value")
+        super().__init__([widgets.HBox([self.layer, self.channel]),
+                          widgets.HBox([self.row, self.col]), self.image, self.info])
+        self._update()
+
+    def _update(self, *_):
+        with self._lock:
+            maps, side = PICKABLE[self.layer.value]
+            # clamping the sliders calls back here first; read the values after it
+            self.channel.max, self.row.max, self.col.max = maps - 1, side - 1, side - 1
+            layer, i, j = self.layer.value, self.row.value, self.col.value
+            self.image.value = png_with_box(1 - self.X[0, 0], receptive_field(layer, i, j),
+                                            self.scale)
+            self.info.value = escape(receptive_field_text(self.net, self.X, layer,
+                                                          self.channel.value, i, j))
+
+    def __repr__(self):
+        return (f"FieldPicker({self.layer.value} map {self.channel.value}, unit "
+                f"({self.row.value}, {self.col.value}))")
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)
+        bundle["text/html"] = field_static_html(self.X)
+        return bundle
+
+
+def receptive_field_picker(net, X):
+    """The receptive-field picker on X [1, 1, 32, 32] (readable without a kernel too)."""
+    return FieldPicker(net, X)

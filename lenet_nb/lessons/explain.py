@@ -14,6 +14,8 @@ from lenet_nb.validate import whole_number
 LENET5_LAYERS = (("C1", 5, 1), ("S2", 2, 2), ("C3", 5, 1), ("S4", 2, 2), ("C5", 5, 1))
 INPUT_SIDE = 32  # LeNet-5 reads 32x32 inputs
 LENET5_MAPS = ("C1", "S2", "C3", "S4", "C5", "F6")
+SQUASH = 1.7159  # LeNet-5's maps lie in [-1.7159, 1.7159]: shown on that fixed grey scale
+BLUE, GREY = "#1f77b4", "#bbbbbb"  # the answer's colour, the others'
 
 
 def lenet5_maps(net, X):
@@ -125,6 +127,16 @@ def shift(X, dy, dx):
     return out
 
 
+def random_shifts(X, pixels, generator=None):
+    """Each image of X [N, C, H, W] moved by its own random (dy, dx), both in [-pixels, pixels]."""
+    N, C, H, W = X.shape
+    k = 2 * pixels + 1
+    padded = F.pad(X, (pixels,) * 4)  # zeros come in where the digit moves away
+    windows = padded.unfold(2, H, 1).unfold(3, W, 1)  # [N, C, k, k, H, W], a view
+    dy, dx = torch.randint(0, k, (2, N), generator=generator)
+    return windows[torch.arange(N), :, dy, dx]
+
+
 def rotate(X, degrees):
     """Rotate images [N, C, H, W] about their centre (bilinear; zeros come in at the corners)."""
     a = torch.tensor(degrees * torch.pi / 180.0)
@@ -159,6 +171,20 @@ def rotated_accuracy(net, X, y, degrees, pad=0):
     return sum(accs) / 2
 
 
+def occlusion_run(net, X, target, patch, stride=2):
+    """Exercise 7.2's record of one occlusion map: its settings, the map, a way to redo it."""
+    return {"settings": {"patch": patch, "stride": stride, "target": target},
+            "drops": occlusion(net, X, target, patch, stride),
+            "recompute": lambda: occlusion(net, X, target, patch, stride)}
+
+
+def shift_run(name, net, X, y, pad=0, shifts=range(7)):
+    """Exercise 7.4's record: one network's accuracy per shift (mean of the four directions)."""
+    return {"settings": {"network": name, "images": len(y), "shifts": list(shifts)},
+            "accuracy": [shifted_accuracy(net, X, y, s, pad) for s in shifts],
+            "recompute": lambda s: shifted_accuracy(net, X, y, s, pad)}
+
+
 def robustness_table(nets, X, y, shifts=range(7), angles=(0, 10, 20, 30)):
     """{name: {"shift": [acc per shift], "rotate": [acc per angle]}}; nets: {name: (net, pad)}."""
     return {name: {"shift": [shifted_accuracy(net, X, y, s, pad) for s in shifts],
@@ -166,28 +192,59 @@ def robustness_table(nets, X, y, shifts=range(7), angles=(0, 10, 20, 30)):
             for name, (net, pad) in nets.items()}
 
 
-def format_robustness(table, shifts=range(7), angles=(0, 10, 20, 30)):
-    """The robustness table as fixed-width text, accuracies in percent."""
-    head = "".join(f"{f'{s} px':>7}" for s in shifts) + "".join(f"{f'{a}°':>7}" for a in angles)
-    lines = [f"{'network':<24}{head}"]
-    for name, row in table.items():
-        cells = [f"{100 * a:>7.1f}" for a in row["shift"] + row["rotate"]]
-        lines.append(f"{name:<24}{''.join(cells)}")
+def stored_robustness(rows, names=None):
+    """{network: {"shift": [[acc per shift] per seed], "rotate": [...], "test_acc": [...]}} of
+    the stored experiment's finished rows (draw.ROBUSTNESS), networks named for people."""
+    table = {}
+    for row in rows:
+        if row["status"] != "finished":
+            continue
+        name = (names or {}).get(row["network"], row["network"])
+        entry = table.setdefault(name, {"shift": [], "rotate": [], "test_acc": []})
+        for key in entry:
+            entry[key].append(row[key])
+    return table
+
+
+def format_stored(table, axis, steps, unit):
+    """One row per shift (or angle), one column per network: mean (lowest–highest) in %."""
+    from lenet_nb.stats import mean_range
+
+    head = f"{axis:<8}" + "".join(f"{name:>24}" for name in table)
+    lines = [head]
+    for k, step in enumerate(steps):
+        cells = []
+        for entry in table.values():
+            mean, lo, hi = mean_range([100 * seed[k] for seed in entry[axis]])
+            cells.append(f"{mean:.1f} ({lo:.1f}–{hi:.1f})")
+        lines.append(f"{f'{step}{unit}':<8}" + "".join(f"{c:>24}" for c in cells))
     return "\n".join(lines)
 
 
-def plot_robustness(table, shifts=range(7), angles=(0, 10, 20, 30), axes=None):
-    """Accuracy curves against shift (left) and rotation (right); returns the two axes."""
+def plot_robustness(table, shifts, angles, live=None, axes=None):
+    """Accuracy against shift (left) and rotation (right): each network's mean over seeds inside
+    its lowest-highest band; `live` {name: {"shift": [...]}} drawn on top as dashed lines."""
     import matplotlib.pyplot as plt
+
+    from lenet_nb.stats import mean_range
 
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for name, row in table.items():
-        axes[0].plot(list(shifts), [100 * a for a in row["shift"]], marker="o", label=name)
-        axes[1].plot(list(angles), [100 * a for a in row["rotate"]], marker="o", label=name)
+    for i, (name, entry) in enumerate(table.items()):
+        for ax, axis, steps in ((axes[0], "shift", shifts), (axes[1], "rotate", angles)):
+            mean, lo, hi = zip(*(mean_range([100 * v for v in col])
+                                 for col in zip(*entry[axis])))
+            ax.fill_between(list(steps), lo, hi, color=f"C{i}", alpha=0.25, linewidth=0)
+            ax.plot(list(steps), mean, marker="o", ms=3, color=f"C{i}",
+                    label=f"{name} ({len(entry[axis])} seeds)")
+    for name, entry in (live or {}).items():
+        i = list(table).index(name) if name in table else len(table)
+        steps = shifts[:len(entry["shift"])]
+        axes[0].plot(list(steps), [100 * a for a in entry["shift"]], "--", color=f"C{i}",
+                     lw=1.5, label=f"{name}: this run")
     axes[0].set(xlabel="shift (pixels, mean of 4 directions)", ylabel="test accuracy (%)")
     axes[1].set(xlabel="rotation (degrees, mean of ±)", ylabel="test accuracy (%)")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7)
     for ax in axes:
         ax.grid(alpha=0.3)
     return axes
@@ -216,3 +273,52 @@ def plot_explanations(panels, row_titles, col_titles, scale=1.5):
                 ax.set_title(col_titles[c], fontsize=8)
         axes[r, 0].set_ylabel(row_titles[r], fontsize=8)
     return axes.flatten()
+
+
+def mosaic(maps, cols, gap=1, fill=1.0):
+    """Tile maps [K, h, w] into one array, `cols` per row, separated by `gap` px of `fill`."""
+    maps = torch.as_tensor(maps)
+    k, h, w = maps.shape
+    rows = -(-k // cols)
+    out = torch.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill)
+    for n in range(k):
+        r, c = divmod(n, cols)
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = maps[n]
+    return out.numpy()
+
+
+def map_grey(maps):
+    """LeNet-5 maps to grey levels: -1.7159 black, +1.7159 white."""
+    return (torch.as_tensor(maps) + SQUASH) / (2 * SQUASH)
+
+
+def show_reading(reading, fig=None):
+    """Static figure of a pad's reading: input, LeNet-5's distances, d2l's top 3, C1 and C3 maps."""
+    import matplotlib.pyplot as plt
+
+    fig = fig or plt.figure(figsize=(9, 4.2))
+    grid = fig.add_gridspec(2, 3, height_ratios=[1, 1.1])
+    ax_in, ax_d, ax_p = (fig.add_subplot(grid[0, i]) for i in range(3))
+    ax_in.imshow(reading.X[0, 0].numpy(), cmap="gray_r")
+    ax_in.set_title("input (28×28)", fontsize=9)
+    ax_in.axis("off")
+    best, d = reading.lenet5_digit, reading.distances.tolist()
+    # the winner sits almost on its bitmap (a distance near 0): draw every bar at least 3 % long
+    ax_d.barh(range(10), [max(v, 0.03 * max(d)) for v in d],
+              color=[BLUE if i == best else GREY for i in range(10)])
+    ax_d.set(yticks=range(10), title="LeNet-5 RBF distances (shortest wins)")
+    ax_d.invert_yaxis()
+    top = reading.top3
+    ax_p.barh(range(3), [100 * p for _, p in top], color=[BLUE, GREY, GREY])
+    ax_p.set(yticks=range(3), yticklabels=[str(d) for d, _ in top], xlim=(0, 100),
+             title="d2l LeNet top 3 (%)")
+    ax_p.invert_yaxis()
+    for k, (name, cols) in enumerate([("C1", 3), ("C3", 8)]):
+        ax = fig.add_subplot(grid[1, 0:2] if k else grid[1, 2])
+        ax.imshow(mosaic(map_grey(reading.maps[name]), cols, gap=1), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"LeNet-5 {name} maps", fontsize=9)
+        ax.axis("off")
+    for ax in (ax_d, ax_p):
+        ax.title.set_fontsize(9)
+    fig.tight_layout()
+    return fig.axes

@@ -2,10 +2,14 @@
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from lenet_nb.data import TensorBatches
+from lenet_nb import experiments as xp
+from lenet_nb.config import reduce_in_tests
+from lenet_nb.data import TensorBatches, load_data_fashion_mnist, load_split
 from lenet_nb.lessons.conv import shift_image
 from lenet_nb.models import get_model
+from lenet_nb.stats import ranges_separate
 from lenet_nb.train import fit
 from lenet_nb.validate import whole_number
 
@@ -114,6 +118,33 @@ def feature_maps(X, kernels=None):
     return F.conv2d(X, kernels, padding=kernels.shape[-1] // 2)
 
 
+def edge_strength(images):
+    """How strongly each position of images [N, 1, H, W] looks like a vertical edge: |Sobel|."""
+    return F.conv2d(images, edge_kernels()[:1]).abs()
+
+
+def unchanged_share(a, b, margin):
+    """Share of the positions away from the border, where a or b has an edge, with a == b."""
+    inner = (..., slice(margin, -margin), slice(margin, -margin))
+    a, b = a[inner], b[inner]
+    present = (a > 1e-3) | (b > 1e-3)
+    same = torch.isclose(a, b, atol=1e-5, rtol=0)
+    return (same & present).sum().item() / present.sum().item()
+
+
+def shifted_edge_maps(n=100):
+    """Vertical-edge strength of the first n test images, and of the images moved 1 pixel right."""
+    images = load_split("FashionMNIST", train=False)[0][:n].float().unsqueeze(1) / 255
+    return edge_strength(images), edge_strength(shift_image(images, 0, 1))
+
+
+def pooled_unchanged_share(edges, shifted_edges, pool_size):
+    """unchanged_share after pool_size×pool_size max pooling (windows side by side)."""
+    pool_size = whole_number("pool_size", pool_size)
+    return unchanged_share(F.max_pool2d(edges, pool_size), F.max_pool2d(shifted_edges, pool_size),
+                           1)
+
+
 def shift_commutes(X, dy, dx, kernels=None, atol=1e-5):
     """True when conv(shift(X)) equals shift(conv(X)) away from the border the shift exposes."""
     kernels = edge_kernels() if kernels is None else kernels
@@ -159,31 +190,91 @@ PERMUTATION_MODELS = {"MLP": lambda: get_model("mlp"),
                       "LeNet": lambda: get_model("d2l", activation="relu", pooling="max")}
 
 
-def permutation_experiment(train_iter, test_iter, num_epochs, lr=2e-3, seed=0):
-    """Train the MLP and LeNet on original and pixel-permuted images; {(model, data): acc}."""
-    perm = pixel_permutation(train_iter.X[0].numel(), seed)
-    data = {"original": (train_iter, test_iter),
-            "permuted": (permuted_batches(train_iter, perm), permuted_batches(test_iter, perm))}
-    results = {}
-    for model, build in PERMUTATION_MODELS.items():
-        for name, (tr, te) in data.items():
-            torch.manual_seed(seed)
-            net = build()
-            optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-            history = fit(net, tr, te, num_epochs, optimizer=optimizer, seed=seed,
-                          progress=False, live=False)
-            results[(model, name)] = history[-1]["test_acc"]
-    return results
+def permutation_run(config, run):
+    """One run of the permutation experiment: {"test_acc": per-epoch test accuracy}.
+
+    `run`: model ("MLP" or "LeNet"), data ("original" or "permuted"), seed (the permutation,
+    the initial weights and the batch order); `config`: epochs, batch_size, lr (Adam), subset.
+    """
+    seed = run["seed"]
+    train_iter, test_iter = load_data_fashion_mnist(config["batch_size"],
+                                                    subset=config.get("subset"))
+    if run["data"] == "permuted":
+        perm = pixel_permutation(train_iter.X[0].numel(), seed)
+        train_iter, test_iter = (permuted_batches(train_iter, perm),
+                                 permuted_batches(test_iter, perm))
+    torch.manual_seed(seed)
+    net = PERMUTATION_MODELS[run["model"]]()
+    optimizer = torch.optim.Adam(net.parameters(), lr=config["lr"])
+    history = fit(net, train_iter, test_iter, config["epochs"], optimizer=optimizer, seed=seed,
+                  progress=False, live=False)
+    return xp.curves(history, "test_acc")
 
 
-def format_permutation_table(results):
-    """Return the 2×2 test-accuracy table (rows: data, columns: model) with the change per model."""
-    models = list(dict.fromkeys(m for m, _ in results))
-    lines = [f"{'test accuracy':<14}" + "".join(f"{m:>9}" for m in models)]
+# `python -m lenet_nb.course.experiments run permutation`: 12 runs into results/permutation.csv
+PERMUTATION = xp.Experiment(
+    "permutation", "fc_limits",
+    {"revision": 1, "epochs": 6, "batch_size": 128, "lr": 0.002, "seeds": [0, 1, 2]},
+    runs=lambda c: xp.grid(c["seeds"], model=list(PERMUTATION_MODELS),
+                           data=["original", "permuted"]),
+    run_one=permutation_run, minutes=4)
+
+
+def permutation_table(rows, epoch):
+    """Test accuracy at `epoch` per model and data, mean (lowest–highest) over seeds, as text."""
+    cells = xp.summary(rows, ("model", "data"), "test_acc", epoch=epoch)
+    models = list(PERMUTATION_MODELS)
+    lines = [f"{'':<10}" + "".join(f"{m:<23}" for m in models).rstrip()]
     for data in ("original", "permuted"):
-        lines.append(f"{data:<14}" + "".join(f"{results[(m, data)]:>9.3f}" for m in models))
-    # the change of the printed (rounded) numbers, so the rows add up; + 0.0 turns -0.0 into 0.0
-    change = [round(round(results[(m, "permuted")], 3) - round(results[(m, "original")], 3), 3)
-              + 0.0 for m in models]
-    lines.append(f"{'change':<14}" + "".join(f"{c:>+9.3f}" for c in change))
+        lines.append(f"{data:<10}" + "".join(f"{cells[(m, data)].format(3):<23}"
+                                             for m in models).rstrip())
     return "\n".join(lines)
+
+
+def permutation_verdicts(rows, epoch):
+    """One line per comparison: mean difference at `epoch` and whether the ranges separate."""
+    cells = xp.summary(rows, ("model", "data"), "test_acc", epoch=epoch)
+
+    def line(label, a, b):
+        a, b = cells[a].values, cells[b].values
+        gap = round(sum(a) / len(a) - sum(b) / len(b), 3) + 0.0  # + 0.0: no "-0.000"
+        return (f"{label}: {gap:+.3f} on average; ranges separate: "
+                f"{'yes' if ranges_separate(a, b) else 'no'}")
+
+    return "\n".join([
+        line("LeNet − MLP, original images", ("LeNet", "original"), ("MLP", "original")),
+        line("LeNet − MLP, permuted images", ("LeNet", "permuted"), ("MLP", "permuted")),
+        line("MLP, permuted − original    ", ("MLP", "permuted"), ("MLP", "original")),
+        line("LeNet, permuted − original  ", ("LeNet", "permuted"), ("LeNet", "original"))])
+
+
+# --- challenge 1.8: the MLP's accuracy with a twentieth of its parameters ---------------------
+
+
+def small_cnn():
+    """Two small convolutions and one linear layer: 7,434 parameters."""
+    return nn.Sequential(
+        nn.Conv2d(1, 8, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 5 * 5, 10))
+
+
+def one_cycle_train(net, X, y, num_epochs, max_lr=0.01, batch_size=128):
+    """Train `net` on (X, y) with AdamW and a one-cycle learning rate (chapter 4); return it."""
+    optimizer = torch.optim.AdamW(net.parameters(), lr=max_lr)
+    steps = num_epochs * -(-len(y) // batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps)
+    loss = nn.CrossEntropyLoss()
+    net.train()
+    for _ in range(num_epochs):
+        for batch in torch.randperm(len(y)).split(batch_size):
+            optimizer.zero_grad()
+            loss(net(X[batch]), y[batch]).backward()
+            optimizer.step()
+            scheduler.step()
+    return net
+
+
+def challenge_train(X, y, seconds):
+    """The course's answer to challenge 1.8 (the notebook writes the same in the open)."""
+    return one_cycle_train(small_cnn(), X, y, num_epochs=reduce_in_tests(8, 1))

@@ -1,4 +1,9 @@
-"""Sliders for chapters 1 and 2; callbacks only change widget values (nothing is printed)."""
+"""Sliders for chapters 1 and 2; callbacks only change widget values (nothing is printed).
+
+Each widget is shown with a static copy of its current state (HTML, and one stable line of
+text): chapters are stored without widget state, so a viewer without a kernel (GitHub,
+nbviewer, the website) shows that copy instead of a raw widget repr.
+"""
 
 from html import escape
 
@@ -24,6 +29,27 @@ def _slider(description, value, low, high, step=1, css=None):
     return s
 
 
+class Readable:
+    """A widget box displayed with a static HTML copy of its current state."""
+
+    def __init__(self, box, label, static):
+        self.box, self.label, self._static = box, label, static
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.box._repr_mimebundle_(**kwargs)
+        # stored in the chapter and compared by nbval: keep the text line stable
+        bundle["text/plain"] = self.label
+        bundle["text/html"] = (f'<div class="lenet-static-widget"><p><b>{escape(self.label)}'
+                               f'</b> (run the notebook to move the controls)</p>'
+                               f"{self._static()}</div>")
+        return bundle
+
+
+def _settings(controls):
+    """'image side (pixels) 1000, channels 3, …' from the controls' descriptions and values."""
+    return ", ".join(f"{c.description} {c.value}" for c in controls)
+
+
 def _wire(controls, update):
     """Call update() now and whenever one of the controls changes value."""
     for c in controls:
@@ -44,8 +70,10 @@ def dense_vs_conv_widget():
         result.value = pre(format_dense_vs_conv(side.value, channels.value, hidden.value,
                                                 dtype.value))
 
-    _wire([side, channels, hidden, dtype], update)
-    return widgets.VBox([side, channels, hidden, dtype, result])
+    controls = [side, channels, hidden, dtype]
+    _wire(controls, update)
+    return Readable(widgets.VBox(controls + [result]), "Dense layer against a 5×5 convolution",
+                    lambda: f"<p>{escape(_settings(controls))}</p>{result.value}")
 
 
 def shape_widget():
@@ -65,5 +93,7 @@ def shape_widget():
         message.value = f"<b>{escape(note)}</b>" if ok else f"<b>⚠ {escape(note)}</b>"
         table.value = pre(text) if ok else ""
 
-    _wire([in_size, padding, kernel, pooling], update)
-    return widgets.VBox([in_size, padding, kernel, pooling, message, table])
+    controls = [in_size, padding, kernel, pooling]
+    _wire(controls, update)
+    return Readable(widgets.VBox(controls + [message, table]), "LeNet's shapes for other sizes",
+                    lambda: f"<p>{escape(_settings(controls))}</p>{message.value}{table.value}")

@@ -9,8 +9,9 @@ SELF_CHECK = [
         "After the MNIST-style preprocessing, how many pixels long is the longer side of the "
         "digit's ink box (in the 28×28 field)?",
         20,
-        "The crop is scaled so that its longer side is 20 px, keeping the aspect ratio; the "
-        "28×28 field leaves a margin of at least 4 px for centring.",
+        "The crop is scaled so that its longer side is 20 px, keeping the aspect ratio. The "
+        "28×28 field leaves 8 px to spare, but the centre of mass, not the box, goes to pixel "
+        "14: a lopsided digit sits off the middle, closer to one border than 4 px.",
         "MNIST fitted each digit into a square box smaller than the field.",
     ),
     choice(
@@ -33,7 +34,8 @@ SELF_CHECK = [
         "draw-c3-field",
         "A unit of LeNet-5's C3 reads a square of the 32×32 input. How many pixels wide is it?",
         14,
-        "C1 reads 5 px; S2 doubles the step, so C3's 5 units span 5 + (5 - 1) × 2 + 1 = 14 px.",
+        "C1 reads 5 px. S2's 2×2 window adds (2 - 1) × 1 = 1 px and makes neighbouring units "
+        "2 px apart; C3's 5×5 kernel then adds (5 - 1) × 2 = 8 px: 5 + 1 + 8 = 14 px.",
         "Each layer adds (kernel - 1) × (product of the strides before it) to the width.",
     ),
     number(

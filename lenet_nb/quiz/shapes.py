@@ -4,25 +4,14 @@ from lenet_nb.quiz.question import choice_question as choice
 from lenet_nb.quiz.question import numeric_question as number
 
 SELF_CHECK = [
-    choice(
-        "shapes-shape-s2",
-        "The d2l LeNet (5×5 convolutions, padding 2 on the first, 2×2 average pooling with "
-        "stride 2) gets a 1×1×28×28 input. What is the shape after the first pooling layer?",
-        [
-            ("[1, 6, 28, 28]", "That is the shape after the convolution; pooling still halves it."),
-            (
-                "[1, 6, 12, 12]",
-                "Without padding the convolution would give 24×24 and pooling "
-                "12×12, but this net pads its first convolution by 2.",
-            ),
-            (
-                "[1, 6, 14, 14]",
-                "The padded convolution keeps 28×28 with 6 channels, "
-                "the pooling halves height and width.",
-            ),
-            ("[1, 16, 14, 14]", "The first convolution has 6 output channels; 16 come later."),
-        ],
-        answer=2,
+    number(
+        "shapes-jump-s4",
+        "In the d2l LeNet (5×5 convolutions with stride 1, 2×2 poolings with stride 2), how many "
+        "input pixels apart are two neighbouring units of S4's map (the jump j)?",
+        4,
+        "Only strides change the jump, and each multiplies it: 1 (C1) · 2 (S2) · 1 (C3) · 2 (S4) "
+        "= 4. Neighbouring S4 units look at windows of the image shifted by 4 pixels.",
+        "Padding and kernel size do not move neighbours apart; strides do.",
     ),
     number(
         "shapes-formula",

@@ -267,19 +267,13 @@ def lab(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    """Headless Debian Chromium reached over CDP; skipped with a reason when it is missing."""
-    try:
-        from playwright import sync_api
-    except ImportError:
-        unavailable("the Python playwright client is not installed: pip install playwright")
-    if not CHROMIUM.exists():
-        unavailable(
-            f"no Chromium at {CHROMIUM}: apt-get install chromium (or set LENET_NB_CHROMIUM)"
-        )
-    profile = tmp_path_factory.mktemp("chromium")
-    log = profile.parent / "chromium.log"
+@contextlib.contextmanager
+def chromium(profile):
+    """Headless Chromium (user data in `profile`) reached over CDP, as a Playwright browser;
+    stopped by its process id on exit. The benchmarks use it too."""
+    from playwright import sync_api
+
+    log = profile.parent / f"{profile.name}.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [
@@ -309,6 +303,21 @@ def browser(tmp_path_factory):
         if pw is not None:
             pw.stop()
         _stop(proc, group=True)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Headless Debian Chromium reached over CDP; skipped with a reason when it is missing."""
+    try:
+        from playwright import sync_api  # noqa: F401
+    except ImportError:
+        unavailable("the Python playwright client is not installed: pip install playwright")
+    if not CHROMIUM.exists():
+        unavailable(
+            f"no Chromium at {CHROMIUM}: apt-get install chromium (or set LENET_NB_CHROMIUM)"
+        )
+    with chromium(tmp_path_factory.mktemp("chromium")) as browser:
+        yield browser
 
 
 @pytest.hookimpl(hookwrapper=True)

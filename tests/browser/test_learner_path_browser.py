@@ -1,28 +1,22 @@
 """The learner's path in a real JupyterLab: `make lab`'s copies run and saved leave `git status`
-empty; a *find the bug* exercise is solved in the editor and the check answers ✔."""
+empty; chapter 1's *find the bug* exercise (1.4) is solved in the editor and the check answers ✔."""
 
 import json
 import shutil
 import subprocess
 import urllib.request
-from pathlib import Path
+
+import nbformat
 
 from lenet_nb.course.lab import lab_options, prepare
 from lenet_nb.course.progress import report
 from lenet_nb.course.student import make_student
-from tests.browser import find_the_bug_fixture
+from lenet_nb.exercises import fc_limits
 from tests.browser.conftest import REPO, VIEWPORT, Lab, serve
+from tests.exercises.notebook_answers import find
 
-FIXED = '''def accuracy(net, batches):
-    """Fraction of correctly classified images."""
-    right = total = 0
-    for X, y in batches:
-        right += (net(X).argmax(1) == y).sum().item()
-        total += len(y)
-    return right / total
-
-
-print("on batches of 3 and 1:", accuracy(lambda X: X, BATCHES))'''
+FIX = "            K_hat.grad.zero_()\n"  # the line the given code lacks
+BUGGY_LINE = "K_hat -= lr * K_hat.grad"
 
 
 def _cell_with(page, marker, kind=".jp-CodeCell"):
@@ -32,38 +26,53 @@ def _cell_with(page, marker, kind=".jp-CodeCell"):
     return cells.nth(next(i for i, text in enumerate(texts) if marker in text))
 
 
+def find_the_bug_notebook():
+    """Exercise 1.4 as the instructor notebook holds it, with the cells it needs to run."""
+    nb, ex = find(fc_limits, "learn_edge_kernel")
+    (data,) = [c for c in nb.cells[:ex.heading] if c.cell_type == "code"
+               and "X_rand =" in c.source]  # the chapter's own input and target
+    setup = nbformat.v4.new_code_cell("import torch\n"
+                                      "from lenet_nb.exercises import fc_limits as ex\n"
+                                      "from lenet_nb.lessons.conv import corr2d\n"
+                                      "K_vertical = torch.tensor([[1.0, -1.0]])")
+    cells = [setup, data] + nb.cells[ex.heading:ex.check + 1]
+    return nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells])
+
+
 def test_find_the_bug_solved_in_jupyterlab_shows_a_tick(lab, page, tmp_path):
     from playwright.sync_api import expect
 
     src = tmp_path / "instructor"
     src.mkdir()
-    import nbformat
-
-    nbformat.write(find_the_bug_fixture.instructor_notebook(), src / "09_fixture.ipynb")
+    nbformat.write(find_the_bug_notebook(), src / "01_find_the_bug.ipynb")
     folder = lab.root / "find_the_bug"
     make_student(src, folder)  # the real generator: the stub block becomes the buggy code
-    shutil.copy(Path(find_the_bug_fixture.__file__), folder / "find_the_bug_fixture.py")
+    student = nbformat.read(folder / "01_find_the_bug.ipynb", as_version=4)
+    (given,) = [c.source for c in student.cells if "def learn_edge_kernel" in c.source]
+    assert BUGGY_LINE in given and "zero_" not in given
+    at = given.index(BUGGY_LINE) + len(BUGGY_LINE) + 1
+    fixed = given[:at] + FIX + given[at:]
 
-    lab.open(page, "find_the_bug/09_fixture.ipynb")
+    lab.open(page, "find_the_bug/01_find_the_bug.ipynb")
     lab.run_all(page)
-    answer = _cell_with(page, "def accuracy(net, batches):")
-    expect(answer.locator(".jp-InputArea-editor")).to_contain_text("sum(accs) / len(accs)")
-    check = _cell_with(page, "ex.check_accuracy(accuracy)")
-    expect(check.locator(".jp-OutputArea-output")).to_contain_text("✘ 9.1 accuracy, not yet")
+    answer = _cell_with(page, "def learn_edge_kernel(")
+    check = _cell_with(page, "ex.check_learn_edge_kernel(learn_edge_kernel)")
+    expect(check.locator(".jp-OutputArea-output")).to_contain_text(
+        "✘ 1.4 learn_edge_kernel, not yet: the loss falls, then jumps back up")
     expect(check.locator(".jp-OutputArea-output")).to_contain_text("Hint:")
 
     editor = answer.locator(".jp-InputArea-editor .cm-content")
     editor.click()
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
-    page.keyboard.insert_text(FIXED)
+    page.keyboard.insert_text(fixed)
     page.keyboard.press("Shift+Enter")  # runs the fixed answer, moves to the check
     lab.wait_idle(page)
-    expect(answer.locator(".jp-OutputArea-output")).to_contain_text("on batches of 3 and 1: 0.75")
+    expect(answer.locator(".jp-OutputArea-output")).to_contain_text("learned kernel: [1.0, -0.998]")
     page.keyboard.press("Shift+Enter")  # runs the check
     lab.wait_idle(page)
     expect(check.locator(".jp-OutputArea-output")).to_contain_text(
-        "✔ 9.1 accuracy: 0.7500 on batches of 3 and 1 images")
+        "✔ 1.4 learn_edge_kernel: the same 25 losses and kernel as conv.learn_kernel")
     check.scroll_into_view_if_needed()
     lab.screenshot(page, "find_the_bug_solved")
     assert lab.cell_errors(page) == []

@@ -20,12 +20,11 @@ def _code(text, tags=()):
 
 
 def _chapter_two(**changes):
-    """Chapter 2's four exercises in the convention (checked against lenet_nb.exercises.shapes)."""
+    """Chapter 2's exercises in the convention (checked against lenet_nb.exercises.shapes)."""
+    from lenet_nb.exercises import shapes
+
     cells = []
-    for n, (name, kind) in enumerate([("c1_s2_shape", "predict, then run"),
-                                      ("unpadded_lenet", "complete the code"),
-                                      ("linear1_params", "predict, then run"),
-                                      ("receptive_field", "complete the code")], 1):
+    for n, (name, kind) in enumerate(shapes.EXERCISES.items(), 1):
         cells += [_md(changes.get(f"heading{n}", f"### Exercise 2.{n} ({kind}): title {n}")),
                   _code(f"{BEGIN}\n{name} = 1\n{END}", ["exercise-answer"]),
                   _code(changes.get(f"check{n}", f"ex.check_{name}({name})"),
@@ -59,7 +58,7 @@ def test_exercises_are_read_in_order_with_their_cells(tmp_path):
     ({"heading1": "### Exercise 2.1 (complete the code): t"}, "the registry 'predict, then run'"),
     ({"heading1": "### Exercise 2.1 (predict then run): t"}, "does not read"),
     ({"heading1": "**Exercise 1 (predict, then run).** t"}, "does not read"),
-    ({"check1": "ex.check_linear1_params(c1_s2_shape)"}, "the registry's exercise 1 is"),
+    ({"check1": "ex.check_linear1_params_32(c1_s2_shape)"}, "the registry's exercise 1 is"),
     ({"check1": "x = 2\nex.check_c1_s2_shape(x)"}, "exactly one line"),
     ({"tags1": []}, "no cell tagged exercise-check"),
 ], ids=["number", "kind", "kind-word", "old-style", "name", "extra-code", "untagged"])

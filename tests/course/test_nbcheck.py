@@ -268,3 +268,22 @@ def test_an_inline_picture_in_an_output_is_not_read_as_numbers():
     # base64 can spell '6E6779', which Decimal reads as 6e6779 and cannot round
     html = '<p>accuracy 0.875</p><img src="data:image/png;base64,iVBOR6E6779xyz+/=">'
     assert nbcheck.output_values(html) == {(nbcheck.Decimal("0.875"), False)}
+
+
+def test_chapter_size_counts_code_cells_and_prose_words_only(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+                    "## 1. Two words\n\n```\nnot prose at all\n```\n$$x + y$$ <br/> – 3.07 GB"),
+                nbformat.v4.new_code_cell("print(1)"), nbformat.v4.new_code_cell("x = 2"),
+                nbformat.v4.new_markdown_cell("<details><summary>one</summary>\n\ntwo\n\n</details>")]
+    nbformat.write(nb, tmp_path / "c.ipynb")
+    # "1.", "Two", "words", "3.07", "GB"; then "one", "two" (the dash and the tags are not words)
+    assert nbcheck.chapter_size(tmp_path / "c.ipynb") == (2, 7)
+
+
+def test_chapters_1_2_and_4_keep_to_the_size_limit():
+    # issue 18: at most 40 code cells and 3,500 words of prose per chapter (the other chapters
+    # are checked on their own branches until they land)
+    for name in ("01_fc_limits", "02_shapes", "04_recipes"):
+        code, words = nbcheck.chapter_size(ROOT / "notebooks" / f"{name}.ipynb")
+        assert code <= nbcheck.MAX_CODE_CELLS and words <= nbcheck.MAX_WORDS, (name, code, words)

@@ -41,16 +41,16 @@ def test_one_solved_exercise_is_reported_exactly(tmp_path):
     dst = _student(tmp_path)
     _save_checks(dst / "02_shapes.ipynb", {
         "2.1": (shapes.check_c1_s2_shape((1, 6, 14, 14)), 5),  # solved
-        "2.3": (shapes.check_linear1_params(400 * 120), 9),  # a wrong count
+        "2.3": (shapes.check_linear1_params_32(400 * 120), 9),  # a wrong count
         "2.4": (shapes.check_receptive_field(...), 12),  # the stub, run
     })
     nb = nbformat.read(dst / "02_shapes.ipynb", as_version=4)
     marks = {s.number: s.mark for s in statuses(nb)}
-    assert marks == {"2.1": "✔", "2.2": "·", "2.3": "✘", "2.4": "○"}
+    assert marks == {"2.1": "✔", "2.2": "·", "2.3": "✘", "2.4": "○", "2.5": "·", "2.6": "·"}
     text = report(dst)
-    assert "02_shapes" in text and "1 ✔  1 ✘  1 ○  1 ·" in text
-    assert "2.1 ✔  2.2 ·  2.3 ✘  2.4 ○" in text
-    assert "01_fc_limits" in text and "4 ·" in text  # untouched chapters: not run
+    assert "02_shapes" in text and "1 ✔  1 ✘  1 ○  3 ·" in text
+    assert "2.1 ✔  2.2 ·  2.3 ✘  2.4 ○  2.5 ·  2.6 ·" in text
+    assert "01_fc_limits" in text and "8 ·" in text  # untouched chapters: not run
     assert "all chapters: 1 ✔" in text
 
 

@@ -195,8 +195,9 @@ def test_the_budget_scales_with_the_machine_and_the_slower_measurement_counts(fu
 
 
 def test_freeze_problems_apply_the_rule():
-    def row(acc, seconds, params=7_850):
-        return {"val_accuracy": acc, "ref_seconds": seconds, "params": params, "macs": 7_840}
+    def row(acc, seconds, params=7_850, load=0.5):
+        return {"val_accuracy": acc, "ref_seconds": seconds, "params": params, "macs": 7_840,
+                "load_avg": load}
 
     assert challenge.freeze_problems(TOY, [row(0.95, 10.0), row(0.906, 16.0)]) == []
     problems = challenge.freeze_problems(TOY, [row(0.95, 17.0), row(0.904, 3.0, 9_000)])
@@ -204,6 +205,9 @@ def test_freeze_problems_apply_the_rule():
     assert "0.9040 does not clear the target 0.9" in problems[0]
     assert "17.0 reference seconds" in problems[1] and "cap 8,000" in problems[2]
     assert challenge.freeze_problems(TOY, []) == ["no stored runs of the course solution"]
+    # a run timed on a busy machine says nothing about the time: only quiet runs count for it
+    assert challenge.freeze_problems(TOY, [row(0.95, 10.0), row(0.95, 30.0, load=9.0)]) == []
+    assert challenge.freeze_problems(TOY, [row(0.95, 30.0, load=1.9)]) != []
 
 
 def test_an_error_metric_is_scored_from_below():

@@ -123,3 +123,23 @@ def test_learn_kernel_recovers_the_kernel_and_is_seeded():
     torch.testing.assert_close(K, torch.tensor([[1.0, -1.0]]), atol=1e-4, rtol=0)
     assert len(losses) == 30 and losses[-1] < 1e-8 < losses[0]
     assert conv.learn_kernel(X, Y, (1, 2), 5, 0.2)[1] == losses[:5]
+
+
+@pytest.mark.parametrize("shape, kernel, padding, stride", [
+    ((5, 5), (3, 3), (1, 1), (1, 1)), ((7, 8), (3, 2), (2, 0), (2, 3)),
+    ((6, 6), (2, 2), (0, 1), (3, 1)), ((4, 4), (5, 5), (1, 1), (1, 1)), ((5, 6), (2, 3), 0, 1)])
+def test_corr2d_sp_equals_conv2d_with_padding_and_stride(shape, kernel, padding, stride):
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(*shape, generator=gen, dtype=torch.float64)
+    K = torch.randn(*kernel, generator=gen, dtype=torch.float64)
+    expected = F.conv2d(X[None, None], K[None, None], padding=padding, stride=stride)[0, 0]
+    got = conv.corr2d_sp(X, K, padding, stride)
+    assert got.shape == expected.shape and torch.allclose(got, expected)
+
+
+def test_corr2d_sp_refuses_a_negative_padding_and_a_zero_stride():
+    X, K = torch.ones(4, 4), torch.ones(2, 2)
+    with pytest.raises(ValueError, match="padding must be an int >= 0"):
+        conv.corr2d_sp(X, K, padding=(-1, 0))
+    with pytest.raises(ValueError, match="stride must be a positive int"):
+        conv.corr2d_sp(X, K, stride=(0, 1))

@@ -24,18 +24,20 @@ def ink_box(X):
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def test_to_ink_reads_grey_rgb_and_rgba_alike():
-    grey = canvas(6)
-    grey[2:4, 1:5] = 0
-    rgb = np.repeat(grey[..., None], 3, axis=2)
-    rgba = np.zeros((6, 6, 4), dtype=np.uint8)  # transparent background, black strokes
-    rgba[2:4, 1:5, 3] = 255
-    expected = torch.zeros(6, 6)
-    expected[2:4, 1:5] = 1
-    for image in (grey, rgb, rgba, grey.astype(np.float32) / 255):
-        assert np.array_equal(draw.to_ink(image), expected.numpy())
-    with pytest.raises(ValueError, match="HxW grey"):
-        draw.to_ink(np.zeros((4, 4, 2)))
+def test_bounding_box_is_the_ink_above_the_level_ends_exclusive():
+    ink = np.zeros((6, 9), np.float32)
+    ink[1, 2], ink[3, 6], ink[5, 8] = 1.0, 0.5, 0.05  # the last one is fainter than the level
+    assert draw.bounding_box(ink) == (1, 2, 4, 7)
+    assert draw.bounding_box(ink, level=0.01) == (1, 2, 6, 9)
+    with pytest.raises(draw.EmptyDrawing, match="no pixel has ink above 0.1"):
+        draw.bounding_box(np.zeros((4, 4)))
+
+
+@pytest.mark.parametrize("ink", [np.full((10, 10), 255.0), np.full((10, 10), -0.5),
+                                 np.full((10, 10), np.nan), np.ones((2, 10, 10))])
+def test_center_digit_takes_only_ink_and_points_at_preprocess(ink):
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*use preprocess\(picture\)"):
+        draw.center_digit(ink)
 
 
 def test_a_drawn_square_lands_centred_and_fills_20_pixels():
@@ -174,7 +176,20 @@ def test_read_runs_both_networks_on_the_preprocessed_drawing():
     assert r.lenet5_digit == int(r.distances.argmin())
     assert [d for d, _ in r.top3] == r.probs.topk(3).indices.tolist()
     assert r.summary().startswith(f"LeNet-5 reads {r.lenet5_digit} (RBF distance")
-    assert torch.equal(draw.read(draw.to_ink(image), lenet5, d2l, ink=True).X, X)
+    assert torch.equal(draw.read(draw.read_image(image).ink, lenet5, d2l, ink=True).X, X)
+
+
+def test_readers_swapped_or_of_the_wrong_kind_are_named():  # H37
+    torch.manual_seed(0)
+    lenet5, d2l = LeNet5().eval(), get_model("d2l").eval()
+    image = canvas()
+    image[40:240, 130:150] = 0
+    with pytest.raises(TypeError, match=r"swapped: call read\(image, lenet5, d2l\)"):
+        draw.read(image, d2l, lenet5)
+    with pytest.raises(TypeError, match="lenet5 must be a LeNet5.*got LeNet"):
+        draw.read(image, get_model("d2l"), d2l)
+    with pytest.raises(TypeError, match="d2l must be a network.*got str"):
+        draw.read(image, lenet5, "d2l")
 
 
 # ---- enlarged MNIST digits, as a learner would draw them, read about as well as the originals
@@ -218,6 +233,23 @@ def test_enlarged_test_digits_keep_the_accuracy_within_1_5_points(small_net):
     assert abs(redrawn - original) <= 0.015, (original, redrawn)
 
 
+def test_one_thread_changes_nothing_off_the_main_thread():
+    """A widget callback on a kernel subshell must not put the learner's cell on one thread."""
+    import threading
+
+    seen = []
+
+    def callback():
+        with draw.one_thread():
+            seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    worker = threading.Thread(target=callback)
+    worker.start()
+    worker.join()
+    assert seen == [before] and torch.get_num_threads() == before
+
+
 def test_one_thread_restores_the_thread_count():
     before = torch.get_num_threads()
     with draw.one_thread():
@@ -226,3 +258,63 @@ def test_one_thread_restores_the_thread_count():
     with pytest.raises(RuntimeError), draw.one_thread():
         raise RuntimeError("boom")
     assert torch.get_num_threads() == before
+
+
+def test_the_robustness_experiment_trains_by_the_recipe_and_measures_shifts(monkeypatch,
+                                                                             tiny_root):
+    from lenet_nb.course import experiments as cx
+
+    assert cx.registry()["draw_robustness"] is draw.ROBUSTNESS
+    specs = draw.ROBUSTNESS.specs()
+    assert len(specs) == 12 and {s["network"] for s in specs} == set(draw.RECIPES)
+    monkeypatch.setenv("LENET_NB_DATA", str(tiny_root))
+    monkeypatch.setenv("LENET_NB_QUICK", "0")
+    trained_here = []
+
+    def fake_train(name, seed=0, progress=None):
+        trained_here.append((name, seed))
+        return draw.build_net(name, seed).eval(), [{"test_acc": 0.5}]
+
+    monkeypatch.setattr(draw, "train_net", fake_train)
+    row = draw.robustness_run(draw.ROBUSTNESS.config, {"network": "lenet5", "seed": 2})
+    assert trained_here == [("lenet5", 2)] and row["test_acc"] == 0.5
+    assert len(row["shift"]) == 7 and len(row["rotate"]) == 4
+    assert all(0 <= a <= 1 for a in row["shift"] + row["rotate"])
+    assert not list(tiny_root.parent.rglob("lenet5-seed2.pt"))  # seeds 1, 2: results only
+    # seed 0 is the chapter's reader: saved where `trained` looks, which then loads it
+    monkeypatch.setattr(draw, "checkpoint_dir", lambda: tiny_root / "readers")
+    draw.robustness_run(draw.ROBUSTNESS.config, {"network": "d2l", "seed": 0})
+    net, info = draw.trained("d2l")
+    assert info["source"] == "checkpoint" and info["test_acc"] == 0.5
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(),
+                                                  draw.build_net("d2l", 0).state_dict().values()))
+    assert trained_here[-1] == ("d2l", 0)  # trained once, by the experiment
+    # a recipe changed since the results were made: refused, not stored under the old hash
+    monkeypatch.setitem(draw.RECIPES, "lenet5", {**draw.RECIPES["lenet5"], "lr": 0.1})
+    with pytest.raises(ValueError, match="bump the experiment's revision"):
+        draw.robustness_run(draw.ROBUSTNESS.config, {"network": "lenet5", "seed": 0})
+
+
+def test_the_challenge_solution_trains_the_relu_lenet_on_moved_digits():
+    from lenet_nb.models import count_parameters
+
+    torch.manual_seed(0)
+    X = torch.zeros(64, 1, 28, 28)
+    X[::2, 0, 6:22, 12:15] = 1.0  # "ones" ...
+    X[1::2, 0, 12:15, 6:22] = 1.0  # ... and bars
+    y = torch.arange(64) % 2
+    torch.manual_seed(0)
+    net = draw.shift_challenge_train(X, y, seconds=10, num_epochs=10, batch_size=16)
+    assert count_parameters(net) == 61_706 and not net.training
+    torch.manual_seed(0)
+    again = draw.shift_challenge_train(X, y, seconds=10, num_epochs=10, batch_size=16)
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), again.parameters()))
+    with torch.no_grad():
+        moved = explain_shift(X, 3)
+        assert float((net(moved).argmax(1) == y).float().mean()) > 0.9
+
+
+def explain_shift(X, pixels):
+    from lenet_nb.lessons.explain import shift
+
+    return shift(X, pixels, -pixels)

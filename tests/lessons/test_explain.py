@@ -1,6 +1,8 @@
 """lenet_nb.lessons.explain: exact checks on tiny hand-made networks, LeNet-5's geometry, shift
 tests."""
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -150,13 +152,54 @@ def test_shifted_and_rotated_accuracy_average_the_directions():
     assert explain.rotated_accuracy(net, X, y, 10) == pytest.approx(sum(two) / 2)
 
 
-def test_robustness_table_text_and_plot():
+def test_robustness_table_and_the_stored_tables_and_plot():
     torch.manual_seed(0)
     net, X, y = LeNet5(), torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,))
     table = explain.robustness_table({"a": (net, 2)}, X, y, shifts=range(2), angles=(0, 5))
     assert len(table["a"]["shift"]) == 2 and len(table["a"]["rotate"]) == 2
     assert table["a"]["shift"][0] == explain.accuracy_on(net, X, y, pad=2)
-    text = explain.format_robustness(table, shifts=range(2), angles=(0, 5))
-    assert text.splitlines()[0].split() == ["network", "0", "px", "1", "px", "0°", "5°"]
-    axes = explain.plot_robustness(table, shifts=range(2), angles=(0, 5))
-    assert len(axes) == 2 and axes[0].get_lines()
+    rows = [{"status": "finished", "network": "mlp", "seed": s, "test_acc": 0.9 + s / 100,
+             "shift": [0.9, 0.5 + s / 10], "rotate": [0.9, 0.8]} for s in range(3)]
+    rows.append({"status": "diverged", "network": "mlp", "seed": 3})
+    stored = explain.stored_robustness(rows, {"mlp": "MLP"})
+    assert stored == {"MLP": {"shift": [r["shift"] for r in rows[:3]],
+                              "rotate": [r["rotate"] for r in rows[:3]],
+                              "test_acc": [0.9, 0.91, 0.92]}}
+    text = explain.format_stored(stored, "shift", [0, 1], " px").splitlines()
+    assert text[0].split() == ["shift", "MLP"]
+    assert text[2].split() == ["1", "px", "60.0", "(50.0–70.0)"]
+    axes = explain.plot_robustness(stored, [0, 1], [0, 5], live={"MLP": {"shift": [0.9, 0.6]}})
+    assert len(axes) == 2 and len(axes[0].get_lines()) == 2 and axes[0].collections
+    plt.close("all")
+
+
+def test_show_reading_draws_five_panels_and_the_winner_visible():
+    from lenet_nb.lenet5 import LeNet5
+    from lenet_nb.lessons import draw
+    from lenet_nb.models import get_model
+
+    torch.manual_seed(0)
+    image = np.full((280, 280), 255, np.uint8)
+    image[40:240, 130:150] = 0
+    reading = draw.read(image, LeNet5().eval(), get_model("d2l").eval())
+    reading.distances = reading.distances.clone()
+    reading.distances[reading.lenet5_digit] = 0.0  # a perfect match: a bar of length 0
+    axes = explain.show_reading(reading)
+    assert len(axes) == 5
+    widths = [p.get_width() for p in axes[1].patches]
+    assert min(widths) >= 0.03 * max(widths) > 0
+    plt.close("all")
+
+
+def test_random_shifts_moves_each_image_by_its_own_whole_pixels():
+    X = torch.rand(50, 1, 6, 6)
+    moved = explain.random_shifts(X, 2, torch.Generator().manual_seed(0))
+    assert moved.shape == X.shape
+    found = []
+    for n in range(50):
+        found.append([(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                      if torch.equal(moved[n:n + 1], explain.shift(X[n:n + 1], dy, dx))])
+    assert all(len(f) == 1 for f in found)  # every image is one of the 25 shifts of itself
+    assert len({f[0] for f in found}) > 10  # and they differ from image to image
+    again = explain.random_shifts(X, 2, torch.Generator().manual_seed(0))
+    assert torch.equal(again, moved)

@@ -153,35 +153,67 @@ def test_permuted_batches_keep_labels_and_batching():
     assert torch.equal(out.y, train_iter.y) and out.shuffle and len(out) == len(train_iter) == 3
 
 
-def test_permutation_experiment_is_seeded_and_complete():
-    results = [fc_limits.permutation_experiment(*tiny_batches(), num_epochs=1) for _ in range(2)]
-    assert results[0] == results[1]  # seeded runs give identical numbers on CPU
-    assert set(results[0]) == {(m, d) for m in ("MLP", "LeNet") for d in ("original", "permuted")}
-    assert all(0.0 <= acc <= 1.0 for acc in results[0].values())
+def test_permutation_run_is_seeded_and_gives_a_curve():
+    config = {"epochs": 2, "batch_size": 128, "lr": 0.002, "subset": (256, 64)}
+    run = {"model": "LeNet", "data": "permuted", "seed": 1}
+    a, b = fc_limits.permutation_run(config, run), fc_limits.permutation_run(config, run)
+    assert a == b  # seeded runs give identical numbers on CPU
+    assert list(a) == ["test_acc"] and len(a["test_acc"]) == 2
+    assert all(0.0 <= acc <= 1.0 for acc in a["test_acc"])
+    other = fc_limits.permutation_run(config, {**run, "data": "original"})
+    assert other != a  # the permutation changed what LeNet learned
 
 
-def test_an_interrupted_permutation_experiment_returns_no_table(ctrl_c_in_epoch):
-    ctrl_c_in_epoch(3)  # the MLP on permuted pixels
+def test_the_permutation_experiment_lists_every_model_data_and_seed():
+    specs = fc_limits.PERMUTATION.specs()
+    assert len(specs) == 12
+    assert {(s["model"], s["data"]) for s in specs} == {
+        (m, d) for m in ("MLP", "LeNet") for d in ("original", "permuted")}
+
+
+def test_an_interrupted_permutation_run_returns_no_curve(ctrl_c_in_epoch):
+    ctrl_c_in_epoch(2)  # Ctrl-C during the second epoch
+    config = {"epochs": 2, "batch_size": 128, "lr": 0.002, "subset": (256, 64)}
     with pytest.raises(TrainingInterrupted):
-        fc_limits.permutation_experiment(*tiny_batches(), num_epochs=1)
+        fc_limits.permutation_run(config, {"model": "MLP", "data": "permuted", "seed": 0})
 
 
-def test_format_permutation_table():
-    results = {("MLP", "original"): 0.861, ("MLP", "permuted"): 0.86,
-               ("LeNet", "original"): 0.885, ("LeNet", "permuted"): 0.812}
-    assert fc_limits.format_permutation_table(results).splitlines() == [
-        "test accuracy       MLP    LeNet",
-        "original          0.861    0.885",
-        "permuted          0.860    0.812",
-        "change           -0.001   -0.073"]
+def _rows():
+    """Stored rows of a made-up permutation experiment: 2 seeds, 2 epochs."""
+    acc = {("MLP", "original"): [[0.85, 0.861], [0.84, 0.863]],
+           ("MLP", "permuted"): [[0.85, 0.86], [0.84, 0.862]],
+           ("LeNet", "original"): [[0.87, 0.885], [0.86, 0.891]],
+           ("LeNet", "permuted"): [[0.80, 0.812], [0.79, 0.82]]}
+    return [{"model": m, "data": d, "seed": s, "status": "finished", "run": f"{m}{d}{s}",
+             "test_acc": curve} for (m, d), curves in acc.items() for s, curve in enumerate(curves)]
 
 
-def test_format_permutation_table_has_no_negative_zero():
-    results = {("MLP", "original"): 0.8701, ("MLP", "permuted"): 0.8699,
-               ("LeNet", "original"): 0.8747, ("LeNet", "permuted"): 0.8743}
-    # 0.870 - 0.870 is shown as +0.000; 0.874 - 0.875 as -0.001, as the printed rows suggest
-    assert fc_limits.format_permutation_table(results).splitlines()[-1].split() == [
-        "change", "+0.000", "-0.001"]
+def test_permutation_table_shows_mean_and_range_per_cell():
+    assert fc_limits.permutation_table(_rows(), epoch=2).splitlines() == [
+        "          MLP                    LeNet",
+        "original  0.862 (0.861–0.863)    0.888 (0.885–0.891)",
+        "permuted  0.861 (0.860–0.862)    0.816 (0.812–0.820)"]
+    assert "0.865 (0.860–0.870)" in fc_limits.permutation_table(_rows(), epoch=1)
+
+
+def test_permutation_verdicts_compare_ranges():
+    lines = fc_limits.permutation_verdicts(_rows(), epoch=2).splitlines()
+    assert lines == [
+        "LeNet − MLP, original images: +0.026 on average; ranges separate: yes",
+        "LeNet − MLP, permuted images: -0.045 on average; ranges separate: yes",
+        "MLP, permuted − original    : -0.001 on average; ranges separate: no",
+        "LeNet, permuted − original  : -0.072 on average; ranges separate: yes"]
+
+
+def test_the_challenge_solution_fits_the_cap_and_learns():
+    gen = torch.Generator().manual_seed(0)
+    X, y = torch.rand(64, 1, 28, 28, generator=gen), torch.randint(0, 10, (64,), generator=gen)
+    net = fc_limits.small_cnn()
+    assert sum(p.numel() for p in net.parameters()) == 7_434
+    before = [p.detach().clone() for p in net.parameters()]
+    torch.manual_seed(0)
+    trained = fc_limits.one_cycle_train(net, X, y, num_epochs=1, batch_size=32)
+    assert trained is net and all(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
 
 
 # --- careless and hostile inputs ------------------------------------------------------------

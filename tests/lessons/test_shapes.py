@@ -11,7 +11,7 @@ from torch import nn  # noqa: E402
 from lenet_nb.lessons import (
     shapes,  # noqa: E402
 )
-from lenet_nb.models import LeNet, get_model  # noqa: E402
+from lenet_nb.models import LeNet, count_parameters, get_model  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -214,3 +214,13 @@ def test_item16_empty_shape_tables_are_clear_errors():
         shapes.plot_shape_trend([])
     with pytest.raises(ValueError, match="4-D outputs"):
         shapes.plot_shape_trend([("Linear", (1, 10))])
+
+
+def test_the_challenge_solution_stays_under_a_quarter_of_the_multiply_adds():
+    from lenet_nb.lessons.anatomy import count_macs
+
+    net = shapes.frugal_cnn()
+    macs, _ = count_macs(net, torch.zeros(1, 1, 28, 28))
+    assert macs == 8 * 14 * 14 * 16 + 16 * 7 * 7 * 72 + 144 * 10 == 82_976
+    assert macs * 4 < count_macs(LeNet(), torch.zeros(1, 1, 28, 28))[0]
+    assert count_parameters(net) == 2_754

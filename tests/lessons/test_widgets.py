@@ -11,7 +11,7 @@ def test_pre_escapes_html():
 
 
 def test_dense_vs_conv_widget_starts_on_the_seed_example_and_follows_sliders(capsys):
-    box = dense_vs_conv_widget()
+    box = dense_vs_conv_widget().box
     side, channels, hidden, dtype, result = box.children
     assert isinstance(dtype, widgets.Dropdown) and "lenet-fc-result" in result._dom_classes
     assert "3.07 GB (2.86 GiB) in float32" in result.value
@@ -21,7 +21,7 @@ def test_dense_vs_conv_widget_starts_on_the_seed_example_and_follows_sliders(cap
 
 
 def test_shape_widget_shows_table_then_a_plain_message_for_a_collapse(capsys):
-    box = shape_widget()
+    box = shape_widget().box
     in_size, padding, kernel, pooling, message, table = box.children
     assert "lenet-shape-message" in message._dom_classes
     assert "lenet-shape-kernel" in kernel._dom_classes
@@ -38,3 +38,23 @@ def test_shape_widget_shows_table_then_a_plain_message_for_a_collapse(capsys):
     in_size.value, padding.value = 32, 0
     assert "61,706 parameters" in message.value and "[1, 6, 28, 28]" in table.value
     assert capsys.readouterr().out == ""
+
+
+def test_both_widgets_show_a_static_copy_of_their_current_state():
+    view = dense_vs_conv_widget()
+    bundle = view._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"] == "Dense layer against a 5×5 convolution"
+    html = unescape(bundle["text/html"])
+    assert "image side (pixels) 1000, channels 3" in html and "dtype float32" in html
+    assert "768,000,256 parameters" in html and "run the notebook" in html
+    view.box.children[0].value = 28
+    assert "dense 2,352 -> 256" in unescape(view._repr_mimebundle_()["text/html"])
+
+    shape_view = shape_widget()
+    html = unescape(shape_view._repr_mimebundle_()["text/html"])
+    assert "input size 28, padding (C1) 2, kernel size (C1, C3) 5, pooling avg" in html
+    assert "61,706 parameters" in html and "[1, 16, 5, 5]" in html
+    shape_view.box.children[2].value = 11
+    html = unescape(shape_view._repr_mimebundle_()["text/html"])
+    assert "⚠" in html and "[1, 16, 5, 5]" not in html

@@ -21,6 +21,23 @@ def test_the_box_side_is_computed_by_preprocess():
     assert grade(QUESTIONS["draw-box"], int(rows[-1] - rows[0] + 1)).correct
 
 
+def test_the_box_explanation_holds_under_centre_of_mass_centring():
+    """The old explanation promised 'a margin of at least 4 px': false for a lopsided digit."""
+    image = np.full((280, 280), 255, np.uint8)
+    image[40:100, 60:220] = 0  # a heavy bar on top
+    image[100:240, 135:145] = 0  # a thin stem: the centre of mass sits high
+    top, left, bottom, right = draw.bounding_box(draw.preprocess(image)[0, 0].numpy())
+    assert max(bottom - top, right - left) == 20
+    assert min(top, left, 28 - bottom, 28 - right) < 4
+    assert "closer to one border than 4 px" in QUESTIONS["draw-box"].explanation
+
+
+def test_the_c3_derivation_adds_up_layer_by_layer():
+    sizes = {layer: explain.receptive_field(layer, 0, 0)[2] for layer in ("C1", "S2", "C3")}
+    assert sizes == {"C1": 5, "S2": 6, "C3": 14}
+    assert "5 + 1 + 8 = 14" in QUESTIONS["draw-c3-field"].explanation
+
+
 def test_receptive_field_widths_come_from_explain():
     top, left, bottom, right = explain.receptive_field("C3", 0, 0)
     assert grade(QUESTIONS["draw-c3-field"], bottom - top).correct

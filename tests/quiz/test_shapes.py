@@ -29,10 +29,11 @@ def first_linear(net):
     return next(m for m in net.modules() if isinstance(m, nn.Linear))
 
 
-def check_shapes_shape_s2():
-    kind, shape = d2l_rows()[2]
-    assert kind == "AvgPool2d"
-    assert_choice("shapes-shape-s2", str(list(shape)))
+def check_shapes_jump_s4():
+    rows = anatomy.receptive_fields(get_model("d2l"), 28)
+    name, _, jump, _ = rows[5]
+    assert name == "AvgPool2d" and jump == 4
+    assert_number("shapes-jump-s4", jump)
 
 
 def check_shapes_formula():
