@@ -633,7 +633,7 @@ assert gap < 1e-5
 # the resolution.
 
 # %% [markdown]
-# #### Exercise 1.7 (change and observe): a wider pooling window against a one-pixel shift
+# ### Exercise 1.7 (change and observe): a wider pooling window against a one-pixel shift
 #
 # Would a wider window than LeNet's 2×2 keep more of the edge values unchanged by a one-pixel
 # shift, or fewer? The next cell records, for each size in `pool_sizes`, the share that p×p max
@@ -764,7 +764,7 @@ for data in ("original", "permuted"):
 # ## 6. Challenge
 
 # %% [markdown]
-# #### Exercise 1.8 (challenge): the MLP's accuracy with a twentieth of its parameters
+# ### Exercise 1.8 (challenge): the MLP's accuracy with a twentieth of its parameters
 #
 # The MLP of section 5 spends 203,530 parameters, most of them on its first dense layer. Build
 # and train a network with **at most 10,000 trainable parameters** that reaches **at least 0.88

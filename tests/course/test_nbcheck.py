@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import pytest
 
 from lenet_nb.course import nbcheck
 
@@ -281,9 +282,15 @@ def test_chapter_size_counts_code_cells_and_prose_words_only(tmp_path):
     assert nbcheck.chapter_size(tmp_path / "c.ipynb") == (2, 7)
 
 
-def test_chapters_1_2_and_4_keep_to_the_size_limit():
-    # issue 18: at most 40 code cells and 3,500 words of prose per chapter (the other chapters
-    # are checked on their own branches until they land)
-    for name in ("01_fc_limits", "02_shapes", "04_recipes"):
-        code, words = nbcheck.chapter_size(ROOT / "notebooks" / f"{name}.ipynb")
-        assert code <= nbcheck.MAX_CODE_CELLS and words <= nbcheck.MAX_WORDS, (name, code, words)
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+# chapter 5 on main is the old text (3,986 words); its rewrite (3,457) waits on branch ch5 for its
+# stored experiment. strict: the mark fails the test as soon as the chapter keeps to the limit.
+OVER = {"05_lenet5_paper": "the rewrite on branch ch5 waits for results/lenet5.csv"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
+    reason=OVER[n], strict=True)) if n in OVER else n for n in CHAPTERS])
+def test_every_chapter_keeps_to_the_size_limit(name):
+    # issue 18: at most 40 code cells and 3,500 words of prose per chapter
+    code, words = nbcheck.chapter_size(ROOT / "notebooks" / f"{name}.ipynb")
+    assert code <= nbcheck.MAX_CODE_CELLS and words <= nbcheck.MAX_WORDS, (name, code, words)
