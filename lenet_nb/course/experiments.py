@@ -24,6 +24,7 @@ from lenet_nb import cli
 from lenet_nb.config import QUICK_ENV, is_quick
 from lenet_nb.exercises.draw_and_look_inside import CHALLENGE as DRAW_CHALLENGE
 from lenet_nb.exercises.fc_limits import CHALLENGE as FC_LIMITS_CHALLENGE
+from lenet_nb.exercises.recipes import CHALLENGE as RECIPES_CHALLENGE
 from lenet_nb.exercises.shapes import CHALLENGE as SHAPES_CHALLENGE
 from lenet_nb.experiments import (
     COMMAND,
@@ -46,15 +47,15 @@ from lenet_nb.files import remove
 from lenet_nb.lessons.ablation import LADDER
 from lenet_nb.lessons.draw import ROBUSTNESS
 from lenet_nb.lessons.fc_limits import PERMUTATION
+from lenet_nb.lessons.grid import GRID
 from lenet_nb.lessons.recipe_runs import MNIST_INTRO, RECIPE_RUNS
 
 # Each chapter's experiments, imported from its lesson module, in the order `run --all` runs
 # them (one that reads another's results comes after it), e.g.
 #   from lenet_nb.lessons.fc_limits import PERMUTATION
 #   EXPERIMENTS = (PERMUTATION, ...)
-# chapter 4 (recipes): grid and challenge_recipes join once their results are stored
 EXPERIMENTS = (PERMUTATION, FC_LIMITS_CHALLENGE.experiment, SHAPES_CHALLENGE.experiment,
-               RECIPE_RUNS, MNIST_INTRO, LADDER,
+               RECIPE_RUNS, MNIST_INTRO, LADDER, GRID, RECIPES_CHALLENGE.experiment,
                ROBUSTNESS, DRAW_CHALLENGE.experiment)
 # exceptions meaning "the loss became NaN or infinite": fit's NonFiniteLoss (caught inside fit
 # today, which then returns a History with .diverged), the TrainingDiverged planned for fit,

@@ -383,11 +383,11 @@ def _recipe_hint(net, params, macs, value):
 
 
 CHALLENGE = challenge.ChallengeSpec(
-    "recipe_challenge", "recipes", "FashionMNIST", target=0.90, budget=75.0,
+    "recipe_challenge", "recipes", "FashionMNIST", target=0.90, budget=120.0,
     solution=recipe_train, max_params=61_706, hint=_recipe_hint, minutes=4)
 
 
 @checker("recipe_challenge")
 def check_recipe_challenge(train):
-    """Challenge: ≥ 0.90 validation accuracy, ≤ 61,706 parameters, 75 reference seconds."""
+    """Challenge: ≥ 0.90 validation accuracy, ≤ 61,706 parameters, 120 reference seconds."""
     return challenge.score(CHALLENGE, train)

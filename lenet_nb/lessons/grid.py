@@ -19,7 +19,7 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 POOLINGS = ("avg", "max")
 # chosen on the validation split by chapter 3's stored learning-rate sweep (lessons/lr_sweep.py);
 # tests/lessons/test_grid.py checks that they equal the sweep's choice
-GRID_LRS = {"sigmoid": 0.9, "tanh": 0.1, "relu": 0.1}
+GRID_LRS = {"sigmoid": 0.9, "tanh": 0.3, "relu": 0.3}
 NUM_VAL = 10_000
 QUICK = {"subset": (1000, 200), "num_val": 200}  # quick mode: a small slice, same code
 

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from lenet_nb.course.student import stub_regions
+from lenet_nb.exercises import challenge
 from lenet_nb.exercises import recipes as ex
 from lenet_nb.models import LeNet
 from lenet_nb.train import evaluate_accuracy
@@ -383,3 +384,9 @@ def test_the_challenge_caps_the_parameters_at_the_d2l_lenets_count():
 def test_the_challenge_hints_name_the_plateau_for_a_sigmoid_network():
     assert "plateau" in ex._recipe_hint(LeNet("sigmoid"), 61_706, 0, 0.5)
     assert ex._recipe_hint(LeNet("relu"), 61_706, 0, 0.5) is None
+
+
+def test_the_stored_course_solution_clears_the_target_and_the_budget():
+    rows, missing = challenge.stored_rows(ex.CHALLENGE)
+    assert missing is None, missing
+    assert challenge.freeze_problems(ex.CHALLENGE, rows) == []
