@@ -64,7 +64,7 @@ def _bad_calls():
         (lambda: lenet5_train.train_lenet5("lenet6"), "model must be one of"),
         (lambda: lenet5_train.train_lenet5(lr=-1.0), "lr must be a finite number > 0"),
         (lambda: lenet5_train.train_lenet5(num_epochs=3, stop_after=0), "stop_after must be"),
-        (lambda: explorer.Explorer(batch_size=0), "batch_size must be an integer >= 1"),
+        (lambda: explorer.run_key("relu", "max", 0.1, 1, seed=-1), "seed must be an integer >= 0"),
         (lambda: pitfalls.eval_in_loop_cost(net, [(X, y)], [(X, y)], 0.1, num_batches=0),
          "num_batches must be"),
     ]

@@ -25,6 +25,7 @@ from lenet_nb.config import QUICK_ENV, is_quick
 from lenet_nb.exercises.draw_and_look_inside import CHALLENGE as DRAW_CHALLENGE
 from lenet_nb.exercises.fc_limits import CHALLENGE as FC_LIMITS_CHALLENGE
 from lenet_nb.exercises.lenet5_paper import CHALLENGE as LENET5_CHALLENGE
+from lenet_nb.exercises.recipes import CHALLENGE as RECIPES_CHALLENGE
 from lenet_nb.exercises.shapes import CHALLENGE as SHAPES_CHALLENGE
 from lenet_nb.exercises.training_loop import CHALLENGE as TRAINING_LOOP_CHALLENGE
 from lenet_nb.experiments import (
@@ -45,10 +46,13 @@ from lenet_nb.experiments import (
     write_rows,
 )
 from lenet_nb.files import remove
+from lenet_nb.lessons.ablation import LADDER
 from lenet_nb.lessons.draw import ROBUSTNESS
 from lenet_nb.lessons.fc_limits import PERMUTATION
+from lenet_nb.lessons.grid import GRID
 from lenet_nb.lessons.lenet5_train import LENET5, LENET5_VALIDATION
 from lenet_nb.lessons.lr_sweep import LR_SWEEP
+from lenet_nb.lessons.recipe_runs import MNIST_INTRO, RECIPE_RUNS
 
 # Each chapter's experiments, imported from its lesson module, in the order `run --all` runs
 # them (one that reads another's results comes after it), e.g.
@@ -56,6 +60,7 @@ from lenet_nb.lessons.lr_sweep import LR_SWEEP
 #   EXPERIMENTS = (PERMUTATION, ...)
 EXPERIMENTS = (PERMUTATION, FC_LIMITS_CHALLENGE.experiment, SHAPES_CHALLENGE.experiment,
                LR_SWEEP, TRAINING_LOOP_CHALLENGE.experiment,
+               RECIPE_RUNS, MNIST_INTRO, LADDER, GRID, RECIPES_CHALLENGE.experiment,
                LENET5, LENET5_VALIDATION, LENET5_CHALLENGE.experiment,
                ROBUSTNESS, DRAW_CHALLENGE.experiment)
 # exceptions meaning "the loss became NaN or infinite": fit's NonFiniteLoss (caught inside fit

@@ -212,6 +212,7 @@ _REFERENCE = re.compile(r"(?:§|\bsections?|\bchapters?|\bexercises?|\bFig\.|\bF
                         r"\beq\.|\bPython|\bPyTorch|\btorch|\bversion|\bedition|\bpre-|\bv)\s*$",
                         re.I)
 _OUTPUT_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")  # an inline picture, not numbers
 _CODE_NUMBER = re.compile(r"(?<![\w.])\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 
@@ -251,6 +252,7 @@ def _rounds_to(candidate, value, places):
 def output_values(text):
     """Every number in an output's text as (Decimal, is followed by %); 1,234 also as 1 and 234."""
     values = set()
+    text = _DATA_URI.sub(" ", text)
     for m in _OUTPUT_NUMBER.finditer(text):
         percent = text[m.end():m.end() + 2].lstrip().startswith("%")
         for piece in {m.group(0), *m.group(0).split(",")}:

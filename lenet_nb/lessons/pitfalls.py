@@ -122,6 +122,71 @@ def softmax_before_loss(logits, y):
     return out
 
 
+def demo_batches(n=512, batch_size=64, seed=0):
+    """The first n Fashion-MNIST training images in shuffled batches: a small, fixed data set
+    for demonstrations that need real images but not a real training run."""
+    from lenet_nb.data import TensorBatches
+    from lenet_nb.lessons.diagnostics import probe_batch
+
+    X, y = probe_batch(n)
+    return TensorBatches(X, y, batch_size, shuffle=True, seed=seed)
+
+
+def fit_one_batch(net, loss_fn, X, y, num_steps=150, lr=1e-3, seed=0):
+    """Train `net` with Adam on the one batch (X, y) only; (accuracy, loss) on it afterwards.
+
+    A network and loss that cannot fit 32 images in 150 steps have a bug, not a hard problem.
+    """
+    num_steps = whole_number("num_steps", num_steps)
+    torch.manual_seed(seed)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    net.train()
+    for _ in range(num_steps):
+        optimizer.zero_grad()
+        loss_fn(net(X), y).backward()
+        optimizer.step()
+    net.eval()
+    with torch.no_grad():
+        scores = net(X)
+        return accuracy(scores, y) / len(y), float(loss_fn(scores, y))
+
+
+# --- a model left in evaluation mode --------------------------------------------------------------
+
+
+def evaluate_in_eval_mode(net, data_iter):
+    """Accuracy as the tutorials evaluate: switch the net to eval mode and leave it there (d2l's
+    evaluate_accuracy does; `lenet_nb.train.evaluate_accuracy` restores the caller's mode)."""
+    net.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for X, y in data_iter:
+            correct += accuracy(net(X), y)
+            total += y.numel()
+    return correct / total
+
+
+class ModeCounter:
+    """Counts a network's training forward passes (gradients on) by mode, while in a `with`."""
+
+    def __init__(self, net):
+        self.net, self.train_mode, self.eval_mode = net, 0, 0
+
+    def _count(self, module, inputs):
+        if torch.is_grad_enabled():  # a training step; checks run without gradients
+            if module.training:
+                self.train_mode += 1
+            else:
+                self.eval_mode += 1
+
+    def __enter__(self):
+        self.hook = self.net.register_forward_pre_hook(self._count)
+        return self
+
+    def __exit__(self, *exc):
+        self.hook.remove()
+
+
 # --- 4. DataLoader workers and a shuffled test loader ----------------------------------------
 
 

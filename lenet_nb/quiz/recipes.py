@@ -6,25 +6,50 @@ from lenet_nb.quiz.question import numeric_question as number
 
 SELF_CHECK = [
     choice(
-        "recipes-logits",
-        "What should the network feed into nn.CrossEntropyLoss?",
+        "recipes-separate",
+        "Two settings, three seeds each, validation accuracy: A 0.861, 0.866, 0.872; "
+        "B 0.869, 0.874, 0.880. What can you claim?",
         [
             (
-                "Probabilities from a Softmax layer",
-                "Then softmax is applied twice: the loss "
-                "still runs but its gradients are flattened and training slows.",
+                "B is better: its mean is higher",
+                "The means differ, but so do the seeds of one setting: A's best seed beats "
+                "B's worst.",
             ),
             (
-                "One-hot encoded outputs",
-                "The targets are class indices; the outputs are one "
-                "score per class, not one-hot vectors.",
+                "A is better: its lowest seed is the lowest",
+                "One extreme seed says nothing about which setting is better.",
             ),
             (
-                "Raw scores (logits) from the last linear layer",
-                "CrossEntropyLoss applies log-softmax itself.",
+                "Nothing yet: the ranges overlap",
+                "B's lowest seed (0.869) lies below A's highest (0.872): at three seeds the "
+                "difference is not larger than what the seed alone moves. More seeds, or a "
+                "larger difference, could settle it.",
             ),
         ],
         answer=2,
+    ),
+    choice(
+        "recipes-train-eval",
+        "The ladder measures the training accuracy after each epoch, in evaluation mode, on the "
+        "training images, instead of the accuracy counted while the epoch trains. Why?",
+        [
+            (
+                "During the epoch the weights change after every batch",
+                "Yes: the running count mixes the answers of a network that kept changing (and "
+                "of dropout, if any, switched on), so it is not the accuracy of the network the "
+                "validation split scores.",
+            ),
+            (
+                "Evaluation mode makes any network more accurate",
+                "Only layers such as dropout and batch norm behave differently; the point is "
+                "to score the same, finished network on both splits.",
+            ),
+            (
+                "The running count also includes the validation images",
+                "The validation images are held out: they are never trained on.",
+            ),
+        ],
+        answer=0,
     ),
     choice(
         "recipes-weights-only",

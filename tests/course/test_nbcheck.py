@@ -265,6 +265,12 @@ def test_long_lines_are_reported_except_cell_headers(tmp_path):
     assert not any("characters long" in p for p in nbcheck.problems(tmp_path))
 
 
+def test_an_inline_picture_in_an_output_is_not_read_as_numbers():
+    # base64 can spell '6E6779', which Decimal reads as 6e6779 and cannot round
+    html = '<p>accuracy 0.875</p><img src="data:image/png;base64,iVBOR6E6779xyz+/=">'
+    assert nbcheck.output_values(html) == {(nbcheck.Decimal("0.875"), False)}
+
+
 def test_chapter_size_counts_code_cells_and_prose_words_only(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(

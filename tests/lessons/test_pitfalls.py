@@ -137,3 +137,41 @@ def test_loader_pass_visits_every_batch_and_stays_quiet(recwarn):
     too_many = (os.cpu_count() or 1) + 1
     pitfalls.loader_pass_seconds(torch.utils.data.TensorDataset(torch.zeros(4, 1)), too_many, 2)
     assert not [w for w in recwarn if "worker" in str(w.message)]
+
+
+def test_fit_one_batch_fits_a_plain_network_and_not_one_with_a_softmax():
+    from lenet_nb.lessons.diagnostics import probe_batch
+    from lenet_nb.models import LeNet
+
+    X, y = probe_batch(32)
+    torch.manual_seed(0)
+    acc, loss = pitfalls.fit_one_batch(LeNet("relu", "max"), nn.CrossEntropyLoss(), X, y)
+    assert acc == 1.0 and loss < 0.1
+    torch.manual_seed(0)
+    net = nn.Sequential(LeNet("relu", "max"), nn.Softmax(dim=1))
+    acc, loss = pitfalls.fit_one_batch(net, nn.CrossEntropyLoss(), X, y)
+    assert loss > pitfalls.double_softmax_floor(10) - 1e-6  # the floor holds whatever it learns
+    with pytest.raises(ValueError, match="num_steps"):
+        pitfalls.fit_one_batch(net, nn.CrossEntropyLoss(), X, y, num_steps=0)
+
+
+def test_the_tutorials_evaluation_leaves_eval_mode_and_the_counter_sees_it():
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    data = pitfalls.demo_batches(64, batch_size=16)
+    net.train()
+    acc = pitfalls.evaluate_in_eval_mode(net, data)
+    assert 0 <= acc <= 1 and not net.training  # left in eval mode, unlike evaluate_accuracy
+    with pitfalls.ModeCounter(net) as modes:
+        net(torch.zeros(1, 1, 28, 28))  # a training-like pass (gradients on) in eval mode
+        net.train()
+        net(torch.zeros(1, 1, 28, 28))
+        with torch.no_grad():
+            net(torch.zeros(1, 1, 28, 28))  # a check: not counted
+    assert (modes.train_mode, modes.eval_mode) == (1, 1)
+    net(torch.zeros(1, 1, 28, 28))
+    assert (modes.train_mode, modes.eval_mode) == (1, 1)  # the hook is gone after the with
+
+
+def test_demo_batches_are_fixed_real_images():
+    a, b = pitfalls.demo_batches(64, 16), pitfalls.demo_batches(64, 16)
+    assert len(a) == 4 and torch.equal(a.X, b.X) and a.X.shape == (64, 1, 28, 28)

@@ -12,7 +12,6 @@ from lenet_nb.lessons.recipes import (
     get_recipe,
     make_optimizer,
     make_scheduler,
-    results_table,
     run_recipe,
 )
 from lenet_nb.models import init_xavier
@@ -153,22 +152,32 @@ def test_validation_split_is_the_same_for_every_seed_and_disjoint_from_training(
     assert c.recipe.scheduler == "step" and c.recipe.name == "mnist-intro"
 
 
-def test_results_table_has_one_row_per_run():
-    run = run_recipe("d2l", num_epochs=1, subset=(256, 100))
-    table = results_table([run]).splitlines()
-    assert len(table) == 3
-    assert "0.7790" in table[2] and f"{run.final_test_acc:.4f}" in table[2]
-    modern = run_recipe("modern-mnist", num_epochs=1, subset=(256, 100))
-    assert ">= 0.99" in results_table([modern])
-    assert table[2].endswith(" | last | " + table[2].split(" | ")[-1])
+def test_training_one_epoch_per_fit_call_gives_the_same_numbers():
+    seen = []
+
+    def after_epoch(epoch, net, record):
+        seen.append((epoch, record["epoch"]))
+        return {"extra": epoch * 10}
+
+    kw = dict(num_epochs=3, subset=(600, 100), num_val=100, seed=2, scheduler="onecycle")
+    whole = run_recipe("modern-fashion", **kw)
+    by_epoch = run_recipe("modern-fashion", after_epoch=after_epoch, **kw)
+    assert _numbers(by_epoch.history) == _numbers(whole.history)
+    assert by_epoch.history.val_acc == whole.history.val_acc
+    assert seen == [(1, 1), (2, 2), (3, 3)]
+    assert by_epoch.history.column("extra") == [10, 20, 30]
 
 
-def test_results_table_says_which_split_chose_the_kept_epoch(tmp_path):
-    run = run_recipe("mnist-intro", num_epochs=2, subset=(300, 100), num_val=100,
-                     checkpoint=tmp_path / "b.pt")
-    row = results_table([run]).splitlines()[2]
-    assert f"| {run.best_epoch} (best on the validation) |" in row
-    assert f"{run.history.test_acc[run.best_epoch - 1]:.4f}" in row
+def test_after_epoch_cannot_keep_the_best_epoch(tmp_path):
+    with pytest.raises(ValueError, match="checkpoint=None"):
+        run_recipe("mnist-intro", num_epochs=1, subset=(300, 100), num_val=100,
+                   checkpoint=tmp_path / "b.pt", after_epoch=lambda *a: None)
+
+
+def test_the_d2l_page_recipe_says_what_was_assumed():
+    page = get_recipe("d2l-page")
+    assert (page.optimizer, page.init, page.lr) == ("sgd", None, 0.01)
+    assert "assumed" in page.source and "assumed" in page.reported_note
 
 
 def test_every_recipe_builds_a_net_that_fits_its_data():

@@ -4,12 +4,13 @@ computed from lenet_nb and compared with the key."""
 
 import pytest
 import torch
-from torch import nn
 
 from lenet_nb.data import TensorBatches, load_split
-from lenet_nb.lessons import pitfalls
+from lenet_nb.lessons import ablation, pitfalls
+from lenet_nb.lessons.recipes import fit_setup, prepare_recipe
 from lenet_nb.models import get_model
 from lenet_nb.quiz import recipes as quiz
+from lenet_nb.stats import mean_range, ranges_separate
 from lenet_nb.train import evaluate_accuracy
 from tests.quiz.answer_key import (
     assert_choice,
@@ -20,14 +21,23 @@ from tests.quiz.answer_key import (
 )
 
 
-def check_recipes_logits():
-    torch.manual_seed(0)
-    logits, y = torch.randn(8, 10), torch.randint(0, 10, (8,))
-    plain = nn.functional.cross_entropy(logits, y)
-    torch.testing.assert_close(plain, nn.functional.nll_loss(logits.log_softmax(1), y))
-    out = pitfalls.softmax_before_loss(logits, y)
-    assert out["softmax"][1] < out["plain"][1]  # the extra softmax flattens the gradients
-    assert_choice("recipes-logits", "Raw scores (logits)")
+def check_recipes_separate():
+    a, b = [0.861, 0.866, 0.872], [0.869, 0.874, 0.880]
+    assert not ranges_separate(a, b) and mean_range(b)[0] > mean_range(a)[0]
+    assert_choice("recipes-separate", "Nothing yet: the ranges overlap")
+
+
+def check_recipes_train_eval():
+    # one quick ladder epoch: the running count differs from the finished network's accuracy
+    config = {**ablation.LADDER.config, "num_val": 100}
+    recipe = ablation.recipe_from("d2l", config["base"], **ablation.step_fields("adam"),
+                                  keep_best=False)
+    setup = prepare_recipe(recipe, 1, (600, 100), 0, 100)
+    history = fit_setup(setup, after_epoch=ablation.train_accuracy_in_eval_mode(
+        setup.train_iter), progress=False, live=False)
+    assert history[0]["train_acc"] != history[0]["train_acc_eval"]
+    assert history[0]["train_acc_eval"] == evaluate_accuracy(setup.net, setup.train_iter)
+    assert_choice("recipes-train-eval", "During the epoch the weights change")
 
 
 def check_recipes_weights_only(tmp_path):
