@@ -327,3 +327,25 @@ def fit(net, train_iter, test_iter, num_epochs, lr=None, optimizer=None, schedul
         if animator is not None:
             animator.close()
     return history
+
+
+def train_one_cycle(net, X, y, num_epochs, optimizer=None, max_lr=0.01, batch_size=128,
+                    loss=None):
+    """Train `net` on resident tensors (X, y): a one-cycle rate peaking at `max_lr`, a fresh
+    random order of batches every epoch (torch's global generator); return it.
+
+    The loop of the challenges' course solutions. `optimizer` (built on net's parameters)
+    defaults to AdamW at `max_lr`; `loss` to cross-entropy.
+    """
+    optimizer = optimizer or torch.optim.AdamW(net.parameters(), lr=max_lr)
+    loss = loss or nn.CrossEntropyLoss()
+    steps = num_epochs * -(-len(y) // batch_size)  # batches per epoch, the last one short
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps)
+    net.train()
+    for _ in range(num_epochs):
+        for batch in torch.randperm(len(y)).split(batch_size):
+            optimizer.zero_grad()
+            loss(net(X[batch]), y[batch]).backward()
+            optimizer.step()
+            scheduler.step()
+    return net

@@ -430,3 +430,46 @@ def test_parts_that_do_not_fit_together_are_refused_before_epoch_1(monkeypatch):
     with pytest.raises(ValueError, match="names a folder"):
         train.fit(net, [(X, y)], [(X, y)], 2, lr=0.1, checkpoint="checkpoints/")
     assert calls == []
+
+
+def _one_cycle_written_out(net, X, y, num_epochs, optimizer, max_lr, batch_size, loss):
+    """The challenges' loop, step by step: the reference for train_one_cycle."""
+    batches = -(-len(y) // batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr,
+                                                    total_steps=num_epochs * batches)
+    for _ in range(num_epochs):
+        order = torch.randperm(len(y))
+        for b in range(batches):
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            optimizer.zero_grad()
+            loss(net(X[idx]), y[idx]).backward()
+            optimizer.step()
+            scheduler.step()
+    return net
+
+
+@pytest.mark.parametrize("make_optimizer, loss", [
+    (None, None),  # the defaults: AdamW at max_lr, cross-entropy
+    (lambda net: torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True),
+     nn.MultiMarginLoss()),
+])
+def test_train_one_cycle_equals_the_loop_written_out(make_optimizer, loss):
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(37, 1, 4, 4, generator=g), torch.randint(0, 3, (37,), generator=g)
+    nets = []
+    for run in ("ours", "reference"):
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
+        optimizer = make_optimizer(net) if make_optimizer else None
+        if run == "ours":
+            nets.append(train.train_one_cycle(net, X, y, 3, optimizer, max_lr=0.05,
+                                              batch_size=10, loss=loss))
+        else:
+            optimizer = optimizer or torch.optim.AdamW(net.parameters(), lr=0.05)
+            nets.append(_one_cycle_written_out(net, X, y, 3, optimizer, 0.05, 10,
+                                               loss or nn.CrossEntropyLoss()))
+    torch.manual_seed(0)
+    start = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.equal(a, b)
+    assert not torch.equal(nets[0][1].weight, start[1].weight)  # it trained

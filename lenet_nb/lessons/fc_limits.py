@@ -10,7 +10,7 @@ from lenet_nb.data import TensorBatches, load_data_fashion_mnist, load_split
 from lenet_nb.lessons.conv import shift_image
 from lenet_nb.models import get_model
 from lenet_nb.stats import ranges_separate
-from lenet_nb.train import fit
+from lenet_nb.train import fit, train_one_cycle
 from lenet_nb.validate import whole_number
 
 DTYPES = ("float64", "float32", "float16", "bfloat16", "int8")
@@ -259,22 +259,6 @@ def small_cnn():
         nn.Flatten(), nn.Linear(16 * 5 * 5, 10))
 
 
-def one_cycle_train(net, X, y, num_epochs, max_lr=0.01, batch_size=128):
-    """Train `net` on (X, y) with AdamW and a one-cycle learning rate (chapter 4); return it."""
-    optimizer = torch.optim.AdamW(net.parameters(), lr=max_lr)
-    steps = num_epochs * -(-len(y) // batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps)
-    loss = nn.CrossEntropyLoss()
-    net.train()
-    for _ in range(num_epochs):
-        for batch in torch.randperm(len(y)).split(batch_size):
-            optimizer.zero_grad()
-            loss(net(X[batch]), y[batch]).backward()
-            optimizer.step()
-            scheduler.step()
-    return net
-
-
 def challenge_train(X, y, seconds):
     """The course's answer to challenge 1.8 (the notebook writes the same in the open)."""
-    return one_cycle_train(small_cnn(), X, y, num_epochs=reduce_in_tests(8, 1))
+    return train_one_cycle(small_cnn(), X, y, num_epochs=reduce_in_tests(8, 1))

@@ -15,7 +15,7 @@ from lenet_nb.data import load_data_mnist, load_split, to_float
 from lenet_nb.lenet5 import MAP_J, LeNet5, MAPLoss
 from lenet_nb.lessons.lr_sweep import split_validation
 from lenet_nb.models import get_model, init_xavier
-from lenet_nb.train import fit, use_channels_last
+from lenet_nb.train import fit, train_one_cycle, use_channels_last
 from lenet_nb.validate import positive_number, whole_number
 
 
@@ -330,15 +330,7 @@ def challenge_train(X, y, seconds):
     """The course's answer to challenge 5.8 (the notebook writes the same in the open): this
     chapter's recipe — LeNet-5, MAP loss, SGD with Nesterov momentum, one-cycle to 0.01, batch
     128 — for a few epochs; seeded by the caller (torch's global generator)."""
-    num_epochs, batch_size = reduce_in_tests(CHALLENGE_EPOCHS, 1), 128
     net, loss = use_channels_last(LeNet5()), MAPLoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=0.01, total_steps=num_epochs * -(-len(y) // batch_size))
-    for _ in range(num_epochs):
-        for batch in torch.randperm(len(y)).split(batch_size):
-            optimizer.zero_grad()
-            loss(net(X[batch]), y[batch]).backward()
-            optimizer.step()
-            scheduler.step()
-    return net
+    return train_one_cycle(net, X, y, reduce_in_tests(CHALLENGE_EPOCHS, 1), optimizer,
+                           max_lr=0.01, batch_size=128, loss=loss)

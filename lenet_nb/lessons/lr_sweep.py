@@ -7,7 +7,7 @@ import torch
 
 from lenet_nb.data import TensorBatches
 from lenet_nb.experiments import Experiment, curves
-from lenet_nb.train import TrainingDiverged, TrainingInterrupted, fit
+from lenet_nb.train import TrainingDiverged, TrainingInterrupted, fit, train_one_cycle
 from lenet_nb.validate import whole_number
 
 
@@ -368,16 +368,4 @@ def challenge_train(X, y, seconds):
     from lenet_nb.config import reduce_in_tests
     from lenet_nb.models import LeNet
 
-    num_epochs, batch_size, max_lr = reduce_in_tests(10, 1), 128, 0.01
-    net = LeNet()
-    optimizer = torch.optim.AdamW(net.parameters(), lr=max_lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=max_lr, total_steps=num_epochs * -(-len(y) // batch_size))
-    loss = torch.nn.CrossEntropyLoss()
-    for _ in range(num_epochs):
-        for batch in torch.randperm(len(y)).split(batch_size):
-            optimizer.zero_grad()
-            loss(net(X[batch]), y[batch]).backward()
-            optimizer.step()
-            scheduler.step()
-    return net
+    return train_one_cycle(LeNet(), X, y, reduce_in_tests(10, 1), max_lr=0.01, batch_size=128)

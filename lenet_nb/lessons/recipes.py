@@ -10,7 +10,7 @@ from lenet_nb.data import load_data_fashion_mnist, load_data_mnist
 from lenet_nb.experiments import curves
 from lenet_nb.lessons.lr_sweep import split_validation
 from lenet_nb.models import get_model, init_xavier
-from lenet_nb.train import History, fit, seed_everything
+from lenet_nb.train import History, fit, seed_everything, train_one_cycle
 from lenet_nb.validate import whole_number
 
 # Quick mode trains every recipe for one epoch on this many (train, test) images.
@@ -311,16 +311,6 @@ def recipe_train(X, y, seconds):
     from lenet_nb.models import LeNet
 
     net = LeNet("relu", "max")
-    num_epochs, batch_size = reduce_in_tests(CHALLENGE_EPOCHS, 1), 128
     optimizer = torch.optim.AdamW(net.parameters(), lr=0.01, weight_decay=0.05)
-    steps = num_epochs * -(-len(y) // batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=steps)
-    loss = torch.nn.CrossEntropyLoss()
-    net.train()
-    for _ in range(num_epochs):
-        for batch in torch.randperm(len(y)).split(batch_size):
-            optimizer.zero_grad()
-            loss(net(X[batch]), y[batch]).backward()
-            optimizer.step()
-            scheduler.step()
-    return net
+    return train_one_cycle(net, X, y, reduce_in_tests(CHALLENGE_EPOCHS, 1), optimizer,
+                           max_lr=0.01, batch_size=128)

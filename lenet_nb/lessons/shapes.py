@@ -7,8 +7,8 @@ import torchinfo
 from torch import nn
 
 from lenet_nb.config import reduce_in_tests
-from lenet_nb.lessons.fc_limits import one_cycle_train
 from lenet_nb.models import POOLINGS, LeNet, conv_out, count_parameters, leaf_layers, removing
+from lenet_nb.train import train_one_cycle
 
 # Layers whose output side follows floor((n + 2p - k) / s) + 1 (models.conv_out).
 SPATIAL_LAYERS = (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)
@@ -208,4 +208,4 @@ def frugal_cnn():
 
 def challenge_train(X, y, seconds):
     """The course's answer to challenge 2.6 (the notebook writes the same in the open)."""
-    return one_cycle_train(frugal_cnn(), X, y, num_epochs=reduce_in_tests(12, 1))
+    return train_one_cycle(frugal_cnn(), X, y, num_epochs=reduce_in_tests(12, 1))

@@ -5,7 +5,7 @@ from torch import nn
 
 from lenet_nb.data import TensorBatches
 from lenet_nb.lessons import fc_limits
-from lenet_nb.train import TrainingInterrupted
+from lenet_nb.train import TrainingInterrupted, train_one_cycle
 
 
 def test_dtype_bytes_and_bad_name():
@@ -212,7 +212,7 @@ def test_the_challenge_solution_fits_the_cap_and_learns():
     assert sum(p.numel() for p in net.parameters()) == 7_434
     before = [p.detach().clone() for p in net.parameters()]
     torch.manual_seed(0)
-    trained = fc_limits.one_cycle_train(net, X, y, num_epochs=1, batch_size=32)
+    trained = train_one_cycle(net, X, y, num_epochs=1, batch_size=32)
     assert trained is net and all(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
 
 
