@@ -49,7 +49,7 @@ train_iter, test_iter = load_data_fashion_mnist(256, subset=reduce_in_tests(None
 # takes a small random subset.
 
 # %% [markdown]
-# #### Exercise 3.1 (find the bug): an accuracy that depends on the batch size
+# ### Exercise 3.1 (find the bug): an accuracy that depends on the batch size
 #
 # The function below measures accuracy as the MNIST intro's validation does. At the end of the
 # cell it scores one untrained network on the 10,000 test images twice: in batches of 1,000,
@@ -307,7 +307,7 @@ assert same, "our loop and fit drifted apart"
 # (the L2 norm) of each layer's weight gradient.
 
 # %% [markdown]
-# #### Exercise 3.6 (change and observe): where does the gradient vanish?
+# ### Exercise 3.6 (change and observe): where does the gradient vanish?
 #
 # The cell below does it for each activation in `activations`, and checks its numbers against the
 # package's `gradient_norms` (`lenet_nb/lessons/diagnostics.py`). Add `"relu"` to the list, run
@@ -393,7 +393,7 @@ axes = plot_activation_histograms(acts)
 # test set once, at the end.
 
 # %% [markdown]
-# #### Exercise 3.7 (find the bug): training images under other images' names
+# ### Exercise 3.7 (find the bug): training images under other images' names
 #
 # The function below holds out `num_val` random images and returns the two parts. At the end of
 # the cell it shows the first eight training images it returns, titled with their labels. Run
@@ -490,7 +490,7 @@ print(f"the d2l recipe: 10 epochs of all 60,000 images, {10 * math.ceil(60_000 /
 # momentum (the gradient of an L2 penalty on the weights).
 
 # %% [markdown]
-# #### Exercise 3.9 (complete the code): SGD with momentum and weight decay
+# ### Exercise 3.9 (complete the code): SGD with momentum and weight decay
 #
 # Write `sgd_step(params, bufs, lr, momentum=0.0, weight_decay=0.0)`, one step of PyTorch's SGD
 # for the parameters in `params`, whose gradients are in `.grad`. `bufs` holds one velocity
@@ -716,7 +716,7 @@ else:
     print("\n".join(live_lines(rows, run, live)))
 
 # %% [markdown]
-# #### Exercise 3.10 (change and observe): a sweep of your own
+# ### Exercise 3.10 (change and observe): a sweep of your own
 #
 # The stored runs are long. Make your own short sweep: `short_sgd_run`
 # (`lenet_nb/lessons/diagnostics.py`) trains the ReLU LeNet from seed 0 with plain SGD for 200
@@ -772,7 +772,7 @@ ex.check_lr_change(observed_lr, best_lr, did_not_learn)
 # piece of another way to train it; the last exercise asks you to use them.
 
 # %% [markdown]
-# #### Exercise 3.11 (challenge): d2l's LeNet as it is, trained your way
+# ### Exercise 3.11 (challenge): d2l's LeNet as it is, trained your way
 #
 # Keep d2l's network exactly as it is — `LeNet()` from `lenet_nb/models.py`, sigmoid and average
 # pooling included — and train it to **at least 0.875 validation accuracy** with **75 s of

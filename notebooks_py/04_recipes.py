@@ -72,7 +72,7 @@ display(Markdown(recipes_table()))
 # ## 2. Every recipe, three seeds
 
 # %% [markdown]
-# #### Exercise 4.1 (predict, then run): the d2l page as written
+# ### Exercise 4.1 (predict, then run): the d2l page as written
 #
 # The d2l page trains the sigmoid LeNet at lr 0.01 for 10 epochs and reports a test accuracy
 # of 0.8645. Run as we assume it was (plain SGD, PyTorch's default initialisation), where does
@@ -158,7 +158,7 @@ if stored:
 # the network of its best epoch. Both go wrong in its code.
 
 # %% [markdown]
-# #### Exercise 4.2 (find the bug): a learning rate that never changes
+# ### Exercise 4.2 (find the bug): a learning rate that never changes
 #
 # `train_mnist_intro` is the MNIST intro's training loop, handed an optimizer and the StepLR.
 # The cell runs it for 12 epochs on a small model and prints the rate at the end: still the
@@ -686,7 +686,7 @@ if grid_rows:
 # this SGD grid measures: §5.1 changes both under Adam.
 
 # %% [markdown]
-# #### Exercise 4.7 (change and observe): how long the sigmoid network stays on its plateau
+# ### Exercise 4.7 (change and observe): how long the sigmoid network stays on its plateau
 #
 # `plateau_run(lr)` trains the sigmoid LeNet with average pooling, Xavier initialisation and
 # plain SGD at rate `lr` on 10,000 training images (batch 128) for 6 epochs and records the
@@ -771,7 +771,7 @@ ExplorerWidget(explorer, activation, pooling, num_epochs=reduce_in_tests(3, 1))
 # ## 10. Your recipe
 
 # %% [markdown]
-# #### Exercise 4.8 (challenge): the best recipe for a LeNet-sized network
+# ### Exercise 4.8 (challenge): the best recipe for a LeNet-sized network
 #
 # Write `train(X, y, seconds)`: build a network with at most 61,706 parameters (the d2l LeNet's
 # count), train it on the images it is given (Fashion-MNIST's training images minus 10,000 held

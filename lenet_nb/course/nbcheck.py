@@ -107,6 +107,7 @@ def problems(folder):
                 found.append(f"{nb} cell {i} has an output of {size:,} bytes (limit "
                              f"{MAX_OUTPUT_BYTES:,}): use a smaller figure")
         found += exercise_problems(nb)  # docs/exercises.md: headings, check cells, registries
+        found += heading_jumps(nb)
     for py in sorted(folder.glob("*.py")):
         found.append(f"{py}: the paired sources live in {sources}/, not beside the notebooks")
     for py in sorted(sources.glob("*.py")):
@@ -134,6 +135,31 @@ def stored_errors(nb, path):
             if out.get("output_type") == "error":
                 found.append(f"{path} cell {i} (tagged report) stored an error, "
                              f"{out.get('ename')}: {out.get('evalue')}: re-run the chapter")
+    return found
+
+
+_HEADING = re.compile(r"(#{1,6})\s")
+
+
+def heading_jumps(nb_path):
+    """One message per markdown heading more than one level below the heading before it
+    (## then ####): the book's build stops on them."""
+    nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
+    found, last = [], 0
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        text = _NOT_PROSE.sub("", "".join(cell["source"]))  # no '#' lines of fenced code
+        for line in text.splitlines():
+            m = _HEADING.match(line)
+            if not m:
+                continue
+            level = len(m.group(1))
+            if last and level > last + 1:
+                found.append(f"{nb_path} cell {i}: heading {line.strip()[:50]!r} is level "
+                             f"{level} right after a level-{last} heading: make it "
+                             f"{'#' * (last + 1)} (the book's build stops on a jump)")
+            last = level
     return found
 
 

@@ -271,6 +271,20 @@ def test_an_inline_picture_in_an_output_is_not_read_as_numbers():
     assert nbcheck.output_values(html) == {(nbcheck.Decimal("0.875"), False)}
 
 
+def test_a_heading_two_levels_below_the_last_is_named(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Chapter\n\n## 1. A section"),
+                nbformat.v4.new_code_cell("# #### a comment, not a heading"),
+                nbformat.v4.new_markdown_cell("```\n#### fenced, not a heading\n```\n"
+                                              "#### Exercise 1.1 (predict, then run): x"),
+                nbformat.v4.new_markdown_cell("### 1.1 A subsection\n\n#### Fine here\n\n"
+                                              "## 2. Back up two levels is fine")]
+    nbformat.write(nb, tmp_path / "c.ipynb")
+    (problem,) = nbcheck.heading_jumps(tmp_path / "c.ipynb")
+    assert "cell 2: heading '#### Exercise 1.1" in problem
+    assert "level 4 right after a level-2 heading: make it ###" in problem
+
+
 def test_chapter_size_counts_code_cells_and_prose_words_only(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(
