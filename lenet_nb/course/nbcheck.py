@@ -41,6 +41,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from lenet_nb import cli
+from lenet_nb.course.chapter_form import heading_jumps
 from lenet_nb.course.exercise_cells import problems as exercise_problems
 from lenet_nb.course.notebooks import NotebookError, read_notebook
 
@@ -135,31 +136,6 @@ def stored_errors(nb, path):
             if out.get("output_type") == "error":
                 found.append(f"{path} cell {i} (tagged report) stored an error, "
                              f"{out.get('ename')}: {out.get('evalue')}: re-run the chapter")
-    return found
-
-
-_HEADING = re.compile(r"(#{1,6})\s")
-
-
-def heading_jumps(nb_path):
-    """One message per markdown heading more than one level below the heading before it
-    (## then ####): the book's build stops on them."""
-    nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
-    found, last = [], 0
-    for i, cell in enumerate(nb["cells"]):
-        if cell["cell_type"] != "markdown":
-            continue
-        text = _NOT_PROSE.sub("", "".join(cell["source"]))  # no '#' lines of fenced code
-        for line in text.splitlines():
-            m = _HEADING.match(line)
-            if not m:
-                continue
-            level = len(m.group(1))
-            if last and level > last + 1:
-                found.append(f"{nb_path} cell {i}: heading {line.strip()[:50]!r} is level "
-                             f"{level} right after a level-{last} heading: make it "
-                             f"{'#' * (last + 1)} (the book's build stops on a jump)")
-            last = level
     return found
 
 
@@ -379,20 +355,6 @@ def number_problems(folder):
                 found.append(f"{nb} cell {i}: {number!r} appears in no output, no code literal "
                              f"and not in lenet_nb.course.sources: \"{sentence}\"")
     return found
-
-
-MAX_CODE_CELLS, MAX_WORDS = 40, 3_500  # issue 18: a chapter's size limit
-# what is not prose in a markdown cell: fenced code, display math, HTML tags
-_NOT_PROSE = re.compile(r"```.*?```|\$\$.*?\$\$|<[^>]+>", re.S)
-
-
-def chapter_size(nb_path):
-    """(code cells, words of prose) of a stored chapter; a word is a run of non-space characters
-    starting with a letter or digit, counted in markdown outside fenced code, $$math$$ and tags."""
-    nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
-    text = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
-    words = sum(len(re.findall(r"[A-Za-z0-9]\S*", _NOT_PROSE.sub(" ", t))) for t in text)
-    return sum(c["cell_type"] == "code" for c in nb["cells"]), words
 
 
 def main(argv=None):
