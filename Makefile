@@ -82,14 +82,15 @@ test: data lint nbcheck book classroom-tools
 	$(PYTEST) tests/browser
 
 # Every long experiment into results/NAME.csv (one row per run, with its provenance).
-# `make experiments RESUME=1` keeps the finished runs of an interrupted run and does the rest.
+# `make experiments RESUME=1` keeps the finished runs of an interrupted run and does the rest;
+# JOBS=2 runs the one-thread runs two at a time (the same numbers, sooner on 2 cores).
 experiments: data
-	$(BIN)/python -m lenet_nb.course.experiments run --all $(if $(RESUME),--resume)
+	$(BIN)/python -m lenet_nb.course.experiments run --all $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS))
 
 # Every experiment, then every chapter in full mode, in place, one at a time; then REPORT.md
-# (wall times, the whole run's time). RESUME=1 as for `make experiments`.
+# (wall times, the whole run's time). RESUME=1 and JOBS=N as for `make experiments`.
 reproduce: data
-	$(BIN)/python -m lenet_nb.course.report reproduce notebooks $(if $(RESUME),--resume)
+	$(BIN)/python -m lenet_nb.course.report reproduce notebooks $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS))
 
 # REPORT.md from the stored notebooks, without running them.
 report: $(STAMP)

@@ -2,26 +2,25 @@
 
     python -m lenet_nb.course.experiments list            # what there is and how its file stands
     python -m lenet_nb.course.experiments run NAME [NAME ...] [--resume | --fresh] [--only RUN ...]
-    python -m lenet_nb.course.experiments run --all [--resume | --fresh]
+    python -m lenet_nb.course.experiments run --all [--resume | --fresh] [--jobs N]
     python -m lenet_nb.course.experiments check           # exit 1 naming every unusable file
 
 An experiment is declared (`lenet_nb.experiments.Experiment`) in the lesson module of the chapter
 that renders it and added to EXPERIMENTS below. `run` stores each finished run in the git-ignored
 `results/.NAME.partial.csv` and replaces `results/NAME.csv` atomically once all runs are done, so
-Ctrl-C never leaves half a file and `--resume` carries on where it stopped. Quick mode
-(LENET_NB_QUICK on) never writes results.
+Ctrl-C never leaves half a file and `--resume` carries on where it stopped. `--jobs 2` runs the
+one-thread runs two at a time (same numbers). Quick mode (LENET_NB_QUICK on) never writes
+results.
 """
 
-import math
+import contextlib
 import os
 import sys
-import time
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 from lenet_nb import cli
 from lenet_nb.config import QUICK_ENV, is_quick
+from lenet_nb.course.runs import busy_elsewhere, run_rows
 from lenet_nb.exercises.draw_and_look_inside import CHALLENGE as DRAW_CHALLENGE
 from lenet_nb.exercises.fc_limits import CHALLENGE as FC_LIMITS_CHALLENGE
 from lenet_nb.exercises.lenet5_paper import CHALLENGE as LENET5_CHALLENGE
@@ -33,11 +32,8 @@ from lenet_nb.experiments import (
     FIRST,
     PROVENANCE,
     RESULTS,
-    SLUG,
     CorruptResults,
     ResultsError,
-    curves,
-    from_cell,
     is_results_file,
     provenance,
     read_rows,
@@ -63,10 +59,6 @@ EXPERIMENTS = (PERMUTATION, FC_LIMITS_CHALLENGE.experiment, SHAPES_CHALLENGE.exp
                RECIPE_RUNS, MNIST_INTRO, LADDER, GRID, RECIPES_CHALLENGE.experiment,
                LENET5, LENET5_VALIDATION, LENET5_CHALLENGE.experiment,
                ROBUSTNESS, DRAW_CHALLENGE.experiment)
-# exceptions meaning "the loss became NaN or infinite": fit's NonFiniteLoss (caught inside fit
-# today, which then returns a History with .diverged), the TrainingDiverged planned for fit,
-# and lenet_nb.experiments.RunDiverged
-DIVERGED_NAMES = ("TrainingDiverged", "NonFiniteLoss", "RunDiverged")
 SAME_MACHINE = ("torch", "threads", "cpu_capability")  # rows kept by --resume must match these
 
 
@@ -78,63 +70,6 @@ def registry(experiments=None):
             raise ValueError(f"two registered experiments are named {exp.name!r}")
         found[exp.name] = exp
     return found
-
-
-# --- one run ----------------------------------------------------------------------------------
-
-
-def _metrics(result, spec):
-    """(status, note, metrics) of what a run function returned."""
-    metrics = result if isinstance(result, Mapping) else None
-    if metrics is None and isinstance(result, list) and hasattr(result, "column"):
-        metrics = curves(result)  # a fit History; interrupted or diverged ones raise here
-    if metrics is None:
-        raise TypeError(f"run {spec['run']}: the run function returned "
-                        f"{type(result).__name__}; return a dict of metrics or a fit History")
-    for k, v in metrics.items():
-        values = v if isinstance(v, list | tuple) else [v]
-        numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in values)
-        if (k in FIRST + PROVENANCE or k in spec or not SLUG.fullmatch(str(k))
-                or not (numbers or isinstance(v, str))):
-            raise TypeError(f"run {spec['run']}: metric {k}={v!r}: metrics need a name not used "
-                            f"by the run's fields or the file's columns, and a number, a list "
-                            f"of numbers or a string")
-        if isinstance(v, str) and (from_cell(v) != v or "\n" in v):
-            raise TypeError(f"run {spec['run']}: metric {k}={v!r} would not read back as the "
-                            f"same string")
-        if numbers and not all(math.isfinite(x) for x in values):
-            return "diverged", f"metric {k} is not finite", {}
-    return "finished", "", dict(metrics)
-
-
-def run_row(exp, spec, static):
-    """Do one run, seeded, timed, on its threads; return its row (finished or diverged).
-
-    Ctrl-C and any error other than a divergence propagate: such a run has no row.
-    """
-    import torch
-
-    from lenet_nb.train import seed_everything
-
-    threads = torch.get_num_threads()
-    load, start = round(os.getloadavg()[0], 2), time.perf_counter()
-    try:
-        if "threads" in spec:
-            torch.set_num_threads(spec["threads"])
-        seed_everything(spec["seed"])  # besides the run's own seeding: order never matters
-        try:
-            status_, note, metrics = _metrics(exp.run_one(exp.config, dict(spec)), spec)
-        except Exception as e:  # a divergence is a result; anything else is not
-            if not any(c.__name__ in DIVERGED_NAMES for c in type(e).__mro__):
-                raise
-            status_, note, metrics = "diverged", " ".join(str(e).split())[:200], {}
-        used = torch.get_num_threads()
-    finally:
-        torch.set_num_threads(threads)
-    return {"experiment": exp.name, "config_hash": exp.hash, "status": status_, "note": note,
-            **spec, **metrics, **static, "threads": used, "load_avg": load,
-            "wall_seconds": round(time.perf_counter() - start, 1),
-            "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 # --- one experiment ---------------------------------------------------------------------------
@@ -176,6 +111,21 @@ def _kept(exp, specs, static, sources, log):
     return kept
 
 
+def _busy_note(load, log):
+    """Say so when other processes keep the CPU busy: the wall times will come out longer."""
+    cores = os.cpu_count() or 1
+    if load <= 0.75 * cores:
+        return  # the cheap test first: the load average counts our own earlier runs too
+    others = busy_elsewhere()
+    if others is None:
+        log(f"note: load average {load} on {cores} cores (this command's own earlier runs "
+            f"count too): if other work is running, wall times will be longer (the numbers do "
+            f"not change)")
+    elif others > 0.5:
+        log(f"note: other processes keep {others:.1f} of {cores} cores busy, so wall times "
+            f"will be longer (the numbers do not change)")
+
+
 def _shown(row, spec):
     """The note of a diverged run, else its first metric (a curve's last value)."""
     metric = next(((k, v) for k, v in row.items()
@@ -185,12 +135,13 @@ def _shown(row, spec):
     return f"{metric[0]} {to_cell(metric[1][-1] if isinstance(metric[1], list) else metric[1])}"
 
 
-def run(exp, resume=False, only=None, fresh=False, results_dir=None, log=print):
+def run(exp, resume=False, only=None, fresh=False, results_dir=None, log=print, jobs=1):
     """Run an experiment (or the runs `only` picks) and store it; return the file written.
 
     That is results/NAME.csv once every run has a row, else the partial file. `resume` keeps
     the rows of an interrupted run (and of NAME.csv) made with the same configuration and
-    machine and runs the rest; `fresh` discards an interrupted run's rows first.
+    machine and runs the rest; `fresh` discards an interrupted run's rows first. `jobs` > 1
+    runs the one-thread runs that many at a time (`lenet_nb.course.runs`).
     """
     import torch
 
@@ -206,28 +157,29 @@ def run(exp, resume=False, only=None, fresh=False, results_dir=None, log=print):
                            f"--resume to keep them or --fresh to discard them")
     final.parent.mkdir(parents=True, exist_ok=True)
     static = provenance()
-    load = static.pop("load_avg")
-    if load > 0.75 * (os.cpu_count() or 1):
-        log(f"note: load average {load} on {os.cpu_count()} cores: other work is running, so "
-            f"wall times will be longer (the numbers do not change)")
+    _busy_note(static.pop("load_avg"), log)
     static["threads"] = torch.get_num_threads()
     rows = {} if fresh or not (resume or only) else _kept(exp, specs, static, (final, partial),
                                                           log)
     todo = [s for s in specs if s["run"] in chosen and not (resume and s["run"] in rows)]
     log(f"{exp.name}: {len(todo)} run(s) to do, {len(rows)} kept, {len(specs)} in all")
-    for i, spec in enumerate(todo, 1):
-        try:
-            row = run_row(exp, spec, static)
-        except BaseException as e:
-            how = "interrupted" if isinstance(e, KeyboardInterrupt) else type(e).__name__
-            log(f"{exp.name}: run {spec['run']} stopped ({how}) and was not stored; "
-                f"{len(rows)} of {len(specs)} runs are kept in {partial}; {final.name} is "
-                f"unchanged; carry on with `{COMMAND} run {exp.name} --resume`")
-            raise
-        rows[spec["run"]] = row
-        write_rows(partial, [rows[s["run"]] for s in specs if s["run"] in rows])
-        log(f"[{i}/{len(todo)}] {spec['run']}: {row['status']}, {_shown(row, spec)} "
-            f"({row['wall_seconds']} s)")
+    try:
+        with contextlib.closing(run_rows(exp, todo, static, jobs)) as done:
+            for i, (spec, row) in enumerate(done, 1):
+                rows[spec["run"]] = row
+                write_rows(partial, [rows[s["run"]] for s in specs if s["run"] in rows])
+                log(f"[{i}/{len(todo)}] {spec['run']}: {row['status']}, {_shown(row, spec)} "
+                    f"({row['wall_seconds']} s)")
+    except BaseException as e:
+        how = "interrupted" if isinstance(e, KeyboardInterrupt) else type(e).__name__
+        stopped = getattr(e, "stopped_runs", [])
+        what = (f"stopped ({how})" if not stopped else
+                f"run {stopped[0]} stopped ({how}) and was not stored" if len(stopped) == 1 else
+                f"runs {', '.join(stopped[:3])}{' ...' if len(stopped) > 3 else ''} stopped "
+                f"({how}) and were not stored")
+        log(f"{exp.name}: {what}; {len(rows)} of {len(specs)} runs are kept in {partial}; "
+            f"{final.name} is unchanged; carry on with `{COMMAND} run {exp.name} --resume`")
+        raise
     if len(rows) < len(specs):
         log(f"{exp.name}: {len(specs) - len(rows)} run(s) still missing; {final.name} is "
             f"unchanged; finish with `{COMMAND} run {exp.name} --resume`")
@@ -238,14 +190,14 @@ def run(exp, resume=False, only=None, fresh=False, results_dir=None, log=print):
     return final
 
 
-def run_all(experiments, resume=False, fresh=False, results_dir=None, log=print):
+def run_all(experiments, resume=False, fresh=False, results_dir=None, log=print, jobs=1):
     """Run experiments in order; refuses up front when one has an interrupted run's file."""
     for exp in experiments:
         partial = exp.partial_path(results_dir)
         if partial.exists() and not (resume or fresh):
             raise ResultsError(f"{partial} holds the finished runs of an interrupted run: pass "
                                f"--resume to keep them or --fresh to discard them")
-    return [run(exp, resume=resume, fresh=fresh, results_dir=results_dir, log=log)
+    return [run(exp, resume=resume, fresh=fresh, results_dir=results_dir, log=log, jobs=jobs)
             for exp in experiments]
 
 
@@ -328,6 +280,9 @@ def _parser():
     how.add_argument("--fresh", action="store_true", help="discard an interrupted run's rows")
     r.add_argument("--only", nargs="+", metavar="RUN",
                    help="only these runs (a key, or field=value[,field=value])")
+    r.add_argument("--jobs", type=cli.whole_number(1), default=1, metavar="N",
+                   help="run the one-thread runs N at a time in worker processes (default 1; "
+                        "2 on a 2-core machine: the same numbers in about half the time)")
     sub.add_parser("check", help="exit 1 naming every missing, stale or incomplete file")
     return parser
 
@@ -359,8 +314,9 @@ def main(argv=None, experiments=None, results_dir=None):
     if not chosen:
         print(list_lines([])[0])
     if args.only:
-        return guarded(lambda: run(chosen[0], args.resume, args.only, args.fresh, results_dir))
-    return guarded(lambda: run_all(chosen, args.resume, args.fresh, results_dir))
+        return guarded(lambda: run(chosen[0], args.resume, args.only, args.fresh, results_dir,
+                                   jobs=args.jobs))
+    return guarded(lambda: run_all(chosen, args.resume, args.fresh, results_dir, jobs=args.jobs))
 
 
 def guarded(action, interrupted="nothing unfinished was stored"):

@@ -214,7 +214,9 @@ def _reproduce_line(results):
     r = json.loads(path.read_text(encoding="utf-8"))
     resumed = (" It was resumed: experiments kept from an earlier, interrupted run are not in "
                "its time." if r.get("resumed") else "")
-    return (f"The last full `make reproduce` took {duration(r['wall_s'])} (experiments "
+    jobs = (f" with JOBS={r['jobs']} (one-thread runs {r['jobs']} at a time)"
+            if r.get("jobs", 1) > 1 else "")
+    return (f"The last full `make reproduce`{jobs} took {duration(r['wall_s'])} (experiments "
             f"{duration(r['experiments_s'])}, chapters {duration(r['chapters_s'])}), finished "
             f"{r['finished_at']} on {r['cpu']} ({r['cpu_capability']}, {r['threads']} threads), "
             f"commit {r['commit'][:7]}.{resumed}")
@@ -296,19 +298,21 @@ def run(folder, out=None):
     return write(folder, out)
 
 
-def reproduce(folder, resume=False, experiments=None, out=None):
-    """`make reproduce`: every registered experiment, then every chapter, timed; REPORT.md."""
+def reproduce(folder, resume=False, experiments=None, out=None, jobs=1):
+    """`make reproduce`: every registered experiment (the one-thread runs `jobs` at a time),
+    then every chapter, timed; REPORT.md."""
     if is_quick():  # the experiments would refuse anyway: say so before anything runs
         raise ResultsError(f"{QUICK_ENV} is on (quick mode): `make reproduce` stores full-mode "
                            f"results; run it with {QUICK_ENV}=0")
     results, started = results_dir(folder), time.perf_counter()
-    cx.run_all(list(cx.registry(experiments).values()), resume=resume, results_dir=results)
+    cx.run_all(list(cx.registry(experiments).values()), resume=resume, results_dir=results,
+               jobs=jobs)
     chapters = time.perf_counter()
     _run_chapters(folder)
     done = time.perf_counter()
     p = provenance()
     record = {"wall_s": round(done - started, 1), "experiments_s": round(chapters - started, 1),
-              "chapters_s": round(done - chapters, 1), "resumed": bool(resume),
+              "chapters_s": round(done - chapters, 1), "resumed": bool(resume), "jobs": jobs,
               "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
               "commit": git_state()[0], **{k: p[k] for k in ("cpu", "cpu_capability", "threads",
                                                               "torch")}}
@@ -334,11 +338,13 @@ def _main(argv):
                         help="the report file (default: REPORT.md beside the folder)")
     parser.add_argument("--resume", action="store_true",
                         help="reproduce only: keep an interrupted experiment's finished runs")
+    parser.add_argument("--jobs", type=cli.whole_number(1), default=1, metavar="N",
+                        help="reproduce only: run the one-thread runs N at a time (default 1)")
     args = parser.parse_args(argv)
-    if args.resume and args.command != "reproduce":
-        parser.error("--resume goes with reproduce only")
+    if (args.resume or args.jobs > 1) and args.command != "reproduce":
+        parser.error("--resume and --jobs go with reproduce only")
     if args.command == "reproduce":
-        out = reproduce(args.folder, args.resume, out=args.out)
+        out = reproduce(args.folder, args.resume, out=args.out, jobs=args.jobs)
     else:
         out = (run if args.command == "run" else write)(args.folder, args.out)
     print(f"wrote {out}")

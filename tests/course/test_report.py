@@ -127,7 +127,8 @@ def test_write_puts_the_report_next_to_the_notebooks_folder(tmp_path):
 def test_bad_input_is_explained(tmp_path, capsys):
     with pytest.raises(FileNotFoundError, match="no chapter notebooks"):
         report.render(tmp_path)
-    for argv in ([], ["execute"], ["write", "--resume"], ["write", "a", "b"], ["run", "--x"]):
+    for argv in ([], ["execute"], ["write", "--resume"], ["write", "a", "b"], ["run", "--x"],
+                 ["run", "--jobs", "2"], ["reproduce", "--jobs", "0"]):
         assert report.main(argv) == 2, argv
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1, err  # one line
@@ -163,6 +164,10 @@ def test_render_lists_stored_experiments_and_the_last_reproduce(tmp_path):
     assert ("The last full `make reproduce` took 1 h 6 min (experiments 1 h 1 min, chapters "
             "5 min 0 s), finished 2026-01-03 04:05 UTC on Test CPU (AVX2, 2 threads), commit "
             "abcdef0.\n") in text
+    record = json.loads((tmp_path / "results" / report.REPRODUCE_FILE).read_text())
+    (tmp_path / "results" / report.REPRODUCE_FILE).write_text(json.dumps({**record, "jobs": 2}))
+    assert ("The last full `make reproduce` with JOBS=2 (one-thread runs 2 at a time) took 1 h "
+            "6 min (") in report.render(folder, experiments=[exp, missing])
     assert ("| `toy` | `a` | `toy.csv`: ok | 2 (1 diverged) | 2 min 3 s | Test CPU (AVX2, 2 "
             "threads, torch 2.0) | abcdef0 | 2026-01-02 03:04 UTC |\n") in text
     assert "| `other` | `a` | `other.csv`: missing | – | – | – | – | – |\n" in text
@@ -182,6 +187,7 @@ def test_reproduce_runs_the_experiments_then_the_chapters_and_records_the_time(
     assert order == ["experiment", "chapters"]
     record = json.loads((tmp_path / "results" / report.REPRODUCE_FILE).read_text())
     assert record["resumed"] is False and record["wall_s"] >= record["chapters_s"] >= 0
+    assert record["jobs"] == 1
     assert record["cpu_capability"] == xp.provenance()["cpu_capability"]
     assert "| `toy` | `a` | `toy.csv`: ok | 1 |" in (tmp_path / "REPORT.md").read_text()
     monkeypatch.setenv("LENET_NB_QUICK", "1")  # quick mode: no results, nothing recorded
