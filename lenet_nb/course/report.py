@@ -298,6 +298,16 @@ def run(folder, out=None):
     return write(folder, out)
 
 
+def plan_line(experiments, folder):
+    """What `make reproduce` is about to do, with the experiments' summed estimates."""
+    runs = sum(len(exp.specs()) for exp in experiments)
+    minutes = sum(exp.minutes for exp in experiments)
+    chapters = len(list(Path(folder).glob("0*.ipynb")))
+    return (f"make reproduce: {len(experiments)} experiment(s) ({runs} run(s); about "
+            f"{duration(minutes * 60)} one at a time on 2 idle cores, by their estimates), then "
+            f"{chapters} chapter(s) in full mode")
+
+
 def reproduce(folder, resume=False, experiments=None, out=None, jobs=1):
     """`make reproduce`: every registered experiment (the one-thread runs `jobs` at a time),
     then every chapter, timed; REPORT.md."""
@@ -305,8 +315,9 @@ def reproduce(folder, resume=False, experiments=None, out=None, jobs=1):
         raise ResultsError(f"{QUICK_ENV} is on (quick mode): `make reproduce` stores full-mode "
                            f"results; run it with {QUICK_ENV}=0")
     results, started = results_dir(folder), time.perf_counter()
-    cx.run_all(list(cx.registry(experiments).values()), resume=resume, results_dir=results,
-               jobs=jobs)
+    exps = list(cx.registry(experiments).values())
+    print(plan_line(exps, folder), flush=True)  # a run of hours: say so before it starts
+    cx.run_all(exps, resume=resume, results_dir=results, jobs=jobs)
     chapters = time.perf_counter()
     _run_chapters(folder)
     done = time.perf_counter()

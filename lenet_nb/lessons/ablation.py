@@ -85,7 +85,7 @@ LADDER = xp.Experiment(
     # one thread, as chapter 3's sweep: the same bits whatever the machine's core count
     runs=lambda c: [{**r, "threads": 1} for r in xp.grid(c["seeds"],
                                                           step=[key for key, _ in c["steps"]])],
-    run_one=ladder_run, minutes=10)
+    run_one=ladder_run, minutes=19)
 
 
 # --- rendering -------------------------------------------------------------------------------

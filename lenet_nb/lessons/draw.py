@@ -231,7 +231,7 @@ def robustness_run(config, run):
 ROBUSTNESS = xp.Experiment(
     "draw_robustness", "draw_and_look_inside", ROBUSTNESS_CONFIG,
     runs=lambda c: xp.grid(c["seeds"], network=list(c["recipes"])),
-    run_one=robustness_run, minutes=12)
+    run_one=robustness_run, minutes=5)
 
 
 # ------------------------------------------------------------------ challenge 7.6

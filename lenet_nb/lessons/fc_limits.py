@@ -217,7 +217,7 @@ PERMUTATION = xp.Experiment(
     {"revision": 1, "epochs": 6, "batch_size": 128, "lr": 0.002, "seeds": [0, 1, 2]},
     runs=lambda c: xp.grid(c["seeds"], model=list(PERMUTATION_MODELS),
                            data=["original", "permuted"]),
-    run_one=permutation_run, minutes=4)
+    run_one=permutation_run, minutes=3)
 
 
 def permutation_table(rows, epoch):

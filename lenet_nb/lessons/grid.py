@@ -62,7 +62,7 @@ GRID = xp.Experiment(
     "grid", "recipes",
     {"revision": 1, "base": recipe_settings("d2l"), "poolings": list(POOLINGS), "epochs": 12,
      "num_val": NUM_VAL, "seeds": [0, 1, 2]},
-    runs=grid_runs, run_one=grid_run, minutes=12)
+    runs=grid_runs, run_one=grid_run, minutes=18)
 
 
 def stored_rates(rows):

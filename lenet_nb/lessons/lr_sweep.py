@@ -206,7 +206,7 @@ def sweep_runs(config):
 
 
 LR_SWEEP = Experiment("lr_sweep", "training_loop", SWEEP_CONFIG, runs=sweep_runs,
-                      run_one=sgd_run, minutes=30)
+                      run_one=sgd_run, minutes=40)
 
 
 # --- reading the stored sweep -----------------------------------------------------------------

@@ -49,7 +49,7 @@ RECIPE_RUNS = xp.Experiment(
      "seeds": SEEDS},
     # one thread, as the stored runs were made: two give other last digits on the same CPU
     runs=lambda c: xp.grid(c["seeds"], recipe=list(c["recipes"]), threads=[1]),
-    run_one=recipe_run, minutes=7)
+    run_one=recipe_run, minutes=15)
 
 
 def _branch_point(setup):
@@ -96,7 +96,7 @@ MNIST_INTRO = xp.Experiment(
      "seeds": SEEDS},
     # batch 16: one thread is faster than two on 2 cores (less synchronisation per tiny step)
     runs=lambda c: [{"seed": s, "threads": 1} for s in c["seeds"]],
-    run_one=mnist_intro_run, minutes=12)
+    run_one=mnist_intro_run, minutes=16)
 
 
 def stored_or_note(exp, results_dir=None):

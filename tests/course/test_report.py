@@ -181,10 +181,13 @@ def test_reproduce_runs_the_experiments_then_the_chapters_and_records_the_time(
     _chapter(folder)
     order = []
     exp = xp.Experiment("toy", "a", {}, lambda c: [{"seed": 0}],
-                        lambda c, run: order.append("experiment") or {"acc": 1.0})
+                        lambda c, run: order.append("experiment") or {"acc": 1.0}, minutes=90)
     monkeypatch.setattr(report, "_run_chapters", lambda f: order.append("chapters"))
     assert report.reproduce(folder, experiments=[exp]) == tmp_path / "REPORT.md"
     assert order == ["experiment", "chapters"]
+    assert capsys.readouterr().out.startswith(
+        "make reproduce: 1 experiment(s) (1 run(s); about 1 h 30 min one at a time on 2 idle "
+        "cores, by their estimates), then 2 chapter(s) in full mode\n")
     record = json.loads((tmp_path / "results" / report.REPRODUCE_FILE).read_text())
     assert record["resumed"] is False and record["wall_s"] >= record["chapters_s"] >= 0
     assert record["jobs"] == 1
