@@ -91,14 +91,15 @@ def _in_workers(exp, specs, static, jobs):
     _FORKED["job"] = (exp, specs, static)
     fork = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(min(jobs, len(specs)), mp_context=fork)
-    left = {i: spec["run"] for i, spec in enumerate(specs)}
+    left = set(range(len(specs)))
     try:
         for future in as_completed([pool.submit(_pooled_row, i) for i in range(len(specs))]):
             index, row = future.result()  # a worker's error (or its death) is raised here
-            del left[index]
+            left.discard(index)
             yield specs[index], row
     except BaseException as e:
-        e.stopped_runs = list(left.values())  # the caller names the runs left without a row
+        # the caller names the runs left without a row
+        e.stopped_runs = [specs[i]["run"] for i in sorted(left)]
         raise
     finally:
         # a run still going in a worker is stopped, never left behind (the executor has no
@@ -118,13 +119,13 @@ def run_rows(exp, specs, static, jobs=1):
 
     An exception ends it, carrying `stopped_runs`: the keys of the runs that have no row.
     """
-    pooled = [s for s in specs if s.get("threads") == 1] if jobs > 1 else []
-    if len(pooled) < 2:
-        pooled = []
+    one_thread = [s.get("threads") == 1 for s in specs]
+    pooled = jobs > 1 and sum(one_thread) >= 2
     if pooled:
-        yield from _in_workers(exp, pooled, static, jobs)
-    rest = [s for s in specs if s not in pooled]
-    for spec in rest:
+        yield from _in_workers(exp, [s for s, one in zip(specs, one_thread) if one], static, jobs)
+    for spec, one in zip(specs, one_thread):
+        if pooled and one:
+            continue  # done by a worker above
         try:
             row = run_row(exp, spec, static)
         except BaseException as e:

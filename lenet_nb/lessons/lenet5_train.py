@@ -222,7 +222,7 @@ LENET5 = xp.Experiment(
     {"revision": 1, "recipe": RECIPE, "batch_size": 128, "lrs": LRS, "j": MAP_J,
      "settings": SETTINGS, "seeds": [0, 1, 2]},
     runs=lambda c: xp.grid(c["seeds"], setting=list(c["settings"])),
-    run_one=lenet5_run, minutes=30)
+    run_one=lenet5_run, minutes=20)
 
 LENET5_VALIDATION = xp.Experiment(
     "lenet5_validation", "lenet5_paper",
@@ -230,7 +230,7 @@ LENET5_VALIDATION = xp.Experiment(
      "lr": LRS["lenet5"], "holdout": HOLDOUT, "split_seed": SPLIT_SEED, "js": [1.0, 5.0, 25.0],
      "seeds": [0, 1, 2]},
     runs=lambda c: xp.grid(c["seeds"], j=c["js"]),
-    run_one=validation_run, minutes=12)
+    run_one=validation_run, minutes=26)
 
 
 # --- the assumptions and deviations table ----------------------------------------------------
