@@ -173,6 +173,21 @@ def test_render_lists_stored_experiments_and_the_last_reproduce(tmp_path):
     assert "| `other` | `a` | `other.csv`: missing | – | – | – | – | – |\n" in text
 
 
+def test_plan_line_halves_only_the_experiments_whose_runs_all_pin_one_thread(tmp_path):
+    _chapter(tmp_path)
+    pinned = xp.Experiment("pinned", "a", {}, lambda c: [{"seed": 0, "threads": 1},
+                                                         {"seed": 1, "threads": 1}],
+                           dict, minutes=60)
+    mixed = xp.Experiment("mixed", "a", {}, lambda c: [{"seed": 0, "threads": 1}, {"seed": 1}],
+                          dict, minutes=20)
+    assert report.plan_line([pinned, mixed], tmp_path) == (
+        "make reproduce: 2 experiment(s) (4 run(s); about 1 h 20 min one at a time on 2 idle "
+        "cores, by their estimates), then 2 chapter(s) in full mode")
+    assert report.plan_line([pinned, mixed], tmp_path, jobs=2) == (
+        "make reproduce: 2 experiment(s) (4 run(s); about 50 min 0 s with the one-thread runs 2 at "
+        "a time on 2 idle cores, by their estimates), then 2 chapter(s) in full mode")
+
+
 def test_reproduce_runs_the_experiments_then_the_chapters_and_records_the_time(
         tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LENET_NB_QUICK", "0")
