@@ -29,6 +29,7 @@ from lenet_nb.config import QUICK_ENV, is_quick
 from lenet_nb.course import experiments as cx
 from lenet_nb.course.experiments import duration
 from lenet_nb.course.notebooks import read_notebook
+from lenet_nb.course.runs import pins_one_thread
 from lenet_nb.course.sources import sources_table
 from lenet_nb.experiments import ResultsError, cpu_model, git_state, provenance, status
 from lenet_nb.files import NotOurs, unchanged_since, write_notebook, write_text
@@ -300,16 +301,14 @@ def run(folder, out=None):
 
 def plan_line(experiments, folder, jobs=1):
     """What `make reproduce` is about to do, with the experiments' summed estimates."""
-    specs = {exp.name: exp.specs() for exp in experiments}
-    runs = sum(len(s) for s in specs.values())
-    minutes = sum(exp.minutes for exp in experiments)
-    how = "one at a time"
-    if jobs > 1:
+    runs = minutes = 0
+    for exp in experiments:
+        specs = exp.specs()
+        runs += len(specs)
         # the estimates are for one run at a time; an experiment whose runs all pin one thread
         # goes `jobs` runs at once (measured: the sweep's 38 min took 15 with JOBS=2)
-        minutes = sum(exp.minutes / jobs if all(s.get("threads") == 1 for s in specs[exp.name])
-                      else exp.minutes for exp in experiments)
-        how = f"with the one-thread runs {jobs} at a time"
+        minutes += exp.minutes / (jobs if all(map(pins_one_thread, specs)) else 1)
+    how = "one at a time" if jobs == 1 else f"with the one-thread runs {jobs} at a time"
     chapters = len(list(Path(folder).glob("0*.ipynb")))
     return (f"make reproduce: {len(experiments)} experiment(s) ({runs} run(s); about "
             f"{duration(minutes * 60)} {how} on 2 idle cores, by their estimates), then "

@@ -113,13 +113,18 @@ def _in_workers(exp, specs, static, jobs):
         _FORKED.clear()
 
 
+def pins_one_thread(spec):
+    """True for a run that fixes one thread: the kind `jobs` > 1 runs in parallel workers."""
+    return spec.get("threads") == 1
+
+
 def run_rows(exp, specs, static, jobs=1):
     """Yield (spec, row) for every run: the one-thread runs in `jobs` workers when jobs > 1
     and there are at least two of them, then the others here one at a time, in order.
 
     An exception ends it, carrying `stopped_runs`: the keys of the runs that have no row.
     """
-    one_thread = [s.get("threads") == 1 for s in specs]
+    one_thread = [pins_one_thread(s) for s in specs]
     pooled = jobs > 1 and sum(one_thread) >= 2
     if pooled:
         yield from _in_workers(exp, [s for s, one in zip(specs, one_thread) if one], static, jobs)
